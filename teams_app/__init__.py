@@ -1,0 +1,1 @@
+"""AI Ready: what the app does (domain, use cases, storage, cards, bot turns)."""

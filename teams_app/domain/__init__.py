@@ -1,0 +1,1 @@
+"""The domain: plain dataclasses and pure functions, with no framework or I/O imports."""

@@ -1,0 +1,358 @@
+"""A learner's state and the pure rules that move it: role, assessment, lessons, path, streak.
+
+Every function here returns a new value; nothing is mutated and nothing does I/O, so the
+use cases can retry a whole step after an optimistic-concurrency conflict.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field, replace
+from datetime import date
+from enum import StrEnum
+
+from teams_app.domain.content import (
+    ASSESSED_SKILLS,
+    AssessmentItem,
+    Curriculum,
+    Lesson,
+    Question,
+    Role,
+    SkillId,
+)
+from teams_app.domain.scoring import Confidence, Tally, cbm_mark
+
+ITEMS_PER_SKILL = 2
+MAX_REMEMBERED_WEEKS = 104
+
+
+class ActivityKind(StrEnum):
+    """What the learner is in the middle of."""
+
+    ASSESSMENT = "assessment"
+    LESSON = "lesson"
+
+
+class Stage(StrEnum):
+    """Where a lesson is: reading the content, or answering its questions."""
+
+    READING = "reading"
+    QUIZ = "quiz"
+
+
+class SkillLevel(StrEnum):
+    """Placement of one skill after the assessment."""
+
+    GAP = "gap"
+    DEVELOPING = "developing"
+    MASTERED = "mastered"
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerResult:
+    """One scored answer."""
+
+    question_id: str
+    response: str
+    correct: bool
+    confidence: Confidence
+    mark: int
+    skill: SkillId
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """An assessment or lesson in progress: which questions, and how far the learner got."""
+
+    kind: ActivityKind
+    attempt: str
+    question_ids: tuple[str, ...]
+    lesson_id: str | None = None
+    stage: Stage = Stage.QUIZ
+    results: tuple[AnswerResult, ...] = ()
+
+    @property
+    def position(self) -> int:
+        """Index of the current question (== number answered)."""
+        return len(self.results)
+
+    @property
+    def current_question_id(self) -> str | None:
+        """The id of the question awaiting an answer, or ``None`` when all are answered."""
+        if self.position < len(self.question_ids):
+            return self.question_ids[self.position]
+        return None
+
+    @property
+    def finished(self) -> bool:
+        """Whether every question has been answered."""
+        return self.position >= len(self.question_ids)
+
+
+@dataclass(frozen=True, slots=True)
+class SkillResult:
+    """A skill's assessment result."""
+
+    level: SkillLevel
+    right: int
+    total: int
+    mark: int
+
+    @property
+    def max_mark(self) -> int:
+        """The best possible CBM mark for this many answers."""
+        return 3 * self.total
+
+
+@dataclass(frozen=True, slots=True)
+class LessonRecord:
+    """A completed lesson (its latest attempt)."""
+
+    lesson_id: str
+    attempt: str
+    right: int
+    total: int
+    mark: int
+    completed_on: date
+
+    @property
+    def max_mark(self) -> int:
+        """The best possible CBM mark for this lesson."""
+        return 3 * self.total
+
+
+@dataclass(frozen=True)
+class LearnerState:
+    """Everything AI Ready keeps about one learner's learning."""
+
+    role: Role | None = None
+    activity: Activity | None = None
+    skills: dict[SkillId, SkillResult] = field(default_factory=dict)
+    assessed_on: date | None = None
+    assessments_taken: int = 0
+    seen_items: tuple[str, ...] = ()
+    completed: dict[str, LessonRecord] = field(default_factory=dict)
+    tallies: dict[Confidence, Tally] = field(default_factory=dict)
+    skill_tallies: dict[SkillId, dict[Confidence, Tally]] = field(default_factory=dict)
+    active_weeks: tuple[str, ...] = ()
+
+    @property
+    def assessed(self) -> bool:
+        """Whether the learner has a skills profile."""
+        return bool(self.skills)
+
+
+def choose_role(state: LearnerState, role: Role) -> LearnerState:
+    """Set or change the learner's role; progress is kept."""
+    return replace(state, role=role)
+
+
+def pick_assessment_items(
+    curriculum: Curriculum, seen: tuple[str, ...], seed: str
+) -> tuple[str, ...]:
+    """Choose the diagnostic: per assessed skill, one item of each level, unseen ones first.
+
+    A retake therefore gets fresh items while the bank has them. The order interleaves skills
+    and puts the foundational items first.
+    """
+    rng = random.Random(seed)  # noqa: S311 - item choice, not security
+    seen_set = set(seen)
+    chosen: list[AssessmentItem] = []
+    for skill in ASSESSED_SKILLS:
+        pool = [item for item in curriculum.assessment if item.skill is skill]
+        for level in sorted({item.level for item in pool})[:ITEMS_PER_SKILL]:
+            candidates = [i for i in pool if i.level == level]
+            fresh = [i for i in candidates if i.id not in seen_set]
+            chosen.append(rng.choice(fresh or candidates))
+        while sum(1 for c in chosen if c.skill is skill) < min(ITEMS_PER_SKILL, len(pool)):
+            rest = [i for i in pool if i not in chosen]
+            chosen.append(rng.choice(rest))
+    chosen.sort(key=lambda item: (item.level, ASSESSED_SKILLS.index(item.skill)))
+    return tuple(item.id for item in chosen)
+
+
+def start_assessment(state: LearnerState, curriculum: Curriculum, attempt: str) -> LearnerState:
+    """Begin a new diagnostic (abandoning whatever was in progress)."""
+    items = pick_assessment_items(curriculum, state.seen_items, attempt)
+    activity = Activity(kind=ActivityKind.ASSESSMENT, attempt=attempt, question_ids=items)
+    return replace(state, activity=activity)
+
+
+def start_lesson(state: LearnerState, lesson: Lesson, attempt: str) -> LearnerState:
+    """Open a lesson at its reading stage (abandoning whatever was in progress)."""
+    activity = Activity(
+        kind=ActivityKind.LESSON,
+        attempt=attempt,
+        question_ids=tuple(q.id for q in lesson.questions),
+        lesson_id=lesson.id,
+        stage=Stage.READING,
+    )
+    return replace(state, activity=activity)
+
+
+def begin_quiz(state: LearnerState) -> LearnerState:
+    """Move the current lesson from reading to its questions."""
+    if state.activity is None or state.activity.kind is not ActivityKind.LESSON:
+        return state
+    return replace(state, activity=replace(state.activity, stage=Stage.QUIZ))
+
+
+def iso_week(day: date) -> str:
+    """The ISO week of ``day`` as ``YYYY-Www``."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def record_answer(
+    state: LearnerState,
+    question: Question,
+    skill: SkillId,
+    response: str,
+    confidence: Confidence,
+    today: date,
+) -> tuple[LearnerState, AnswerResult]:
+    """Score the answer to the current question and advance the activity.
+
+    When it was the last question, the activity ends: an assessment sets the skills profile,
+    a lesson is recorded as completed and counts the week towards the streak.
+    """
+    activity = state.activity
+    if activity is None or activity.current_question_id != question.id:
+        raise ValueError("question is not the current one")
+    correct = question.is_correct(response)
+    result = AnswerResult(
+        question_id=question.id,
+        response=response,
+        correct=correct,
+        confidence=confidence,
+        mark=cbm_mark(correct, confidence),
+        skill=skill,
+    )
+    activity = replace(activity, results=(*activity.results, result))
+    tallies = dict(state.tallies)
+    tallies[confidence] = tallies.get(confidence, Tally()).add(correct)
+    per_skill = {k: dict(v) for k, v in state.skill_tallies.items()}
+    skill_tally = per_skill.setdefault(skill, {})
+    skill_tally[confidence] = skill_tally.get(confidence, Tally()).add(correct)
+    state = replace(state, activity=activity, tallies=tallies, skill_tallies=per_skill)
+    if activity.finished:
+        state = _finish(state, activity, today)
+    return state, result
+
+
+def _finish(state: LearnerState, activity: Activity, today: date) -> LearnerState:
+    if activity.kind is ActivityKind.ASSESSMENT:
+        return replace(
+            state,
+            activity=None,
+            skills=skill_profile(activity.results),
+            assessed_on=today,
+            assessments_taken=state.assessments_taken + 1,
+            seen_items=tuple(dict.fromkeys((*state.seen_items, *activity.question_ids))),
+        )
+    assert activity.lesson_id is not None
+    record = LessonRecord(
+        lesson_id=activity.lesson_id,
+        attempt=activity.attempt,
+        right=sum(r.correct for r in activity.results),
+        total=len(activity.results),
+        mark=sum(r.mark for r in activity.results),
+        completed_on=today,
+    )
+    weeks = tuple(sorted({*state.active_weeks, iso_week(today)}))[-MAX_REMEMBERED_WEEKS:]
+    return replace(
+        state,
+        activity=None,
+        completed={**state.completed, activity.lesson_id: record},
+        active_weeks=weeks,
+    )
+
+
+def skill_profile(results: tuple[AnswerResult, ...]) -> dict[SkillId, SkillResult]:
+    """Place each assessed skill from diagnostic answers.
+
+    Mastered needs every answer right *and* at least medium confidence on average (a CBM mark
+    of two per answer): a lucky guess is not mastery. A skill whose mark is not positive is a gap.
+    """
+    profile: dict[SkillId, SkillResult] = {}
+    for skill in ASSESSED_SKILLS:
+        mine = [r for r in results if r.skill is skill]
+        if not mine:
+            continue
+        right = sum(r.correct for r in mine)
+        mark = sum(r.mark for r in mine)
+        if right == len(mine) and mark >= 2 * len(mine):
+            level = SkillLevel.MASTERED
+        elif 2 * right >= len(mine) and mark > 0:
+            level = SkillLevel.DEVELOPING
+        else:
+            level = SkillLevel.GAP
+        profile[skill] = SkillResult(level=level, right=right, total=len(mine), mark=mark)
+    return profile
+
+
+@dataclass(frozen=True, slots=True)
+class PathEntry:
+    """One lesson on a learner's recommended path."""
+
+    lesson: Lesson
+    optional: bool
+    done: bool
+    focus: bool
+
+
+_TIER = {SkillLevel.GAP: 0, SkillLevel.DEVELOPING: 1, SkillLevel.MASTERED: 2}
+
+
+def recommended_path(state: LearnerState, curriculum: Curriculum) -> list[PathEntry]:
+    """The learner's path: the foundation, then the role track; gaps first within each track.
+
+    Lessons whose skill the assessment found mastered move to the end of their track and are
+    optional; lessons on skills the assessment does not cover are never optional.
+    """
+    role = state.role or Role.EVERYONE
+    path: list[PathEntry] = []
+    for track in curriculum.tracks_for(role):
+        lessons = [curriculum.lessons[i] for i in track.lesson_ids if i in curriculum.lessons]
+        levels = [state.skills[x.skill].level if x.skill in state.skills else None for x in lessons]
+        ranked = sorted(
+            zip(lessons, levels, strict=True),
+            key=lambda pair: _TIER[pair[1]] if pair[1] else 1,
+        )
+        path.extend(
+            PathEntry(
+                lesson=lesson,
+                optional=level is SkillLevel.MASTERED,
+                done=lesson.id in state.completed,
+                focus=level is SkillLevel.GAP,
+            )
+            for lesson, level in ranked
+        )
+    return path
+
+
+def next_lesson(state: LearnerState, curriculum: Curriculum) -> Lesson | None:
+    """The first lesson on the path not yet done, required ones before optional ones."""
+    path = recommended_path(state, curriculum)
+    for wanted_optional in (False, True):
+        for entry in path:
+            if entry.optional == wanted_optional and not entry.done:
+                return entry.lesson
+    return None
+
+
+def streak_weeks(active_weeks: tuple[str, ...], today: date) -> int:
+    """Consecutive ISO weeks with a completed lesson, ending this week or last week.
+
+    Weekly rather than daily: AI Ready asks for a lesson or two a week, so a streak should not
+    break because of a busy Tuesday.
+    """
+    active = set(active_weeks)
+    day = today
+    if iso_week(day) not in active:
+        day = date.fromordinal(day.toordinal() - 7)
+    count = 0
+    while iso_week(day) in active:
+        count += 1
+        day = date.fromordinal(day.toordinal() - 7)
+    return count
