@@ -1,0 +1,155 @@
+"""Turn :class:`LearnerState` and :class:`AnswerRecord` into plain JSON-able columns and back.
+
+Nested values are JSON strings in a handful of columns, each far below the 64 KiB limit of
+an Azure Tables string property. ``SchemaVersion`` lets a later release migrate old rows.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from typing import Any
+
+from teams_app.domain.content import Role, SkillId
+from teams_app.domain.learner import (
+    Activity,
+    ActivityKind,
+    AnswerResult,
+    LearnerState,
+    LessonRecord,
+    SkillLevel,
+    SkillResult,
+    Stage,
+)
+from teams_app.domain.scoring import Confidence, Tally
+from teams_app.storage.ports import AnswerRecord
+
+SCHEMA_VERSION = 1
+MAX_COLUMN_CHARS = 30_000
+
+
+def _dump(value: Any) -> str:
+    text = json.dumps(value, separators=(",", ":"), sort_keys=True)
+    if len(text) > MAX_COLUMN_CHARS:
+        raise ValueError("column too large for a table property")
+    return text
+
+
+def _tallies_out(tallies: dict[Confidence, Tally]) -> dict[str, list[int]]:
+    return {c.value: [t.right, t.total] for c, t in tallies.items()}
+
+
+def _tallies_in(raw: dict[str, list[int]]) -> dict[Confidence, Tally]:
+    return {Confidence(c): Tally(v[0], v[1]) for c, v in raw.items()}
+
+
+def _activity_out(activity: Activity | None) -> dict[str, Any] | None:
+    if activity is None:
+        return None
+    return {
+        "kind": activity.kind.value,
+        "attempt": activity.attempt,
+        "questions": list(activity.question_ids),
+        "lesson": activity.lesson_id,
+        "stage": activity.stage.value,
+        "results": [
+            [r.question_id, r.response, r.correct, r.confidence.value, r.mark, r.skill.value]
+            for r in activity.results
+        ],
+    }
+
+
+def _activity_in(raw: dict[str, Any] | None) -> Activity | None:
+    if raw is None:
+        return None
+    return Activity(
+        kind=ActivityKind(raw["kind"]),
+        attempt=raw["attempt"],
+        question_ids=tuple(raw["questions"]),
+        lesson_id=raw.get("lesson"),
+        stage=Stage(raw.get("stage", Stage.QUIZ.value)),
+        results=tuple(
+            AnswerResult(q, resp, ok, Confidence(c), mark, SkillId(s))
+            for q, resp, ok, c, mark, s in raw["results"]
+        ),
+    )
+
+
+def state_to_columns(state: LearnerState) -> dict[str, Any]:
+    """The profile row's columns (without keys)."""
+    return {
+        "SchemaVersion": SCHEMA_VERSION,
+        "Role": state.role.value if state.role else "",
+        "Activity": _dump(_activity_out(state.activity)),
+        "Skills": _dump(
+            {s.value: [r.level.value, r.right, r.total, r.mark] for s, r in state.skills.items()}
+        ),
+        "AssessedOn": state.assessed_on.isoformat() if state.assessed_on else "",
+        "AssessmentsTaken": state.assessments_taken,
+        "SeenItems": _dump(list(state.seen_items)),
+        "Completed": _dump(
+            {
+                lid: [r.attempt, r.right, r.total, r.mark, r.completed_on.isoformat()]
+                for lid, r in state.completed.items()
+            }
+        ),
+        "Tallies": _dump(_tallies_out(state.tallies)),
+        "SkillTallies": _dump({s.value: _tallies_out(t) for s, t in state.skill_tallies.items()}),
+        "ActiveWeeks": _dump(list(state.active_weeks)),
+    }
+
+
+def state_from_columns(row: dict[str, Any]) -> LearnerState:
+    """Rebuild the state from a profile row."""
+    skills = json.loads(row.get("Skills") or "{}")
+    completed = json.loads(row.get("Completed") or "{}")
+    skill_tallies = json.loads(row.get("SkillTallies") or "{}")
+    return LearnerState(
+        role=Role(row["Role"]) if row.get("Role") else None,
+        activity=_activity_in(json.loads(row.get("Activity") or "null")),
+        skills={
+            SkillId(s): SkillResult(SkillLevel(v[0]), v[1], v[2], v[3]) for s, v in skills.items()
+        },
+        assessed_on=date.fromisoformat(row["AssessedOn"]) if row.get("AssessedOn") else None,
+        assessments_taken=int(row.get("AssessmentsTaken") or 0),
+        seen_items=tuple(json.loads(row.get("SeenItems") or "[]")),
+        completed={
+            lid: LessonRecord(lid, v[0], v[1], v[2], v[3], date.fromisoformat(v[4]))
+            for lid, v in completed.items()
+        },
+        tallies=_tallies_in(json.loads(row.get("Tallies") or "{}")),
+        skill_tallies={SkillId(s): _tallies_in(t) for s, t in skill_tallies.items()},
+        active_weeks=tuple(json.loads(row.get("ActiveWeeks") or "[]")),
+    )
+
+
+def answer_to_columns(answer: AnswerRecord) -> dict[str, Any]:
+    """An answer row's columns (without keys)."""
+    return {
+        "Kind": answer.kind,
+        "Attempt": answer.attempt,
+        "QuestionId": answer.question_id,
+        "SubjectId": answer.subject_id,
+        "Response": answer.response[:1000],
+        "Correct": answer.correct,
+        "Confidence": answer.confidence.value,
+        "Mark": answer.mark,
+        "Skill": answer.skill,
+        "AnsweredAt": answer.answered_at.astimezone(UTC).isoformat(),
+    }
+
+
+def answer_from_columns(row: dict[str, Any]) -> AnswerRecord:
+    """Rebuild an answer from its row."""
+    return AnswerRecord(
+        kind=row["Kind"],
+        attempt=row["Attempt"],
+        question_id=row["QuestionId"],
+        subject_id=row["SubjectId"],
+        response=row["Response"],
+        correct=bool(row["Correct"]),
+        confidence=Confidence(row["Confidence"]),
+        mark=int(row["Mark"]),
+        skill=row["Skill"],
+        answered_at=datetime.fromisoformat(row["AnsweredAt"]),
+    )

@@ -1,0 +1,96 @@
+"""In-memory :class:`~teams_app.storage.ports.LearnerStore` with the same semantics as the
+Azure Tables adapter (ETags, insert-only answers, atomic answer + profile writes).
+
+It is a complete fake for fast unit tests, held to the same contract tests as the real one.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from typing import Any
+
+from teams_app.domain.learner import LearnerState
+from teams_app.storage.ports import (
+    AlreadyRecorded,
+    AnswerRecord,
+    ConcurrentUpdate,
+    LearnerKey,
+    StoredProfile,
+)
+
+
+class MemoryLearnerStore:
+    """:class:`LearnerStore` kept in dictionaries."""
+
+    def __init__(self) -> None:
+        self._profiles: dict[LearnerKey, tuple[LearnerState, str]] = {}
+        self._answers: dict[LearnerKey, dict[tuple[str, str, str], AnswerRecord]] = {}
+        self._conversations: dict[LearnerKey, dict[str, Any]] = {}
+        self._etags = itertools.count(1)
+
+    def _next_etag(self) -> str:
+        return f'W/"{next(self._etags)}"'
+
+    async def get_profile(self, key: LearnerKey) -> StoredProfile | None:
+        """See :meth:`LearnerStore.get_profile`."""
+        found = self._profiles.get(key)
+        return StoredProfile(found[0], found[1]) if found else None
+
+    def _check_etag(self, key: LearnerKey, etag: str | None) -> None:
+        current = self._profiles.get(key)
+        if etag is None and current is not None:
+            raise ConcurrentUpdate
+        if etag is not None and (current is None or current[1] != etag):
+            raise ConcurrentUpdate
+
+    async def save_profile(self, key: LearnerKey, state: LearnerState, etag: str | None) -> str:
+        """See :meth:`LearnerStore.save_profile`."""
+        self._check_etag(key, etag)
+        new = self._next_etag()
+        self._profiles[key] = (state, new)
+        return new
+
+    async def record_answer(
+        self, key: LearnerKey, answer: AnswerRecord, state: LearnerState, etag: str
+    ) -> str:
+        """See :meth:`LearnerStore.record_answer`."""
+        answers = self._answers.setdefault(key, {})
+        answer_key = (answer.kind, answer.attempt, answer.question_id)
+        if answer_key in answers:
+            raise AlreadyRecorded
+        self._check_etag(key, etag)
+        answers[answer_key] = answer
+        new = self._next_etag()
+        self._profiles[key] = (state, new)
+        return new
+
+    async def get_answer(
+        self, key: LearnerKey, kind: str, attempt: str, question_id: str
+    ) -> AnswerRecord | None:
+        """See :meth:`LearnerStore.get_answer`."""
+        return self._answers.get(key, {}).get((kind, attempt, question_id))
+
+    async def list_answers(self, key: LearnerKey) -> list[AnswerRecord]:
+        """See :meth:`LearnerStore.list_answers`."""
+        return sorted(self._answers.get(key, {}).values(), key=lambda a: a.answered_at)
+
+    async def delete_learner(self, key: LearnerKey, *, keep_conversation: bool = False) -> int:
+        """See :meth:`LearnerStore.delete_learner`."""
+        removed = len(self._answers.pop(key, {})) + (1 if self._profiles.pop(key, None) else 0)
+        if not keep_conversation:
+            self._conversations.pop(key, None)
+        return removed
+
+    async def save_conversation(self, key: LearnerKey, reference: dict[str, Any]) -> None:
+        """See :meth:`LearnerStore.save_conversation`."""
+        self._conversations[key] = copy.deepcopy(reference)
+
+    async def get_conversation(self, key: LearnerKey) -> dict[str, Any] | None:
+        """See :meth:`LearnerStore.get_conversation`."""
+        found = self._conversations.get(key)
+        return copy.deepcopy(found) if found is not None else None
+
+    async def ping(self) -> bool:
+        """See :meth:`LearnerStore.ping`."""
+        return True

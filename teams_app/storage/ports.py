@@ -1,0 +1,116 @@
+"""The storage port: what the use cases need from storage, and its errors.
+
+Implementations: :class:`teams_app.storage.tables.TableLearnerStore` (Azure Table Storage,
+Azurite locally) and :class:`teams_app.storage.memory.MemoryLearnerStore` (tests). The same
+contract test suite (``tests/storage``) runs against both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from teams_app.domain.learner import LearnerState
+from teams_app.domain.scoring import Confidence
+
+
+@dataclass(frozen=True, slots=True)
+class LearnerKey:
+    """Identifies a learner: tenants never share keys, so they never share rows."""
+
+    tenant_id: str
+    user_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredProfile:
+    """A learner's state with the ETag it was read at."""
+
+    state: LearnerState
+    etag: str
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerRecord:
+    """One answer as stored: written once, never updated."""
+
+    kind: str
+    attempt: str
+    question_id: str
+    subject_id: str
+    response: str
+    correct: bool
+    confidence: Confidence
+    mark: int
+    skill: str
+    answered_at: datetime
+
+
+class StorageError(Exception):
+    """Base of the storage errors."""
+
+
+class StorageUnavailable(StorageError):
+    """Storage could not be reached after retries."""
+
+
+class ConcurrentUpdate(StorageError):
+    """The row changed since it was read (ETag mismatch); read again and retry."""
+
+
+class AlreadyRecorded(StorageError):
+    """This answer is already stored (a redelivered or replayed request)."""
+
+
+class LearnerStore(Protocol):
+    """Per-learner persistence with optimistic concurrency and idempotent answers."""
+
+    async def get_profile(self, key: LearnerKey) -> StoredProfile | None:
+        """The learner's state, or ``None`` for a new learner."""
+        ...
+
+    async def save_profile(self, key: LearnerKey, state: LearnerState, etag: str | None) -> str:
+        """Create (``etag`` None) or replace (if unchanged since ``etag``) the profile.
+
+        Raises :class:`ConcurrentUpdate` when another writer got there first.
+        Returns the new ETag.
+        """
+        ...
+
+    async def record_answer(
+        self, key: LearnerKey, answer: AnswerRecord, state: LearnerState, etag: str
+    ) -> str:
+        """Store ``answer`` and the new ``state`` atomically; both or neither.
+
+        Raises :class:`AlreadyRecorded` if this answer (kind, attempt, question) exists, and
+        :class:`ConcurrentUpdate` if the profile changed since ``etag``.
+        """
+        ...
+
+    async def get_answer(
+        self, key: LearnerKey, kind: str, attempt: str, question_id: str
+    ) -> AnswerRecord | None:
+        """One stored answer, if it exists."""
+        ...
+
+    async def list_answers(self, key: LearnerKey) -> list[AnswerRecord]:
+        """All the learner's answers, oldest attempt first."""
+        ...
+
+    async def delete_learner(self, key: LearnerKey, *, keep_conversation: bool = False) -> int:
+        """Delete the learner's profile and answers (and, unless ``keep_conversation``, the
+        conversation reference); returns the number of profile and answer rows removed."""
+        ...
+
+    async def save_conversation(self, key: LearnerKey, reference: dict[str, Any]) -> None:
+        """Remember where to send the learner proactive messages."""
+        ...
+
+    async def get_conversation(self, key: LearnerKey) -> dict[str, Any] | None:
+        """The saved conversation reference, if any."""
+        ...
+
+    async def ping(self) -> bool:
+        """Whether storage answers at all (for health checks)."""
+        ...

@@ -1,0 +1,271 @@
+"""Azure Table Storage adapter for :class:`~teams_app.storage.ports.LearnerStore`.
+
+Key design
+----------
+Table ``<prefix>learners`` holds everything about a learner in one partition:
+
+=====================================  =============================================
+PartitionKey ``<tenant>|<user>``       one learner (ids encoded by ``keys.join_key``)
+RowKey ``profile``                     the learner's state; replaced only with the
+                                       ETag it was read at (optimistic concurrency)
+RowKey ``answer|<kind>|<attempt>|<q>``  one answer, insert-only
+=====================================  =============================================
+
+An answer and the profile change it causes are written in one entity-group transaction
+(same partition), so they land together or not at all. The answer's RowKey is fixed by the
+question being answered, so a redelivered or replayed answer fails its insert with 409 and
+is reported as :class:`AlreadyRecorded`: it is stored and scored once. Deleting a learner is
+a query of one partition plus batched deletes.
+
+Table ``<prefix>conversations``: PartitionKey ``<tenant>``, RowKey ``<user>``, holding the
+conversation reference for proactive messages, so a tenant's fan-out reads one partition.
+
+Queries pass ``parameters=`` and never format user input into a filter. Transient failures
+are retried by the SDK's retry policy (few, short tries: a card action has about 5 seconds);
+what still fails surfaces as :class:`StorageUnavailable`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from azure.core import MatchConditions
+from azure.core.exceptions import (
+    AzureError,
+    HttpResponseError,
+    ResourceExistsError,
+    ResourceModifiedError,
+    ResourceNotFoundError,
+)
+from azure.data.tables import TableTransactionError, UpdateMode
+from azure.data.tables.aio import TableClient, TableServiceClient
+
+from teams_app.domain.learner import LearnerState
+from teams_app.storage.codec import (
+    answer_from_columns,
+    answer_to_columns,
+    state_from_columns,
+    state_to_columns,
+)
+from teams_app.storage.keys import join_key
+from teams_app.storage.ports import (
+    AlreadyRecorded,
+    AnswerRecord,
+    ConcurrentUpdate,
+    LearnerKey,
+    StorageUnavailable,
+    StoredProfile,
+)
+
+logger = logging.getLogger(__name__)
+
+PROFILE_ROW = "profile"
+ANSWER_PREFIX = "answer|"
+BATCH_LIMIT = 100
+# Short, bounded retries: an invoke must be answered within about five seconds.
+CLIENT_OPTIONS: dict[str, Any] = {
+    "retry_total": 3,
+    "retry_backoff_factor": 0.2,
+    "retry_backoff_max": 1,
+    "connection_timeout": 2,
+    "read_timeout": 3,
+}
+
+
+def _partition(key: LearnerKey) -> str:
+    return join_key(key.tenant_id, key.user_id)
+
+
+def _answer_row(kind: str, attempt: str, question_id: str) -> str:
+    return ANSWER_PREFIX + join_key(kind, attempt, question_id)
+
+
+def _is_conflict(err: TableTransactionError) -> bool:
+    return err.status_code == 409 or "EntityAlreadyExists" in str(getattr(err, "error_code", ""))
+
+
+def _is_precondition(err: HttpResponseError) -> bool:
+    code = str(getattr(err, "error_code", ""))
+    return err.status_code == 412 or "UpdateConditionNotSatisfied" in code
+
+
+class TableLearnerStore:
+    """:class:`LearnerStore` on Azure Table Storage."""
+
+    def __init__(self, service: TableServiceClient, prefix: str) -> None:
+        self._service = service
+        self._learners: TableClient = service.get_table_client(f"{prefix}learners")
+        self._conversations: TableClient = service.get_table_client(f"{prefix}conversations")
+
+    @classmethod
+    def from_connection_string(cls, connection_string: str, prefix: str) -> TableLearnerStore:
+        """Build a store with the project's retry settings (call :meth:`open` before use)."""
+        service = TableServiceClient.from_connection_string(connection_string, **CLIENT_OPTIONS)
+        return cls(service, prefix)
+
+    async def open(self) -> None:
+        """Create the tables if needed."""
+        try:
+            for table in (self._learners, self._conversations):
+                await self._service.create_table_if_not_exists(table.table_name)
+        except AzureError as err:
+            raise StorageUnavailable("cannot create tables") from err
+
+    async def close(self) -> None:
+        """Close the underlying HTTP sessions."""
+        await self._learners.close()
+        await self._conversations.close()
+        await self._service.close()
+
+    async def get_profile(self, key: LearnerKey) -> StoredProfile | None:
+        """See :meth:`LearnerStore.get_profile`."""
+        try:
+            row = await self._learners.get_entity(_partition(key), PROFILE_ROW)
+        except ResourceNotFoundError:
+            return None
+        except AzureError as err:
+            raise StorageUnavailable("profile read failed") from err
+        return StoredProfile(state_from_columns(row), str(row.metadata["etag"]))
+
+    async def save_profile(self, key: LearnerKey, state: LearnerState, etag: str | None) -> str:
+        """See :meth:`LearnerStore.save_profile`."""
+        entity = {"PartitionKey": _partition(key), "RowKey": PROFILE_ROW, **state_to_columns(state)}
+        try:
+            if etag is None:
+                meta = await self._learners.create_entity(entity)
+            else:
+                meta = await self._learners.update_entity(
+                    entity,
+                    mode=UpdateMode.REPLACE,
+                    etag=etag,
+                    match_condition=MatchConditions.IfNotModified,
+                )
+        except (ResourceExistsError, ResourceModifiedError) as err:
+            raise ConcurrentUpdate from err
+        except HttpResponseError as err:
+            if _is_precondition(err):
+                raise ConcurrentUpdate from err
+            raise StorageUnavailable("profile write failed") from err
+        except AzureError as err:
+            raise StorageUnavailable("profile write failed") from err
+        return str(meta["etag"])
+
+    async def record_answer(
+        self, key: LearnerKey, answer: AnswerRecord, state: LearnerState, etag: str
+    ) -> str:
+        """See :meth:`LearnerStore.record_answer`."""
+        partition = _partition(key)
+        answer_entity = {
+            "PartitionKey": partition,
+            "RowKey": _answer_row(answer.kind, answer.attempt, answer.question_id),
+            **answer_to_columns(answer),
+        }
+        profile_entity = {
+            "PartitionKey": partition,
+            "RowKey": PROFILE_ROW,
+            **state_to_columns(state),
+        }
+        operations: list[Any] = [
+            ("create", answer_entity),
+            (
+                "update",
+                profile_entity,
+                {
+                    "mode": UpdateMode.REPLACE,
+                    "etag": etag,
+                    "match_condition": MatchConditions.IfNotModified,
+                },
+            ),
+        ]
+        try:
+            results = await self._learners.submit_transaction(operations)
+        except TableTransactionError as err:
+            if _is_conflict(err):
+                raise AlreadyRecorded from err
+            if _is_precondition(err):
+                raise ConcurrentUpdate from err
+            raise StorageUnavailable("answer transaction failed") from err
+        except AzureError as err:
+            raise StorageUnavailable("answer transaction failed") from err
+        return str(results[1]["etag"])
+
+    async def get_answer(
+        self, key: LearnerKey, kind: str, attempt: str, question_id: str
+    ) -> AnswerRecord | None:
+        """See :meth:`LearnerStore.get_answer`."""
+        try:
+            row = await self._learners.get_entity(
+                _partition(key), _answer_row(kind, attempt, question_id)
+            )
+        except ResourceNotFoundError:
+            return None
+        except AzureError as err:
+            raise StorageUnavailable("answer read failed") from err
+        return answer_from_columns(row)
+
+    async def _rows(self, key: LearnerKey) -> list[dict[str, Any]]:
+        try:
+            pages = self._learners.query_entities(
+                "PartitionKey eq @pk", parameters={"pk": _partition(key)}
+            )
+            return [dict(row) async for row in pages]
+        except AzureError as err:
+            raise StorageUnavailable("learner query failed") from err
+
+    async def list_answers(self, key: LearnerKey) -> list[AnswerRecord]:
+        """See :meth:`LearnerStore.list_answers`."""
+        rows = await self._rows(key)
+        answers = [answer_from_columns(r) for r in rows if r["RowKey"].startswith(ANSWER_PREFIX)]
+        return sorted(answers, key=lambda a: a.answered_at)
+
+    async def delete_learner(self, key: LearnerKey, *, keep_conversation: bool = False) -> int:
+        """See :meth:`LearnerStore.delete_learner`."""
+        rows = await self._rows(key)
+        try:
+            for start in range(0, len(rows), BATCH_LIMIT):
+                chunk = rows[start : start + BATCH_LIMIT]
+                await self._learners.submit_transaction([("delete", r) for r in chunk])
+            if not keep_conversation:
+                await self._conversations.delete_entity(
+                    join_key(key.tenant_id), join_key(key.user_id)
+                )
+        except AzureError as err:
+            raise StorageUnavailable("learner delete failed") from err
+        return len(rows)
+
+    async def save_conversation(self, key: LearnerKey, reference: dict[str, Any]) -> None:
+        """See :meth:`LearnerStore.save_conversation`."""
+        entity = {
+            "PartitionKey": join_key(key.tenant_id),
+            "RowKey": join_key(key.user_id),
+            "Reference": json.dumps(reference, separators=(",", ":")),
+        }
+        try:
+            await self._conversations.upsert_entity(entity, mode=UpdateMode.REPLACE)
+        except AzureError as err:
+            raise StorageUnavailable("conversation write failed") from err
+
+    async def get_conversation(self, key: LearnerKey) -> dict[str, Any] | None:
+        """See :meth:`LearnerStore.get_conversation`."""
+        try:
+            row = await self._conversations.get_entity(
+                join_key(key.tenant_id), join_key(key.user_id)
+            )
+        except ResourceNotFoundError:
+            return None
+        except AzureError as err:
+            raise StorageUnavailable("conversation read failed") from err
+        reference: dict[str, Any] = json.loads(row["Reference"])
+        return reference
+
+    async def ping(self) -> bool:
+        """See :meth:`LearnerStore.ping`."""
+        try:
+            await self._learners.get_entity("~ping", "~ping")
+        except ResourceNotFoundError:
+            return True
+        except AzureError:
+            return False
+        return True

@@ -1,0 +1,64 @@
+"""Shared fixtures: isolated environment, Azurite, the real curriculum, stores, a test app."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from teams_app.content_files import load_curriculum
+from teams_app.domain.content import Curriculum
+from teams_app.storage.memory import MemoryLearnerStore
+from teams_app.storage.tables import TableLearnerStore
+from tests.support.azurite import Azurite, start_azurite
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the developer's AIREADY_* or SDK connection variables."""
+    for name in list(os.environ):
+        if name.startswith(("AIREADY_", "CONNECTIONS__", "AGENTAPPLICATION__")):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture(scope="session")
+def azurite() -> Iterator[Azurite]:
+    """One Azurite table service for the whole session (tests use distinct table prefixes)."""
+    server = start_azurite()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def curriculum() -> Curriculum:
+    """The shipped curriculum."""
+    return load_curriculum(REPO_ROOT / "content")
+
+
+def table_prefix() -> str:
+    """A fresh table-name prefix, so tests never share rows."""
+    return "t" + uuid.uuid4().hex[:12]
+
+
+@pytest.fixture
+async def table_store(azurite: Azurite) -> AsyncIterator[TableLearnerStore]:
+    """A store on Azurite with its own tables."""
+    store = TableLearnerStore.from_connection_string(azurite.connection_string, table_prefix())
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+@pytest.fixture
+def memory_store() -> MemoryLearnerStore:
+    """The in-memory fake store."""
+    return MemoryLearnerStore()
