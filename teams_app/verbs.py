@@ -1,0 +1,27 @@
+"""Every ``Action.Execute`` verb the cards use, in one place.
+
+The bot registers exactly one handler per verb, and a test checks that every verb found in a
+card template has a handler and every handler's verb appears in some card.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Verb(StrEnum):
+    """``Action.Execute`` verbs."""
+
+    CHOOSE_ROLE = "choose_role"
+    SHOW_ROLE = "show_role"
+    START_ASSESSMENT = "start_assessment"
+    ANSWER = "answer"
+    CONTINUE = "continue"
+    SHOW_RESULTS = "show_results"
+    START_LESSON = "start_lesson"
+    START_QUIZ = "start_quiz"
+    SHOW_PROGRESS = "show_progress"
+    SHOW_HELP = "show_help"
+    RESET = "reset"
+    CONFIRM_RESET = "confirm_reset"
+    CANCEL_RESET = "cancel_reset"

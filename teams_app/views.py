@@ -1,0 +1,387 @@
+"""Card data for each screen, built from domain values (pure functions, no I/O).
+
+Each function returns the data one template in ``cards/`` needs; :class:`Reply` pairs the
+two. Text that a user typed is wrapped in :class:`~teams_app.cards.UserText`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from teams_app.cards import UserText
+from teams_app.domain.content import (
+    ROLE_LABELS,
+    AssessmentItem,
+    Curriculum,
+    Lesson,
+    Question,
+    QuestionType,
+    Role,
+)
+from teams_app.domain.learner import (
+    Activity,
+    ActivityKind,
+    AnswerResult,
+    LearnerState,
+    LessonRecord,
+    SkillLevel,
+    recommended_path,
+    streak_weeks,
+)
+from teams_app.domain.scoring import (
+    CALIBRATION_HINTS,
+    Calibration,
+    Confidence,
+    Tally,
+    calibration,
+    tallies_of,
+)
+
+SECONDS_PER_ASSESSMENT_ITEM = 30
+PATH_PREVIEW = 6
+
+LEVEL_LABELS = {
+    SkillLevel.GAP: ("Focus area", "Attention"),
+    SkillLevel.DEVELOPING: ("Developing", "Warning"),
+    SkillLevel.MASTERED: ("Strong", "Good"),
+}
+CONFIDENCE_LABELS = {Confidence.LOW: "Low", Confidence.MEDIUM: "Medium", Confidence.HIGH: "High"}
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A card to show: template name and its data."""
+
+    card: str
+    data: dict[str, Any]
+
+
+def role_choices() -> list[dict[str, str]]:
+    """The role picker's choices."""
+    return [{"title": ROLE_LABELS[r], "value": r.value} for r in Role]
+
+
+def assessment_minutes(items: int) -> int:
+    """Rough time for the skills check."""
+    return max(1, math.ceil(items * SECONDS_PER_ASSESSMENT_ITEM / 60))
+
+
+def welcome(name: str, state: LearnerState, items: int, min_group: int) -> Reply:
+    """The first card after install."""
+    return Reply(
+        "welcome",
+        {
+            "name": UserText(name or "there"),
+            "assessment_items": items,
+            "assessment_minutes": assessment_minutes(items),
+            "min_group": min_group,
+            "current_role": state.role.value if state.role else "",
+            "roles": role_choices(),
+        },
+    )
+
+
+def role_picker(state: LearnerState) -> Reply:
+    """The role picker with the current role selected."""
+    return Reply(
+        "role",
+        {"current_role": state.role.value if state.role else "", "roles": role_choices()},
+    )
+
+
+def assessment_intro(role: Role, items: int) -> Reply:
+    """Role saved; offer the skills check."""
+    return Reply(
+        "assessment_intro",
+        {"role_label": ROLE_LABELS[role], "items": items, "minutes": assessment_minutes(items)},
+    )
+
+
+def _choices(question: Question) -> list[dict[str, str]]:
+    return [{"title": o.text, "value": str(i)} for i, o in enumerate(question.options)]
+
+
+def _progress_text(activity: Activity, index: int) -> str:
+    return f"Question {index + 1} of {len(activity.question_ids)}"
+
+
+def _activity_title(curriculum: Curriculum, activity: Activity, skill_name: str) -> str:
+    if activity.kind is ActivityKind.ASSESSMENT:
+        return f"Skills check · {skill_name}"
+    lesson = curriculum.lesson(activity.lesson_id or "")
+    return lesson.title if lesson else "Lesson"
+
+
+def question_card(
+    curriculum: Curriculum,
+    activity: Activity,
+    question: Question,
+    skill_name: str,
+    notice: str = "",
+) -> Reply:
+    """The current question with answer and confidence inputs."""
+    return Reply(
+        "question",
+        {
+            "progress_text": _progress_text(activity, activity.position),
+            "title": _activity_title(curriculum, activity, skill_name),
+            "notice": notice,
+            "prompt": question.prompt,
+            "short": question.type is QuestionType.SHORT,
+            "choices": _choices(question),
+            "kind": activity.kind.value,
+            "attempt": activity.attempt,
+            "question_id": question.id,
+        },
+    )
+
+
+def _answer_text(question: Question, response: str) -> Any:
+    if question.type is QuestionType.SHORT:
+        return UserText(response)
+    index = int(response) if response.isdigit() else -1
+    return question.options[index].text if 0 <= index < len(question.options) else "-"
+
+
+def feedback_card(
+    curriculum: Curriculum,
+    activity: Activity,
+    question: Question,
+    result: AnswerResult,
+    skill_name: str,
+) -> Reply:
+    """Right or wrong, why, and the confidence mark, for one answer of ``activity``."""
+    index = next(
+        (i for i, r in enumerate(activity.results) if r.question_id == result.question_id),
+        activity.position,
+    )
+    answered = activity.results[: index + 1]
+    total = sum(r.mark for r in answered)
+    sign = "+" if result.mark > 0 else ""
+    level = CONFIDENCE_LABELS[result.confidence].lower()
+    last = index + 1 >= len(activity.question_ids)
+    return Reply(
+        "feedback",
+        {
+            "progress_text": _progress_text(activity, index),
+            "title": _activity_title(curriculum, activity, skill_name),
+            "verdict": "Correct" if result.correct else "Not quite",
+            "verdict_style": "good" if result.correct else "attention",
+            "correct": result.correct,
+            "mark_text": f"{sign}{result.mark} marks ({level} confidence)",
+            "prompt": question.prompt,
+            "your_answer": _answer_text(question, result.response),
+            "right_answer": question.correct_text,
+            "confidence_label": CONFIDENCE_LABELS[result.confidence],
+            "explanation": question.feedback_for(result.response) or question.feedback,
+            "score_text": f"Score so far: {total} marks from {len(answered)} "
+            f"answer{'s' if len(answered) != 1 else ''}",
+            "last": last,
+            "results_title": "See my skills profile"
+            if activity.kind is ActivityKind.ASSESSMENT
+            else "See my lesson summary",
+            "kind": activity.kind.value,
+            "attempt": activity.attempt,
+        },
+    )
+
+
+def _skills_rows(curriculum: Curriculum, state: LearnerState) -> list[dict[str, Any]]:
+    rows = []
+    for skill, result in state.skills.items():
+        label, color = LEVEL_LABELS[result.level]
+        rows.append(
+            {
+                "name": curriculum.skill_name(skill),
+                "level_label": label,
+                "color": color,
+                "detail": f"{result.right}/{result.total} right",
+            }
+        )
+    return rows
+
+
+def calibration_of(state: LearnerState) -> Calibration:
+    """The learner's overall calibration."""
+    return calibration(state.tallies)
+
+
+def assessment_result(curriculum: Curriculum, state: LearnerState) -> Reply:
+    """The skills profile and the recommended path."""
+    path = [e for e in recommended_path(state, curriculum) if not e.done]
+    tracks = [t.title for t in curriculum.tracks_for(state.role or Role.EVERYONE)]
+    preview = [
+        {
+            "position": i + 1,
+            "title": e.lesson.title,
+            "track": _track_title(curriculum, e.lesson.track_id),
+            "tag": " · focus" if e.focus else (" · optional" if e.optional else ""),
+        }
+        for i, e in enumerate(path[:PATH_PREVIEW])
+    ]
+    more = len(path) - len(preview)
+    return Reply(
+        "assessment_result",
+        {
+            "skills": _skills_rows(curriculum, state),
+            "calibration": CALIBRATION_HINTS[calibration_of(state)],
+            "path_summary": ", then ".join(tracks),
+            "path": preview,
+            "more_text": f"and {more} more lesson{'s' if more != 1 else ''}" if more > 0 else "",
+            "first_lesson": path[0].lesson.title if path else "Foundation",
+        },
+    )
+
+
+def calibration_hint(results: tuple[AnswerResult, ...], state: LearnerState) -> str:
+    """The hint for these answers, or for all the learner's answers when they are too few."""
+    found = calibration(_tallies(results))
+    if found is Calibration.UNKNOWN:
+        found = calibration_of(state)
+    return CALIBRATION_HINTS[found]
+
+
+def _tallies(results: tuple[AnswerResult, ...]) -> dict[Confidence, Tally]:
+    return tallies_of((r.confidence, r.correct) for r in results)
+
+
+def _track_title(curriculum: Curriculum, track_id: str) -> str:
+    track = curriculum.track(track_id)
+    return track.title if track else ""
+
+
+def lesson_card(curriculum: Curriculum, lesson: Lesson, attempt: str) -> Reply:
+    """A lesson's reading stage."""
+    return Reply(
+        "lesson",
+        {
+            "track": _track_title(curriculum, lesson.track_id),
+            "minutes": max(1, round(lesson.reading_minutes)),
+            "title": lesson.title,
+            "skill": curriculum.skill_name(lesson.skill),
+            "concept": lesson.concept,
+            "example": lesson.example,
+            "try_it": lesson.try_it,
+            "sources": [
+                {"text": f"[{s.title}]({s.url})" if s.url else s.title} for s in lesson.sources
+            ],
+            "question_count": len(lesson.questions),
+            "attempt": attempt,
+        },
+    )
+
+
+def _streak_text(weeks: int) -> str:
+    if weeks == 0:
+        return "Finish a lesson this week to start a streak."
+    if weeks == 1:
+        return "1 week with a lesson. One next week makes it a streak."
+    return f"{weeks} weeks in a row with a lesson. Keep it going next week."
+
+
+def lesson_summary(
+    curriculum: Curriculum,
+    state: LearnerState,
+    record: LessonRecord,
+    results: tuple[AnswerResult, ...],
+    next_lesson: Lesson | None,
+    today: date,
+) -> Reply:
+    """Score, calibration hint and streak after a lesson."""
+    lesson = curriculum.lesson(record.lesson_id)
+    weeks = streak_weeks(state.active_weeks, today)
+    hint = calibration_hint(results, state)
+    return Reply(
+        "lesson_summary",
+        {
+            "title": lesson.title if lesson else record.lesson_id,
+            "right": record.right,
+            "total": record.total,
+            "mark": record.mark,
+            "max_mark": record.max_mark,
+            "streak": str(weeks),
+            "calibration": hint,
+            "streak_text": _streak_text(weeks),
+            "has_next": next_lesson is not None,
+            "next_title": next_lesson.title if next_lesson else "",
+        },
+    )
+
+
+def progress(
+    curriculum: Curriculum, state: LearnerState, next_up: Lesson | None, today: date
+) -> Reply:
+    """The learner's progress overview."""
+    role = state.role or Role.EVERYONE
+    tracks = []
+    for track in curriculum.tracks_for(role):
+        ids = [i for i in track.lesson_ids if i in curriculum.lessons]
+        tracks.append(
+            {
+                "title": track.title,
+                "done": sum(i in state.completed for i in ids),
+                "total": len(ids),
+            }
+        )
+    cal = calibration_of(state)
+    weeks = streak_weeks(state.active_weeks, today)
+    resuming = state.activity is not None
+    return Reply(
+        "progress",
+        {
+            "role_label": ROLE_LABELS[role] if state.role else "Not chosen yet",
+            "done": sum(t["done"] for t in tracks),
+            "total": sum(t["total"] for t in tracks),
+            "streak_text": f"{weeks} week{'s' if weeks != 1 else ''}",
+            "calibration_label": cal.value.capitalize()
+            if cal is not Calibration.UNKNOWN
+            else "Not enough answers yet",
+            "tracks": tracks,
+            "assessed": state.assessed,
+            "skills": _skills_rows(curriculum, state),
+            "calibration": CALIBRATION_HINTS[cal],
+            "has_next": next_up is not None or resuming,
+            "next_action": "Continue where I left off"
+            if resuming
+            else f"Next: {next_up.title}"
+            if next_up
+            else "",
+            "assessment_action": "Retake the skills check"
+            if state.assessed
+            else "Take the skills check",
+        },
+    )
+
+
+def help_card(intro: str = "") -> Reply:
+    """What the bot can do; ``intro`` explains why it is shown."""
+    return Reply("help", {"intro": intro})
+
+
+def notice(
+    title: str, text: str, *, heading: str = "Heads up", action: tuple[str, str] | None = None
+) -> Reply:
+    """A short message with an optional main action ``(title, verb)``."""
+    return Reply(
+        "notice",
+        {
+            "heading": heading,
+            "title": title,
+            "text": text,
+            "action_title": action[0] if action else "",
+            "action_verb": action[1] if action else "",
+        },
+    )
+
+
+def reset_confirm() -> Reply:
+    """Ask before deleting everything."""
+    return Reply("reset_confirm", {})
+
+
+def item_skill_name(curriculum: Curriculum, item: AssessmentItem) -> str:
+    """The display name of an assessment item's skill."""
+    return curriculum.skill_name(item.skill)
