@@ -1,0 +1,1 @@
+"""AI Ready's server: app factory, configuration, routes, middleware and CLI."""

@@ -1,0 +1,117 @@
+"""The command line: ``python -m server [serve|package|content check|settings]``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from aiohttp import web
+
+from server.config import REPO_ROOT, SETTINGS, ConfigError, Settings, load_settings
+
+logger = logging.getLogger("server")
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    # The SDK logs routine details at INFO; keep them for DEBUG.
+    logging.getLogger("microsoft_agents").setLevel(
+        max(logging.getLevelName(level), logging.WARNING)
+    )
+    logging.getLogger("azure").setLevel(logging.WARNING)
+
+
+def _serve(settings: Settings) -> int:
+    from server.app import create_app
+
+    app = create_app(settings)
+    logger.info("AI Ready listening on http://%s:%d", settings.host, settings.port)
+    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+    return 0
+
+
+def _content_check(content_dir: Path, extra: list[Path]) -> int:
+    from teams_app.content_files import check_content, load_curriculum
+
+    problems = check_content(content_dir, extra)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} problem(s) found", file=sys.stderr)
+        return 1
+    curriculum = load_curriculum(content_dir, extra)
+    questions = sum(len(lesson.questions) for lesson in curriculum.lessons.values())
+    print(
+        f"content OK: {len(curriculum.tracks)} tracks, {len(curriculum.lessons)} lessons, "
+        f"{questions} lesson questions, {len(curriculum.assessment)} assessment items, "
+        f"{len(curriculum.challenges)} challenges"
+    )
+    return 0
+
+
+def _package(out: Path, env: dict[str, str]) -> int:
+    from server.package import PackageError, PackageOptions, build_package
+
+    bot_id = env.get("AIREADY_BOT_CLIENT_ID", "")
+    options = PackageOptions(
+        app_id=env.get("AIREADY_APP_ID") or bot_id,
+        bot_id=bot_id,
+        version=env.get("AIREADY_APP_VERSION") or "1.0.0",
+        public_base_url=env.get("AIREADY_PUBLIC_URL", "").rstrip("/"),
+        developer_name=env.get("AIREADY_DEVELOPER_NAME") or "AI Ready",
+        website_url=env.get("AIREADY_WEBSITE_URL", ""),
+        privacy_url=env.get("AIREADY_PRIVACY_URL", ""),
+        terms_url=env.get("AIREADY_TERMS_URL", ""),
+    )
+    try:
+        path = build_package(options, out, manifest_dir=REPO_ROOT / "manifest")
+    except PackageError as err:
+        print(f"cannot build the app package: {err}", file=sys.stderr)
+        return 2
+    print(f"app package written to {path}")
+    return 0
+
+
+def _settings_help() -> int:
+    for setting in SETTINGS:
+        print(f"{setting.env}\n    {setting.help}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None, env: dict[str, str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    environ = dict(os.environ if env is None else env)
+    parser = argparse.ArgumentParser(prog="python -m server", description="AI Ready server")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("serve", help="run the server (the default)")
+    package = sub.add_parser("package", help="build the Teams app package (zip)")
+    package.add_argument("--out", type=Path, default=REPO_ROOT / "build" / "ai-ready.zip")
+    content = sub.add_parser("content", help="curriculum tools")
+    content_sub = content.add_subparsers(dest="content_command", required=True)
+    check = content_sub.add_parser("check", help="validate every content file")
+    check.add_argument("--dir", type=Path, default=None, help="content folder")
+    sub.add_parser("settings", help="list every setting with its help")
+    args = parser.parse_args(argv)
+
+    if args.command == "settings":
+        return _settings_help()
+    if args.command == "content":
+        content_dir = args.dir or Path(environ.get("AIREADY_CONTENT_DIR") or REPO_ROOT / "content")
+        extra = environ.get("AIREADY_EXTRA_CONTENT_DIR")
+        return _content_check(content_dir, [Path(extra)] if extra else [])
+    if args.command == "package":
+        _configure_logging("INFO")
+        return _package(args.out, environ)
+    try:
+        settings = load_settings(environ)
+    except ConfigError as err:
+        print(f"AI Ready cannot start: {err}", file=sys.stderr)
+        return 2
+    _configure_logging(settings.log_level)
+    return _serve(settings)

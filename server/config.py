@@ -1,0 +1,247 @@
+"""Settings: one frozen dataclass read from the environment in one place.
+
+Each setting is declared once in :data:`SETTINGS` with its variable name and help text (the
+README lists them all; a test checks that). :func:`load_settings` reports every missing or
+invalid variable at once.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+MIN_GROUP_FLOOR = 3
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+_PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9]{2,39}$")
+
+
+class Environment(StrEnum):
+    """Where the server runs."""
+
+    PRODUCTION = "production"
+    DEVELOPMENT = "development"
+
+
+class ConfigError(Exception):
+    """The environment does not describe a valid configuration; ``problems`` lists why."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("invalid configuration:\n  - " + "\n  - ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The server's configuration. Secrets are kept out of ``repr``."""
+
+    environment: Environment = Environment.PRODUCTION
+    dev_allow_anonymous: bool = False
+    bot_client_id: str = ""
+    bot_client_secret: str = field(default="", repr=False)
+    bot_tenant_id: str = ""
+    storage_connection_string: str = field(default="", repr=False)
+    table_prefix: str = "aiready"
+    host: str = "127.0.0.1"
+    port: int = 3978
+    content_dir: Path = REPO_ROOT / "content"
+    extra_content_dir: Path | None = None
+    min_group_size: int = 5
+    max_body_bytes: int = 256 * 1024
+    log_level: str = "INFO"
+    app_id: str = ""
+    public_url: str = ""
+    app_version: str = "1.0.0"
+    developer_name: str = "AI Ready"
+    website_url: str = ""
+    privacy_url: str = ""
+    terms_url: str = ""
+
+    @property
+    def has_bot_credentials(self) -> bool:
+        """Whether the bot's Entra ID credentials are configured."""
+        return bool(self.bot_client_id and self.bot_client_secret)
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One environment variable: the field it sets, how to parse it, and what it means."""
+
+    env: str
+    attr: str
+    help: str
+    parse: Callable[[str], Any] = str
+
+
+def _bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError("must be true or false")
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 65535:
+        raise ValueError("must be a port number from 1 to 65535")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise ValueError("must be a positive whole number")
+    return value
+
+
+def _dir(text: str) -> Path:
+    path = Path(text).expanduser()
+    if not path.is_dir():
+        raise ValueError(f"folder {path} does not exist")
+    return path
+
+
+def _level(text: str) -> str:
+    upper = text.strip().upper()
+    if upper not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+    return upper
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("AIREADY_ENV", "environment", "`production` (default) or `development`.", Environment),
+    Setting(
+        "AIREADY_DEV_ALLOW_ANONYMOUS",
+        "dev_allow_anonymous",
+        "Local development only: accept bot requests without a token (for the Agents "
+        "Playground). Needs `AIREADY_ENV=development` and a loopback `AIREADY_HOST`.",
+        _bool,
+    ),
+    Setting("AIREADY_BOT_CLIENT_ID", "bot_client_id", "The bot's Entra ID app (client) id."),
+    Setting("AIREADY_BOT_CLIENT_SECRET", "bot_client_secret", "The bot's Entra ID client secret."),
+    Setting("AIREADY_BOT_TENANT_ID", "bot_tenant_id", "The Entra ID tenant of the bot's app."),
+    Setting(
+        "AIREADY_STORAGE_CONNECTION_STRING",
+        "storage_connection_string",
+        "Azure Storage connection string (Azurite's for local runs).",
+    ),
+    Setting(
+        "AIREADY_TABLE_PREFIX",
+        "table_prefix",
+        "Prefix of the table names (letters and digits; default `aiready`).",
+    ),
+    Setting("AIREADY_HOST", "host", "Address to listen on (default `127.0.0.1`)."),
+    Setting("AIREADY_PORT", "port", "Port to listen on (default `3978`).", _port),
+    Setting(
+        "AIREADY_CONTENT_DIR",
+        "content_dir",
+        "Folder of the curriculum files (default: the repository's `content/`).",
+        _dir,
+    ),
+    Setting(
+        "AIREADY_EXTRA_CONTENT_DIR",
+        "extra_content_dir",
+        "Optional folder of your organisation's own tracks, same layout as `content/tracks`.",
+        _dir,
+    ),
+    Setting(
+        "AIREADY_MIN_GROUP_SIZE",
+        "min_group_size",
+        f"Smallest group a leader sees figures for (default 5, never below {MIN_GROUP_FLOOR}).",
+        _positive,
+    ),
+    Setting(
+        "AIREADY_MAX_BODY_BYTES",
+        "max_body_bytes",
+        "Largest accepted request body in bytes (default 262144).",
+        _positive,
+    ),
+    Setting("AIREADY_LOG_LEVEL", "log_level", "DEBUG, INFO (default), WARNING or ERROR.", _level),
+    Setting(
+        "AIREADY_APP_ID",
+        "app_id",
+        "Teams app id (a GUID) for the app package; defaults to the bot's client id.",
+    ),
+    Setting(
+        "AIREADY_PUBLIC_URL",
+        "public_url",
+        "Public https base URL of this server, for the app package.",
+    ),
+    Setting("AIREADY_APP_VERSION", "app_version", "App package version (default `1.0.0`)."),
+    Setting("AIREADY_DEVELOPER_NAME", "developer_name", "Publisher name shown in Teams."),
+    Setting("AIREADY_WEBSITE_URL", "website_url", "Publisher website (https) for the package."),
+    Setting("AIREADY_PRIVACY_URL", "privacy_url", "Privacy statement URL (https)."),
+    Setting("AIREADY_TERMS_URL", "terms_url", "Terms of use URL (https)."),
+)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def load_settings(env: Mapping[str, str]) -> Settings:
+    """Read and check every setting; raise :class:`ConfigError` listing all problems."""
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for setting in SETTINGS:
+        raw = env.get(setting.env)
+        if raw is None or raw.strip() == "":
+            continue
+        try:
+            values[setting.attr] = setting.parse(raw.strip())
+        except ValueError as err:
+            problems.append(f"{setting.env}: {err}")
+    settings = Settings(**values)
+    problems += _check(settings)
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def _check(s: Settings) -> list[str]:
+    problems = []
+    if not s.storage_connection_string:
+        problems.append("AIREADY_STORAGE_CONNECTION_STRING: required")
+    if not _PREFIX.match(s.table_prefix):
+        problems.append("AIREADY_TABLE_PREFIX: 3-40 letters and digits, starting with a letter")
+    if s.min_group_size < MIN_GROUP_FLOOR:
+        problems.append(f"AIREADY_MIN_GROUP_SIZE: must be at least {MIN_GROUP_FLOOR}")
+    if s.dev_allow_anonymous:
+        if s.environment is not Environment.DEVELOPMENT:
+            problems.append(
+                "AIREADY_DEV_ALLOW_ANONYMOUS: only allowed with AIREADY_ENV=development"
+            )
+        if not _is_loopback(s.host):
+            problems.append("AIREADY_DEV_ALLOW_ANONYMOUS: only allowed on a loopback AIREADY_HOST")
+        if s.has_bot_credentials:
+            problems.append(
+                "AIREADY_DEV_ALLOW_ANONYMOUS: unset it when bot credentials are configured"
+            )
+    elif not s.has_bot_credentials:
+        problems.append(
+            "bot credentials missing: set AIREADY_BOT_CLIENT_ID, AIREADY_BOT_CLIENT_SECRET and "
+            "AIREADY_BOT_TENANT_ID (or, for local development only, AIREADY_ENV=development "
+            "and AIREADY_DEV_ALLOW_ANONYMOUS=true)"
+        )
+    if s.has_bot_credentials or s.bot_client_id or s.bot_client_secret:
+        for name, value in (
+            ("AIREADY_BOT_CLIENT_ID", s.bot_client_id),
+            ("AIREADY_BOT_TENANT_ID", s.bot_tenant_id),
+        ):
+            if not _GUID.match(value):
+                problems.append(f"{name}: must be a GUID")
+        if not s.bot_client_secret:
+            problems.append("AIREADY_BOT_CLIENT_SECRET: required with AIREADY_BOT_CLIENT_ID")
+    return problems

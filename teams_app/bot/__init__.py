@@ -1,0 +1,1 @@
+"""The bot: Teams activities in, use cases called, Adaptive Cards out."""

@@ -1,0 +1,286 @@
+"""The bot's activity handling: routes Teams activities to the learning use cases.
+
+Card actions arrive as ``adaptiveCard/action`` invokes and are routed by their
+``Action.Execute`` verb through :data:`ACTIONS`; the reply card replaces the clicked card
+in place. Typed messages are matched as whole commands. Every failure becomes a friendly
+card (errors are mapped in :func:`_friendly_error` only); details go to the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from microsoft_agents.activity import Activity as SdkActivity
+from microsoft_agents.activity import (
+    ActivityTypes,
+    AdaptiveCardInvokeResponse,
+    Attachment,
+    InvokeResponse,
+)
+from microsoft_agents.hosting.core import (
+    AgentApplication,
+    ApplicationOptions,
+    MemoryStorage,
+    MessageFactory,
+    TurnContext,
+    TurnState,
+)
+from microsoft_agents.hosting.core.app._routes import RouteRank
+from microsoft_agents.hosting.core.authorization import Connections
+
+from teams_app import views
+from teams_app.bot.commands import Command, parse_command
+from teams_app.bot.identity import is_personal, learner_key, local_date
+from teams_app.cards import CardRenderer
+from teams_app.learning import LearningService, Turn
+from teams_app.storage.ports import StorageError
+from teams_app.verbs import Verb
+from teams_app.views import Reply
+
+logger = logging.getLogger(__name__)
+
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+ACTION_INVOKE = "adaptiveCard/action"
+# Teams gives a card action about five seconds; answer before that, even when storage stalls.
+INVOKE_BUDGET_SECONDS = 4.5
+TURN_BUDGET_SECONDS = 12.0
+
+ActionHandler = Callable[[LearningService, Turn, Mapping[str, Any]], Awaitable[Reply]]
+
+
+async def _confirm_reset(service: LearningService, turn: Turn, _: Mapping[str, Any]) -> Reply:
+    return await service.confirm_reset(turn)
+
+
+async def _reset(_service: LearningService, _turn: Turn, _data: Mapping[str, Any]) -> Reply:
+    return views.reset_confirm()
+
+
+async def _cancel_reset(_service: LearningService, _turn: Turn, _: Mapping[str, Any]) -> Reply:
+    return views.notice(
+        "Nothing changed",
+        "Your progress is just as you left it.",
+        action=("Continue", Verb.CONTINUE.value),
+    )
+
+
+async def _help(_service: LearningService, _turn: Turn, _data: Mapping[str, Any]) -> Reply:
+    return views.help_card()
+
+
+ACTIONS: dict[Verb, ActionHandler] = {
+    Verb.CHOOSE_ROLE: lambda s, t, d: s.choose_role(t, d),
+    Verb.SHOW_ROLE: lambda s, t, d: s.show_role(t),
+    Verb.START_ASSESSMENT: lambda s, t, d: s.start_assessment(t),
+    Verb.ANSWER: lambda s, t, d: s.answer(t, d),
+    Verb.CONTINUE: lambda s, t, d: s.continue_(t),
+    Verb.SHOW_RESULTS: lambda s, t, d: s.show_results(t, d),
+    Verb.START_LESSON: lambda s, t, d: s.start_lesson(t, d),
+    Verb.START_QUIZ: lambda s, t, d: s.start_quiz(t, d),
+    Verb.SHOW_PROGRESS: lambda s, t, d: s.progress(t),
+    Verb.SHOW_HELP: _help,
+    Verb.RESET: _reset,
+    Verb.CONFIRM_RESET: _confirm_reset,
+    Verb.CANCEL_RESET: _cancel_reset,
+}
+
+COMMANDS: dict[Command, Callable[[LearningService, Turn], Awaitable[Reply]]] = {
+    Command.START: lambda s, t: s.continue_(t),
+    Command.NEXT: lambda s, t: s.start_lesson(t, {}),
+    Command.PROGRESS: lambda s, t: s.progress(t),
+    Command.ROLE: lambda s, t: s.show_role(t),
+}
+
+
+def _friendly_error(err: BaseException) -> Reply:
+    """The one place where failures become what a user sees."""
+    if isinstance(err, StorageError | TimeoutError):
+        return views.notice(
+            "Please try again in a minute",
+            "I couldn't reach my storage just now, so nothing was saved. "
+            "Your progress so far is safe.",
+            heading="Temporary problem",
+            action=("Try again", Verb.CONTINUE.value),
+        )
+    return views.notice(
+        "Something went wrong on my side",
+        "Sorry, that didn't work. Your progress so far is safe. Please try again.",
+        heading="Sorry",
+        action=("Try again", Verb.CONTINUE.value),
+    )
+
+
+class AiReadyAgent:
+    """Builds the SDK application and holds what its handlers need."""
+
+    def __init__(
+        self,
+        service: LearningService,
+        renderer: CardRenderer,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._service = service
+        self._renderer = renderer
+        self._clock = clock
+
+    def build(self, connections: Connections) -> AgentApplication[TurnState]:
+        """An :class:`AgentApplication` with every route registered."""
+        app = AgentApplication[TurnState](
+            ApplicationOptions(
+                storage=MemoryStorage(),
+                start_typing_timer=False,
+                # Learner state lives in our own tables; the SDK's turn state stays empty.
+                turn_state_factory=TurnState,
+            ),
+            connection_manager=connections,
+        )
+        for verb in Verb:
+            app.adaptive_card.action_execute(verb.value)(self._action(verb))
+        app.add_route(_any_card_action, self._unknown_action, is_invoke=True, rank=RouteRank.LAST)
+        app.conversation_update("membersAdded")(self._members_added)
+        app.activity(ActivityTypes.installation_update)(self._installation_update)
+        app.activity(ActivityTypes.message)(self._message)
+        app.error(self._on_error)
+        return app
+
+    def _turn(self, context: TurnContext) -> Turn:
+        now = self._clock()
+        activity = context.activity
+        return Turn(key=learner_key(activity), now=now, today=local_date(activity, now))
+
+    def card(self, reply: Reply) -> dict[str, Any]:
+        """Render a reply's card."""
+        return self._renderer.render(reply.card, reply.data)
+
+    async def _send_card(self, context: TurnContext, reply: Reply) -> None:
+        attachment = Attachment(content_type=CARD_CONTENT_TYPE, content=self.card(reply))
+        await context.send_activity(MessageFactory.attachment(attachment))
+
+    def _card_response(self, reply: Reply) -> AdaptiveCardInvokeResponse:
+        # Teams documents ``value`` as the card object (not a JSON string).
+        return AdaptiveCardInvokeResponse(
+            status_code=200, type=CARD_CONTENT_TYPE, value=self.card(reply)
+        )
+
+    async def _invoke_card(self, context: TurnContext, reply: Reply) -> None:
+        body = self._card_response(reply)
+        await context.send_activity(
+            SdkActivity(
+                type=ActivityTypes.invoke_response,
+                value=InvokeResponse(
+                    status=200, body=body.model_dump(mode="json", by_alias=True, exclude_none=True)
+                ),
+            )
+        )
+
+    def _action(
+        self, verb: Verb
+    ) -> Callable[[TurnContext, TurnState, Any], Awaitable[AdaptiveCardInvokeResponse]]:
+        handler = ACTIONS[verb]
+
+        async def on_action(
+            context: TurnContext, _state: TurnState, data: Any
+        ) -> AdaptiveCardInvokeResponse:
+            values = data if isinstance(data, dict) else {}
+            async with asyncio.timeout(INVOKE_BUDGET_SECONDS):
+                reply = await handler(self._service, self._turn(context), values)
+            return self._card_response(reply)
+
+        on_action.__name__ = f"on_{verb.value}"
+        return on_action
+
+    async def _unknown_action(self, context: TurnContext, _state: TurnState) -> None:
+        logger.info("card action with an unknown or malformed verb")
+        await self._invoke_card(
+            context,
+            views.notice(
+                "That button no longer works",
+                "This card is from an older version of AI Ready. Here's how to carry on.",
+                action=("Continue", Verb.CONTINUE.value),
+            ),
+        )
+
+    async def _members_added(self, context: TurnContext, _state: TurnState) -> None:
+        activity = context.activity
+        bot_id = activity.recipient.id if activity.recipient else None
+        added = activity.members_added or []
+        if not any(m.id == bot_id for m in added) and not is_personal(activity):
+            return
+        if not is_personal(activity):
+            await self._send_card(
+                context,
+                views.notice(
+                    "AI Ready is here",
+                    "Lessons and quizzes happen in a private 1:1 chat with me: open my chat "
+                    "from the Apps list and type **start**. Team leaders will see group "
+                    "figures only, never anyone's answers.",
+                    heading="Hello, team",
+                ),
+            )
+            return
+        async with asyncio.timeout(TURN_BUDGET_SECONDS):
+            turn = self._turn(context)
+            reference = activity.get_conversation_reference().model_dump(
+                mode="json", by_alias=True, exclude_none=True
+            )
+            await self._service.remember_conversation(turn, reference)
+            name = activity.from_property.name if activity.from_property else ""
+            reply = await self._service.welcome(turn, name or "")
+        await self._send_card(context, reply)
+
+    async def _installation_update(self, context: TurnContext, _state: TurnState) -> None:
+        activity = context.activity
+        if activity.action not in ("add", "add-upgrade") or not is_personal(activity):
+            return
+        reference = activity.get_conversation_reference().model_dump(
+            mode="json", by_alias=True, exclude_none=True
+        )
+        await self._service.remember_conversation(self._turn(context), reference)
+
+    async def _message(self, context: TurnContext, _state: TurnState) -> None:
+        activity = context.activity
+        if not is_personal(activity):
+            await self._send_card(
+                context,
+                views.notice(
+                    "Let's talk in private",
+                    "Lessons and quizzes are personal, so they happen in your 1:1 chat with me. "
+                    "Open my chat from the Apps list and type **start**.",
+                    heading="AI Ready",
+                ),
+            )
+            return
+        command = parse_command(activity.text)
+        turn = self._turn(context)
+        async with asyncio.timeout(TURN_BUDGET_SECONDS):
+            if command is Command.RESET:
+                reply = views.reset_confirm()
+            elif command is Command.HELP:
+                reply = views.help_card()
+            elif command is Command.GREETING:
+                reply = views.help_card("Hi! I'm AI Ready, your AI skills coach.")
+            elif command is Command.UNKNOWN:
+                reply = views.help_card("I didn't catch that. I understand a few short commands:")
+            else:
+                reply = await COMMANDS[command](self._service, turn)
+        await self._send_card(context, reply)
+
+    async def _on_error(self, context: TurnContext, err: Exception) -> None:
+        logger.error("turn failed: %s", type(err).__name__, exc_info=err)
+        reply = _friendly_error(err)
+        try:
+            if context.activity.type == ActivityTypes.invoke:
+                await self._invoke_card(context, reply)
+            else:
+                await self._send_card(context, reply)
+        except Exception:  # the error path must not raise: log and give up on this turn
+            logger.exception("could not send the error card")
+
+
+def _any_card_action(context: TurnContext) -> bool:
+    activity = context.activity
+    return activity.type == ActivityTypes.invoke and activity.name == ACTION_INVOKE

@@ -1,0 +1,52 @@
+"""Text commands in the chat, matched on the whole normalised message, never substrings."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+
+class Command(StrEnum):
+    """What a typed message asks for."""
+
+    HELP = "help"
+    START = "start"
+    NEXT = "next"
+    PROGRESS = "progress"
+    ROLE = "role"
+    RESET = "reset"
+    GREETING = "greeting"
+    UNKNOWN = "unknown"
+
+
+_WORDS: dict[str, Command] = {
+    "help": Command.HELP,
+    "?": Command.HELP,
+    "menu": Command.HELP,
+    "start": Command.START,
+    "continue": Command.START,
+    "resume": Command.START,
+    "next": Command.NEXT,
+    "next lesson": Command.NEXT,
+    "progress": Command.PROGRESS,
+    "my progress": Command.PROGRESS,
+    "status": Command.PROGRESS,
+    "role": Command.ROLE,
+    "change role": Command.ROLE,
+    "reset": Command.RESET,
+    "start over": Command.RESET,
+    "hi": Command.GREETING,
+    "hello": Command.GREETING,
+    "hey": Command.GREETING,
+}
+_MENTION = re.compile(r"<at>.*?</at>", re.I | re.S)
+_TRAILING = re.compile(r"[\s.!]+$")
+
+
+def parse_command(text: str | None) -> Command:
+    """The command a message asks for; :attr:`Command.UNKNOWN` for anything else."""
+    if not text:
+        return Command.UNKNOWN
+    cleaned = _MENTION.sub(" ", text)
+    cleaned = _TRAILING.sub("", " ".join(cleaned.casefold().split()))
+    return _WORDS.get(cleaned.lstrip("/"), Command.UNKNOWN)

@@ -1,0 +1,405 @@
+"""The learner's use cases: role, skills check, lessons, progress, reset.
+
+Each use case reads the learner's state, applies a pure rule from
+:mod:`teams_app.domain.learner`, writes with the ETag it read (retrying from the read on a
+conflict) and returns the :class:`~teams_app.views.Reply` to show. Stale or replayed card
+actions are answered from what is stored, never applied twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from teams_app import views
+from teams_app.domain.content import ROLE_LABELS, Curriculum, Question, Role, SkillId
+from teams_app.domain.learner import (
+    Activity,
+    ActivityKind,
+    AnswerResult,
+    LearnerState,
+    Stage,
+    begin_quiz,
+    choose_role,
+    next_lesson,
+    record_answer,
+    start_assessment,
+    start_lesson,
+)
+from teams_app.domain.scoring import Confidence
+from teams_app.storage.ports import (
+    AlreadyRecorded,
+    AnswerRecord,
+    ConcurrentUpdate,
+    LearnerKey,
+    LearnerStore,
+    StorageUnavailable,
+)
+from teams_app.views import Reply
+
+logger = logging.getLogger(__name__)
+
+MAX_WRITE_TRIES = 5
+MAX_FIELD_CHARS = 200
+ASSESSMENT_SUBJECT = "assessment"
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """Who is acting, and when (the learner's local date decides the streak week)."""
+
+    key: LearnerKey
+    now: datetime
+    today: date
+
+
+def _field(data: Mapping[str, Any], name: str) -> str:
+    value = data.get(name)
+    return value[:MAX_FIELD_CHARS] if isinstance(value, str) else ""
+
+
+class LearningService:
+    """The use cases behind every card and command."""
+
+    def __init__(
+        self,
+        store: LearnerStore,
+        curriculum: Curriculum,
+        *,
+        min_group: int,
+        new_attempt: Callable[[], str] = lambda: secrets.token_hex(6),
+    ) -> None:
+        self._store = store
+        self._curriculum = curriculum
+        self._min_group = min_group
+        self._new_attempt = new_attempt
+
+    @property
+    def assessment_size(self) -> int:
+        """How many questions the skills check asks."""
+        skills = {item.skill for item in self._curriculum.assessment}
+        return 2 * len(skills)
+
+    async def _state(self, key: LearnerKey) -> LearnerState:
+        stored = await self._store.get_profile(key)
+        return stored.state if stored else LearnerState()
+
+    async def _change(
+        self, key: LearnerKey, change: Callable[[LearnerState], LearnerState]
+    ) -> LearnerState:
+        """Apply ``change`` with optimistic concurrency, re-reading on conflict."""
+        for _ in range(MAX_WRITE_TRIES):
+            stored = await self._store.get_profile(key)
+            state = stored.state if stored else LearnerState()
+            new_state = change(state)
+            if stored is not None and new_state == state:
+                return state
+            try:
+                await self._store.save_profile(key, new_state, stored.etag if stored else None)
+            except ConcurrentUpdate:
+                continue
+            return new_state
+        raise StorageUnavailable("profile kept changing under us")
+
+    # --- welcome and role ---------------------------------------------------------------
+
+    async def welcome(self, turn: Turn, name: str) -> Reply:
+        """The install greeting (with the current role preselected on a reinstall)."""
+        state = await self._state(turn.key)
+        return views.welcome(name, state, self.assessment_size, self._min_group)
+
+    async def remember_conversation(self, turn: Turn, reference: dict[str, Any]) -> None:
+        """Keep the conversation reference for later proactive messages."""
+        await self._store.save_conversation(turn.key, reference)
+
+    async def show_role(self, turn: Turn) -> Reply:
+        """The role picker."""
+        return views.role_picker(await self._state(turn.key))
+
+    async def choose_role(self, turn: Turn, data: Mapping[str, Any]) -> Reply:
+        """Save the role, then offer the skills check or carry on."""
+        try:
+            role = Role(_field(data, "role"))
+        except ValueError:
+            return views.notice(
+                "Choose a role",
+                "Pick the role closest to your work from the list.",
+                action=("Choose my role", "show_role"),
+            )
+        state = await self._change(turn.key, lambda s: choose_role(s, role))
+        if not state.assessed and state.activity is None and not state.completed:
+            return views.assessment_intro(role, self.assessment_size)
+        track = next((t for t in self._curriculum.tracks_for(role)[1:]), None)
+        extra = f" Your path now includes the {track.title} track." if track else ""
+        return views.notice(
+            "Role saved",
+            f"You're set up as {ROLE_LABELS[role]}.{extra} Your progress is kept.",
+            heading="Your role",
+            action=("Continue", "continue"),
+        )
+
+    # --- assessment and lessons ----------------------------------------------------------
+
+    async def start_assessment(self, turn: Turn) -> Reply:
+        """Begin a fresh skills check."""
+        attempt = self._new_attempt()
+        state = await self._change(
+            turn.key, lambda s: start_assessment(s, self._curriculum, attempt)
+        )
+        return self._current(state)
+
+    async def start_lesson(self, turn: Turn, data: Mapping[str, Any]) -> Reply:
+        """Open the requested lesson, resume the one in progress, or start the next one."""
+        wanted = self._curriculum.lesson(_field(data, "lesson"))
+        state = await self._state(turn.key)
+        current = state.activity
+        resuming = current is not None and current.kind is ActivityKind.LESSON
+        if resuming and (wanted is None or wanted.id == current.lesson_id):  # type: ignore[union-attr]
+            return self._current(state)
+        lesson = wanted or next_lesson(state, self._curriculum)
+        if lesson is None:
+            return views.notice(
+                "You've finished your path",
+                "Every lesson on your path is done. Retake the skills check to see how far "
+                "you've come, or change your role to explore another track.",
+                heading="All done",
+                action=("Retake the skills check", "start_assessment"),
+            )
+        attempt = self._new_attempt()
+        chosen = lesson
+        state = await self._change(turn.key, lambda s: start_lesson(s, chosen, attempt))
+        return self._current(state)
+
+    async def start_quiz(self, turn: Turn, data: Mapping[str, Any]) -> Reply:
+        """Move from a lesson's reading to its questions."""
+        attempt = _field(data, "attempt")
+
+        def change(state: LearnerState) -> LearnerState:
+            activity = state.activity
+            if activity is None or activity.attempt != attempt:
+                return state
+            return begin_quiz(state)
+
+        return self._current(await self._change(turn.key, change))
+
+    async def continue_(self, turn: Turn) -> Reply:
+        """Whatever comes next: the current step, or the next thing to do."""
+        state = await self._state(turn.key)
+        if state.activity is not None:
+            return self._current(state)
+        if state.role is None:
+            return views.role_picker(state)
+        if not state.assessed and state.assessments_taken == 0 and not state.completed:
+            return views.assessment_intro(state.role, self.assessment_size)
+        return await self.start_lesson(turn, {})
+
+    def _current(self, state: LearnerState) -> Reply:
+        """The card for the step the learner is on."""
+        activity = state.activity
+        if activity is None:
+            return views.help_card()
+        if activity.kind is ActivityKind.LESSON and activity.stage is Stage.READING:
+            lesson = self._curriculum.lesson(activity.lesson_id or "")
+            if lesson is not None:
+                return views.lesson_card(self._curriculum, lesson, activity.attempt)
+        found = self._question(activity.kind, activity.lesson_id, activity.current_question_id)
+        if found is None:
+            return views.notice(
+                "This lesson has changed",
+                "The content was updated since you started. Let's pick up with your next step.",
+                action=("Continue", "start_lesson"),
+            )
+        question, skill = found
+        return views.question_card(
+            self._curriculum, activity, question, self._curriculum.skill_name(skill)
+        )
+
+    def _question(
+        self, kind: ActivityKind, lesson_id: str | None, question_id: str | None
+    ) -> tuple[Question, SkillId] | None:
+        if question_id is None:
+            return None
+        if kind is ActivityKind.ASSESSMENT:
+            item = self._curriculum.item(question_id)
+            return (item.question, item.skill) if item else None
+        lesson = self._curriculum.lesson(lesson_id or "")
+        if lesson is None:
+            return None
+        question = next((q for q in lesson.questions if q.id == question_id), None)
+        return (question, lesson.skill) if question else None
+
+    async def answer(self, turn: Turn, data: Mapping[str, Any]) -> Reply:
+        """Score an answer once, however often it is delivered, and give feedback."""
+        kind_text, attempt = _field(data, "kind"), _field(data, "attempt")
+        question_id = _field(data, "question")
+        response, confidence_text = _field(data, "answer").strip(), _field(data, "confidence")
+        try:
+            kind = ActivityKind(kind_text)
+        except ValueError:
+            return self._stale()
+        for _ in range(MAX_WRITE_TRIES):
+            stored = await self._store.get_profile(turn.key)
+            activity = stored.state.activity if stored else None
+            if (
+                stored is None
+                or activity is None
+                or activity.kind is not kind
+                or activity.attempt != attempt
+                or activity.current_question_id != question_id
+            ):
+                return await self._replay(turn, kind, attempt, question_id)
+            found = self._question(kind, activity.lesson_id, question_id)
+            if found is None:
+                return self._current(stored.state)
+            question, skill = found
+            try:
+                confidence = Confidence(confidence_text)
+            except ValueError:
+                return self._ask_again(stored.state, question, skill)
+            if not response:
+                return self._ask_again(stored.state, question, skill)
+            new_state, result = record_answer(
+                stored.state, question, skill, response, confidence, turn.today
+            )
+            record = AnswerRecord(
+                kind=kind.value,
+                attempt=attempt,
+                question_id=question_id,
+                subject_id=activity.lesson_id or ASSESSMENT_SUBJECT,
+                response=response,
+                correct=result.correct,
+                confidence=confidence,
+                mark=result.mark,
+                skill=skill.value,
+                answered_at=turn.now,
+            )
+            try:
+                await self._store.record_answer(turn.key, record, new_state, stored.etag)
+            except (AlreadyRecorded, ConcurrentUpdate):
+                continue
+            scored = new_state.activity if new_state.activity else _finished(activity, result)
+            return views.feedback_card(
+                self._curriculum, scored, question, result, self._curriculum.skill_name(skill)
+            )
+        raise StorageUnavailable("answer kept conflicting")
+
+    def _ask_again(self, state: LearnerState, question: Question, skill: SkillId) -> Reply:
+        assert state.activity is not None
+        return views.question_card(
+            self._curriculum,
+            state.activity,
+            question,
+            self._curriculum.skill_name(skill),
+            notice="Pick an answer and say how sure you are, then submit.",
+        )
+
+    def _stale(self) -> Reply:
+        return views.notice(
+            "This card is out of date",
+            "Things have moved on since this card was sent. Here's how to carry on.",
+            action=("Continue", "continue"),
+        )
+
+    async def _attempt_answers(
+        self, key: LearnerKey, kind: ActivityKind, attempt: str
+    ) -> list[AnswerRecord]:
+        answers = await self._store.list_answers(key)
+        return [a for a in answers if a.kind == kind.value and a.attempt == attempt]
+
+    async def _replay(
+        self, turn: Turn, kind: ActivityKind, attempt: str, question_id: str
+    ) -> Reply:
+        """A card action for a question that is not current: show its stored result, if any."""
+        stored = await self._store.get_answer(turn.key, kind.value, attempt, question_id)
+        if stored is None:
+            return self._stale()
+        answers = await self._attempt_answers(turn.key, kind, attempt)
+        lesson_id = stored.subject_id if kind is ActivityKind.LESSON else None
+        found = self._question(kind, lesson_id, question_id)
+        if found is None:
+            return self._stale()
+        question, skill = found
+        lesson = self._curriculum.lesson(lesson_id or "")
+        question_ids = (
+            tuple(q.id for q in lesson.questions)
+            if lesson
+            else tuple(a.question_id for a in answers)
+        )
+        state = await self._state(turn.key)
+        if state.activity is not None and state.activity.attempt == attempt:
+            question_ids = state.activity.question_ids
+        results = tuple(_result(a) for a in answers)
+        activity = Activity(kind, attempt, question_ids, lesson_id, Stage.QUIZ, results)
+        mine = next(r for r in results if r.question_id == question_id)
+        return views.feedback_card(
+            self._curriculum, activity, question, mine, self._curriculum.skill_name(skill)
+        )
+
+    async def show_results(self, turn: Turn, data: Mapping[str, Any]) -> Reply:
+        """The skills profile or lesson summary for a finished attempt."""
+        attempt = _field(data, "attempt")
+        state = await self._state(turn.key)
+        if state.activity is not None and state.activity.attempt == attempt:
+            return self._current(state)
+        if _field(data, "kind") == ActivityKind.ASSESSMENT.value and state.assessed:
+            reply = views.assessment_result(self._curriculum, state)
+            answers = await self._attempt_answers(turn.key, ActivityKind.ASSESSMENT, attempt)
+            if answers:
+                reply.data["calibration"] = views.calibration_hint(
+                    tuple(_result(a) for a in answers), state
+                )
+            return reply
+        record = next((r for r in state.completed.values() if r.attempt == attempt), None)
+        if record is None:
+            return await self.continue_(turn)
+        answers = await self._attempt_answers(turn.key, ActivityKind.LESSON, attempt)
+        return views.lesson_summary(
+            self._curriculum,
+            state,
+            record,
+            tuple(_result(a) for a in answers),
+            next_lesson(state, self._curriculum),
+            turn.today,
+        )
+
+    async def progress(self, turn: Turn) -> Reply:
+        """The progress overview."""
+        state = await self._state(turn.key)
+        return views.progress(
+            self._curriculum, state, next_lesson(state, self._curriculum), turn.today
+        )
+
+    # --- reset ---------------------------------------------------------------------------
+
+    async def confirm_reset(self, turn: Turn) -> Reply:
+        """Delete the learner's progress and answers; the chat itself is kept."""
+        removed = await self._store.delete_learner(turn.key, keep_conversation=True)
+        logger.info("learner reset: %d rows removed", removed)
+        return views.role_picker(LearnerState())
+
+
+def _result(answer: AnswerRecord) -> AnswerResult:
+    return AnswerResult(
+        answer.question_id,
+        answer.response,
+        answer.correct,
+        answer.confidence,
+        answer.mark,
+        SkillId(answer.skill),
+    )
+
+
+def _finished(activity: Activity, result: AnswerResult) -> Activity:
+    """The activity as it was when its last answer was scored (the state has moved on)."""
+    return Activity(
+        activity.kind,
+        activity.attempt,
+        activity.question_ids,
+        activity.lesson_id,
+        activity.stage,
+        (*activity.results, result),
+    )
