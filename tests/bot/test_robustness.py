@@ -1,0 +1,214 @@
+"""Bad, stale, replayed and unlucky card actions: friendly cards, nothing counted twice."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+
+from teams_app.domain.content import Curriculum
+from teams_app.storage.memory import MemoryLearnerStore
+from teams_app.storage.ports import LearnerKey
+from teams_app.storage.tables import TableLearnerStore
+from tests.bot.play import choice, question_of
+from tests.conftest import table_prefix
+from tests.support.azurite import Azurite, table_connection_string
+from tests.support.driver import BotDriver, find_action, texts
+from tests.support.flaky_proxy import FlakyProxy
+
+
+async def _first_question(bot: BotDriver) -> dict[str, Any]:
+    await bot.install()
+    await bot.click("choose_role", {"role": "it"})
+    return await bot.click("start_assessment")
+
+
+def _key(bot: BotDriver) -> LearnerKey:
+    return LearnerKey(bot.user.tenant_id, bot.user.aad_object_id)
+
+
+async def test_the_same_answer_delivered_twice_is_scored_once(
+    make_driver: Callable[..., Any], table_store: TableLearnerStore, curriculum: Curriculum
+) -> None:
+    bot = await make_driver(table_store)
+    card = await _first_question(bot)
+    button = find_action(card, "answer")
+    question, _ = question_of(curriculum, button)
+    data = {**button["data"], "answer": choice(question, True), "confidence": "high"}
+
+    first = await bot.click("answer", data)
+    again = await bot.click("answer", data)  # Teams retried the delivery
+    assert texts(first) == texts(again)
+    stored = await table_store.get_profile(_key(bot))
+    assert stored is not None and stored.state.activity is not None
+    assert stored.state.activity.position == 1
+    assert len(await table_store.list_answers(_key(bot))) == 1
+    assert sum(t.total for t in stored.state.tallies.values()) == 1
+
+
+async def test_concurrent_duplicate_deliveries_count_once(
+    make_driver: Callable[..., Any], table_store: TableLearnerStore, curriculum: Curriculum
+) -> None:
+    bot = await make_driver(table_store)
+    card = await _first_question(bot)
+    button = find_action(card, "answer")
+    question, _ = question_of(curriculum, button)
+    data = {**button["data"], "answer": choice(question, False), "confidence": "medium"}
+    cards = await asyncio.gather(*(bot.click("answer", data) for _ in range(4)))
+    assert all("Not quite" in texts(c) for c in cards)
+    assert len(await table_store.list_answers(_key(bot))) == 1
+    stored = await table_store.get_profile(_key(bot))
+    assert stored is not None and stored.state.activity is not None
+    assert stored.state.activity.position == 1
+
+
+async def test_a_changed_answer_on_a_replayed_card_does_not_rescore(
+    make_driver: Callable[..., Any], table_store: TableLearnerStore, curriculum: Curriculum
+) -> None:
+    bot = await make_driver(table_store)
+    card = await _first_question(bot)
+    button = find_action(card, "answer")
+    question, _ = question_of(curriculum, button)
+    await bot.click(
+        "answer", {**button["data"], "answer": choice(question, False), "confidence": "high"}
+    )
+    retry = await bot.click(
+        "answer", {**button["data"], "answer": choice(question, True), "confidence": "high"}
+    )
+    assert "Not quite" in texts(retry), "the first answer stands"
+    answers = await table_store.list_answers(_key(bot))
+    assert [a.correct for a in answers] == [False]
+
+
+async def test_an_answer_for_a_question_not_current_gets_a_friendly_card(
+    make_driver: Callable[..., Any], memory_store: MemoryLearnerStore
+) -> None:
+    bot = await make_driver(memory_store)
+    card = await _first_question(bot)
+    data = {**find_action(card, "answer")["data"], "answer": "0", "confidence": "low"}
+    for bad in (
+        {**data, "question": "assess-not-a-question"},
+        {**data, "attempt": "old-attempt"},
+        {**data, "kind": "nonsense"},
+        {"answer": "0"},
+    ):
+        reply = await bot.click("answer", bad)
+        assert "out of date" in texts(reply)
+        find_action(reply, "continue")
+    assert await memory_store.list_answers(_key(bot)) == []
+
+
+async def test_missing_or_invalid_inputs_ask_again_without_storing(
+    make_driver: Callable[..., Any], memory_store: MemoryLearnerStore
+) -> None:
+    bot = await make_driver(memory_store)
+    card = await _first_question(bot)
+    data = find_action(card, "answer")["data"]
+    for bad in ({**data, "answer": "0"}, {**data, "confidence": "certain", "answer": "0"}, data):
+        reply = await bot.click("answer", bad)
+        assert "Pick an answer and say how sure you are" in texts(reply)
+        assert "Question 1 of 8" in texts(reply)
+    wild = await bot.click("answer", {**data, "answer": "99", "confidence": "low"})
+    assert "Not quite" in texts(wild), "an out-of-range option is simply wrong, not a crash"
+
+
+async def test_unknown_verbs_and_malformed_invokes_get_a_friendly_card(
+    make_driver: Callable[..., Any], memory_store: MemoryLearnerStore
+) -> None:
+    bot = await make_driver(memory_store)
+    await bot.install()
+    reply = await bot.click("launch_rockets", {"x": 1})
+    assert "no longer works" in texts(reply)
+    malformed = bot.user.invoke("answer")
+    malformed["value"] = {"action": "not-an-object"}
+    response = await bot.post(malformed)
+    assert response.status == 200
+    body = await response.json()
+    assert "no longer works" in texts(body["value"])
+
+
+async def test_hostile_display_names_cannot_break_or_inject_into_cards(
+    make_driver: Callable[..., Any], memory_store: MemoryLearnerStore
+) -> None:
+    from tests.support.activities import TeamsUser
+
+    for name in (
+        'Robert"); DROP TABLE learners;--',
+        "Line one\nLine two\r\n\t tabbed",
+        "${name} ${$root.roles} {{app_id}}",
+        "**bold** [click me](https://evil.example) <b>html</b>",
+        "🎉 Zoë Ægir-Ōtsuka 李小龙",
+        "x" * 5000,
+        "\u202eevil\u0000null",
+    ):
+        bot = await make_driver(memory_store)
+        bot.user = TeamsUser(service_url=bot.user.service_url, name=name)
+        card = await bot.install()
+        heading = card["body"][1]["text"]
+        assert heading.startswith("Hi ") and heading.endswith(", welcome to AI Ready")
+        assert "\n" not in heading and "\u202e" not in heading and "\x00" not in heading
+        assert len(heading) < 250
+        assert "[click me](" not in heading and "**bold**" not in heading
+        if name.startswith("${"):
+            assert "${name}" in heading, "template syntax in a name stays literal"
+
+
+@pytest.fixture
+async def flaky(azurite: Azurite) -> AsyncIterator[FlakyProxy]:
+    proxy = await FlakyProxy(azurite.port).start()
+    try:
+        yield proxy
+    finally:
+        await proxy.close()
+
+
+async def test_a_brief_storage_hiccup_is_retried_and_the_learner_never_notices(
+    make_driver: Callable[..., Any], flaky: FlakyProxy
+) -> None:
+    store = TableLearnerStore.from_connection_string(
+        table_connection_string(flaky.port), table_prefix()
+    )
+    await store.open()
+    try:
+        bot = await make_driver(store)
+        await bot.install()
+        flaky.reset_open()
+        flaky.fail_next = 1
+        reply = await bot.click("choose_role", {"role": "sales"})
+        assert "skills check" in texts(reply)
+        assert flaky.refused == 1
+        stored = await store.get_profile(_key(bot))
+        assert stored is not None and stored.state.role is not None
+    finally:
+        await store.close()
+
+
+async def test_storage_down_gives_a_try_again_card_in_time(
+    make_driver: Callable[..., Any], flaky: FlakyProxy
+) -> None:
+    store = TableLearnerStore.from_connection_string(
+        table_connection_string(flaky.port), table_prefix()
+    )
+    await store.open()
+    try:
+        bot = await make_driver(store)
+        await bot.install()
+        flaky.down = True
+        flaky.reset_open()
+        started = time.monotonic()
+        reply = await bot.click("choose_role", {"role": "sales"})
+        assert time.monotonic() - started < 5, "Teams gives a card action about 5 seconds"
+        assert "try again" in texts(reply).lower()
+        find_action(reply, "continue")
+        message = await bot.say("progress")
+        assert "try again" in texts(message).lower()
+        health = await bot.client.get("/healthz")
+        assert health.status == 503
+        flaky.down = False
+        assert (await bot.client.get("/healthz")).status == 200
+        assert "skills check" in texts(await bot.click("choose_role", {"role": "sales"}))
+    finally:
+        await store.close()

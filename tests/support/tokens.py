@@ -1,0 +1,58 @@
+"""Test signing keys and JWTs shaped like the Bot Connector's and Entra ID's."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+
+@dataclass
+class SigningKey:
+    """An RSA key pair with a key id, publishable as a JWKS."""
+
+    kid: str
+    private: rsa.RSAPrivateKey = field(
+        default_factory=lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    )
+
+    def jwk(self) -> dict[str, Any]:
+        public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.private.public_key()))
+        return {**public, "kid": self.kid, "use": "sig", "alg": "RS256"}
+
+    def sign(self, claims: dict[str, Any], **header: Any) -> str:
+        return jwt.encode(
+            claims, self.private, algorithm="RS256", headers={"kid": self.kid, **header}
+        )
+
+
+def jwks(*keys: SigningKey) -> dict[str, Any]:
+    """A JSON Web Key Set."""
+    return {"keys": [k.jwk() for k in keys]}
+
+
+def claims(audience: str, issuer: str, *, lifetime: int = 3600, **extra: Any) -> dict[str, Any]:
+    """Standard claims valid from now for ``lifetime`` seconds (negative: already expired)."""
+    now = int(time.time())
+    return {
+        "aud": audience,
+        "iss": issuer,
+        "iat": now - 10,
+        "nbf": now - 10,
+        "exp": now + lifetime,
+        **extra,
+    }
+
+
+def unsigned(payload: dict[str, Any]) -> str:
+    """An ``alg: none`` token."""
+
+    def part(value: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(payload)}."
