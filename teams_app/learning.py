@@ -20,9 +20,9 @@ from teams_app.domain.content import ROLE_LABELS, Curriculum, Question, Role, Sk
 from teams_app.domain.learner import (
     Activity,
     ActivityKind,
-    AnswerResult,
     LearnerState,
     Stage,
+    answered,
     begin_quiz,
     choose_role,
     next_lesson,
@@ -32,8 +32,7 @@ from teams_app.domain.learner import (
 )
 from teams_app.domain.scoring import Confidence
 from teams_app.storage.ports import (
-    AlreadyRecorded,
-    AnswerRecord,
+    AttemptRecord,
     ConcurrentUpdate,
     LearnerKey,
     LearnerStore,
@@ -45,7 +44,6 @@ logger = logging.getLogger(__name__)
 
 MAX_WRITE_TRIES = 5
 MAX_FIELD_CHARS = 200
-ASSESSMENT_SUBJECT = "assessment"
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,20 +88,40 @@ class LearningService:
 
     async def _change(
         self, key: LearnerKey, change: Callable[[LearnerState], LearnerState]
-    ) -> LearnerState:
-        """Apply ``change`` with optimistic concurrency, re-reading on conflict."""
+    ) -> tuple[LearnerState, LearnerState]:
+        """Apply ``change`` with optimistic concurrency, re-reading on conflict.
+
+        Returns the state before and after the change.
+        """
         for _ in range(MAX_WRITE_TRIES):
             stored = await self._store.get_profile(key)
             state = stored.state if stored else LearnerState()
             new_state = change(state)
             if stored is not None and new_state == state:
-                return state
+                return state, state
             try:
                 await self._store.save_profile(key, new_state, stored.etag if stored else None)
             except ConcurrentUpdate:
                 continue
-            return new_state
+            return state, new_state
         raise StorageUnavailable("profile kept changing under us")
+
+    async def _archive(self, turn: Turn, *activities: tuple[Activity | None, bool]) -> None:
+        """Write ended activities to the history (a repeat is a no-op)."""
+        for activity, finished in activities:
+            if activity is not None and activity.results:
+                record = AttemptRecord(activity=activity, finished=finished, ended_at=turn.now)
+                await self._store.add_attempt(turn.key, record)
+
+    async def _replace_activity(
+        self, turn: Turn, change: Callable[[LearnerState], LearnerState]
+    ) -> LearnerState:
+        """Start a new activity; an abandoned one with answers goes to the history."""
+        before, after = await self._change(turn.key, change)
+        abandoned = before.activity
+        if abandoned is not None and after.activity is not abandoned:
+            await self._archive(turn, (abandoned, False))
+        return after
 
     # --- welcome and role ---------------------------------------------------------------
 
@@ -130,7 +148,7 @@ class LearningService:
                 "Pick the role closest to your work from the list.",
                 action=("Choose my role", "show_role"),
             )
-        state = await self._change(turn.key, lambda s: choose_role(s, role))
+        _, state = await self._change(turn.key, lambda s: choose_role(s, role))
         if not state.assessed and state.activity is None and not state.completed:
             return views.assessment_intro(role, self.assessment_size)
         track = next((t for t in self._curriculum.tracks_for(role)[1:]), None)
@@ -147,8 +165,8 @@ class LearningService:
     async def start_assessment(self, turn: Turn) -> Reply:
         """Begin a fresh skills check."""
         attempt = self._new_attempt()
-        state = await self._change(
-            turn.key, lambda s: start_assessment(s, self._curriculum, attempt)
+        state = await self._replace_activity(
+            turn, lambda s: start_assessment(s, self._curriculum, attempt)
         )
         return self._current(state)
 
@@ -171,7 +189,7 @@ class LearningService:
             )
         attempt = self._new_attempt()
         chosen = lesson
-        state = await self._change(turn.key, lambda s: start_lesson(s, chosen, attempt))
+        state = await self._replace_activity(turn, lambda s: start_lesson(s, chosen, attempt))
         return self._current(state)
 
     async def start_quiz(self, turn: Turn, data: Mapping[str, Any]) -> Reply:
@@ -184,7 +202,7 @@ class LearningService:
                 return state
             return begin_quiz(state)
 
-        return self._current(await self._change(turn.key, change))
+        return self._current((await self._change(turn.key, change))[1])
 
     async def continue_(self, turn: Turn) -> Reply:
         """Whatever comes next: the current step, or the next thing to do."""
@@ -243,15 +261,16 @@ class LearningService:
             return self._stale()
         for _ in range(MAX_WRITE_TRIES):
             stored = await self._store.get_profile(turn.key)
-            activity = stored.state.activity if stored else None
+            if stored is None:
+                return self._stale()
+            activity = stored.state.activity
             if (
-                stored is None
-                or activity is None
+                activity is None
                 or activity.kind is not kind
                 or activity.attempt != attempt
                 or activity.current_question_id != question_id
             ):
-                return await self._replay(turn, kind, attempt, question_id)
+                return await self._replay(turn, stored.state, kind, attempt, question_id)
             found = self._question(kind, activity.lesson_id, question_id)
             if found is None:
                 return self._current(stored.state)
@@ -265,23 +284,14 @@ class LearningService:
             new_state, result = record_answer(
                 stored.state, question, skill, response, confidence, turn.today
             )
-            record = AnswerRecord(
-                kind=kind.value,
-                attempt=attempt,
-                question_id=question_id,
-                subject_id=activity.lesson_id or ASSESSMENT_SUBJECT,
-                response=response,
-                correct=result.correct,
-                confidence=confidence,
-                mark=result.mark,
-                skill=skill.value,
-                answered_at=turn.now,
-            )
             try:
-                await self._store.record_answer(turn.key, record, new_state, stored.etag)
-            except (AlreadyRecorded, ConcurrentUpdate):
-                continue
-            scored = new_state.activity if new_state.activity else _finished(activity, result)
+                await self._store.save_profile(turn.key, new_state, stored.etag)
+            except ConcurrentUpdate:
+                continue  # someone else wrote first: re-read; a duplicate becomes a replay
+            scored = new_state.activity or new_state.last_activity
+            assert scored is not None
+            if new_state.activity is None:  # finished: history, and a retry of the last one
+                await self._archive(turn, (scored, True), (stored.state.last_activity, True))
             return views.feedback_card(
                 self._curriculum, scored, question, result, self._curriculum.skill_name(skill)
             )
@@ -304,39 +314,30 @@ class LearningService:
             action=("Continue", "continue"),
         )
 
-    async def _attempt_answers(
-        self, key: LearnerKey, kind: ActivityKind, attempt: str
-    ) -> list[AnswerRecord]:
-        answers = await self._store.list_answers(key)
-        return [a for a in answers if a.kind == kind.value and a.attempt == attempt]
-
     async def _replay(
-        self, turn: Turn, kind: ActivityKind, attempt: str, question_id: str
+        self,
+        turn: Turn,
+        state: LearnerState,
+        kind: ActivityKind,
+        attempt: str,
+        question_id: str,
     ) -> Reply:
         """A card action for a question that is not current: show its stored result, if any."""
-        stored = await self._store.get_answer(turn.key, kind.value, attempt, question_id)
-        if stored is None:
+        result = answered(state, attempt, question_id)
+        activity = next(
+            (a for a in (state.activity, state.last_activity) if a and a.attempt == attempt),
+            None,
+        )
+        if result is None or activity is None or activity.kind is not kind:
             return self._stale()
-        answers = await self._attempt_answers(turn.key, kind, attempt)
-        lesson_id = stored.subject_id if kind is ActivityKind.LESSON else None
-        found = self._question(kind, lesson_id, question_id)
+        found = self._question(kind, activity.lesson_id, question_id)
         if found is None:
             return self._stale()
+        if activity is state.last_activity:  # its history row may be missing after a failure
+            await self._archive(turn, (activity, True))
         question, skill = found
-        lesson = self._curriculum.lesson(lesson_id or "")
-        question_ids = (
-            tuple(q.id for q in lesson.questions)
-            if lesson
-            else tuple(a.question_id for a in answers)
-        )
-        state = await self._state(turn.key)
-        if state.activity is not None and state.activity.attempt == attempt:
-            question_ids = state.activity.question_ids
-        results = tuple(_result(a) for a in answers)
-        activity = Activity(kind, attempt, question_ids, lesson_id, Stage.QUIZ, results)
-        mine = next(r for r in results if r.question_id == question_id)
         return views.feedback_card(
-            self._curriculum, activity, question, mine, self._curriculum.skill_name(skill)
+            self._curriculum, activity, question, result, self._curriculum.skill_name(skill)
         )
 
     async def show_results(self, turn: Turn, data: Mapping[str, Any]) -> Reply:
@@ -345,23 +346,20 @@ class LearningService:
         state = await self._state(turn.key)
         if state.activity is not None and state.activity.attempt == attempt:
             return self._current(state)
+        last = state.last_activity
+        results = last.results if last is not None and last.attempt == attempt else ()
         if _field(data, "kind") == ActivityKind.ASSESSMENT.value and state.assessed:
             reply = views.assessment_result(self._curriculum, state)
-            answers = await self._attempt_answers(turn.key, ActivityKind.ASSESSMENT, attempt)
-            if answers:
-                reply.data["calibration"] = views.calibration_hint(
-                    tuple(_result(a) for a in answers), state
-                )
+            reply.data["calibration"] = views.calibration_hint(results, state)
             return reply
         record = next((r for r in state.completed.values() if r.attempt == attempt), None)
         if record is None:
             return await self.continue_(turn)
-        answers = await self._attempt_answers(turn.key, ActivityKind.LESSON, attempt)
         return views.lesson_summary(
             self._curriculum,
             state,
             record,
-            tuple(_result(a) for a in answers),
+            results,
             next_lesson(state, self._curriculum),
             turn.today,
         )
@@ -380,26 +378,3 @@ class LearningService:
         removed = await self._store.delete_learner(turn.key, keep_conversation=True)
         logger.info("learner reset: %d rows removed", removed)
         return views.role_picker(LearnerState())
-
-
-def _result(answer: AnswerRecord) -> AnswerResult:
-    return AnswerResult(
-        answer.question_id,
-        answer.response,
-        answer.correct,
-        answer.confidence,
-        answer.mark,
-        SkillId(answer.skill),
-    )
-
-
-def _finished(activity: Activity, result: AnswerResult) -> Activity:
-    """The activity as it was when its last answer was scored (the state has moved on)."""
-    return Activity(
-        activity.kind,
-        activity.attempt,
-        activity.question_ids,
-        activity.lesson_id,
-        activity.stage,
-        (*activity.results, result),
-    )

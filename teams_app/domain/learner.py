@@ -135,11 +135,22 @@ class LearnerState:
     tallies: dict[Confidence, Tally] = field(default_factory=dict)
     skill_tallies: dict[SkillId, dict[Confidence, Tally]] = field(default_factory=dict)
     active_weeks: tuple[str, ...] = ()
+    last_activity: Activity | None = None
 
     @property
     def assessed(self) -> bool:
         """Whether the learner has a skills profile."""
         return bool(self.skills)
+
+
+def answered(state: LearnerState, attempt: str, question_id: str) -> AnswerResult | None:
+    """The stored result for a question of the current or last finished attempt, if any."""
+    for activity in (state.activity, state.last_activity):
+        if activity is not None and activity.attempt == attempt:
+            found = next((r for r in activity.results if r.question_id == question_id), None)
+            if found is not None:
+                return found
+    return None
 
 
 def choose_role(state: LearnerState, role: Role) -> LearnerState:
@@ -241,6 +252,8 @@ def record_answer(
 
 
 def _finish(state: LearnerState, activity: Activity, today: date) -> LearnerState:
+    """End the activity; it stays as ``last_activity`` so replays and results can be shown."""
+    state = replace(state, last_activity=activity)
     if activity.kind is ActivityKind.ASSESSMENT:
         return replace(
             state,

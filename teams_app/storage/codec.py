@@ -1,4 +1,4 @@
-"""Turn :class:`LearnerState` and :class:`AnswerRecord` into plain JSON-able columns and back.
+"""Turn :class:`LearnerState` and :class:`AttemptRecord` into JSON-able columns and back.
 
 Nested values are JSON strings in a handful of columns, each far below the 64 KiB limit of
 an Azure Tables string property. ``SchemaVersion`` lets a later release migrate old rows.
@@ -22,7 +22,7 @@ from teams_app.domain.learner import (
     Stage,
 )
 from teams_app.domain.scoring import Confidence, Tally
-from teams_app.storage.ports import AnswerRecord
+from teams_app.storage.ports import AttemptRecord
 
 SCHEMA_VERSION = 1
 MAX_COLUMN_CHARS = 30_000
@@ -96,6 +96,7 @@ def state_to_columns(state: LearnerState) -> dict[str, Any]:
         "Tallies": _dump(_tallies_out(state.tallies)),
         "SkillTallies": _dump({s.value: _tallies_out(t) for s, t in state.skill_tallies.items()}),
         "ActiveWeeks": _dump(list(state.active_weeks)),
+        "LastActivity": _dump(_activity_out(state.last_activity)),
     }
 
 
@@ -120,36 +121,28 @@ def state_from_columns(row: dict[str, Any]) -> LearnerState:
         tallies=_tallies_in(json.loads(row.get("Tallies") or "{}")),
         skill_tallies={SkillId(s): _tallies_in(t) for s, t in skill_tallies.items()},
         active_weeks=tuple(json.loads(row.get("ActiveWeeks") or "[]")),
+        last_activity=_activity_in(json.loads(row.get("LastActivity") or "null")),
     )
 
 
-def answer_to_columns(answer: AnswerRecord) -> dict[str, Any]:
-    """An answer row's columns (without keys)."""
+def attempt_to_columns(record: AttemptRecord) -> dict[str, Any]:
+    """A history row's columns (without keys)."""
     return {
-        "Kind": answer.kind,
-        "Attempt": answer.attempt,
-        "QuestionId": answer.question_id,
-        "SubjectId": answer.subject_id,
-        "Response": answer.response[:1000],
-        "Correct": answer.correct,
-        "Confidence": answer.confidence.value,
-        "Mark": answer.mark,
-        "Skill": answer.skill,
-        "AnsweredAt": answer.answered_at.astimezone(UTC).isoformat(),
+        "Kind": record.activity.kind.value,
+        "Attempt": record.activity.attempt,
+        "SubjectId": record.activity.lesson_id or "",
+        "Finished": record.finished,
+        "EndedAt": record.ended_at.astimezone(UTC).isoformat(),
+        "Activity": _dump(_activity_out(record.activity)),
     }
 
 
-def answer_from_columns(row: dict[str, Any]) -> AnswerRecord:
-    """Rebuild an answer from its row."""
-    return AnswerRecord(
-        kind=row["Kind"],
-        attempt=row["Attempt"],
-        question_id=row["QuestionId"],
-        subject_id=row["SubjectId"],
-        response=row["Response"],
-        correct=bool(row["Correct"]),
-        confidence=Confidence(row["Confidence"]),
-        mark=int(row["Mark"]),
-        skill=row["Skill"],
-        answered_at=datetime.fromisoformat(row["AnsweredAt"]),
+def attempt_from_columns(row: dict[str, Any]) -> AttemptRecord:
+    """Rebuild a history row."""
+    activity = _activity_in(json.loads(row["Activity"]))
+    assert activity is not None
+    return AttemptRecord(
+        activity=activity,
+        finished=bool(row["Finished"]),
+        ended_at=datetime.fromisoformat(row["EndedAt"]),
     )

@@ -1,5 +1,5 @@
 """In-memory :class:`~teams_app.storage.ports.LearnerStore` with the same semantics as the
-Azure Tables adapter (ETags, insert-only answers, atomic answer + profile writes).
+Azure Tables adapter (ETags, insert-only history rows).
 
 It is a complete fake for fast unit tests, held to the same contract tests as the real one.
 """
@@ -12,8 +12,7 @@ from typing import Any
 
 from teams_app.domain.learner import LearnerState
 from teams_app.storage.ports import (
-    AlreadyRecorded,
-    AnswerRecord,
+    AttemptRecord,
     ConcurrentUpdate,
     LearnerKey,
     StoredProfile,
@@ -25,7 +24,7 @@ class MemoryLearnerStore:
 
     def __init__(self) -> None:
         self._profiles: dict[LearnerKey, tuple[LearnerState, str]] = {}
-        self._answers: dict[LearnerKey, dict[tuple[str, str, str], AnswerRecord]] = {}
+        self._attempts: dict[LearnerKey, dict[tuple[str, str], AttemptRecord]] = {}
         self._conversations: dict[LearnerKey, dict[str, Any]] = {}
         self._etags = itertools.count(1)
 
@@ -51,33 +50,22 @@ class MemoryLearnerStore:
         self._profiles[key] = (state, new)
         return new
 
-    async def record_answer(
-        self, key: LearnerKey, answer: AnswerRecord, state: LearnerState, etag: str
-    ) -> str:
-        """See :meth:`LearnerStore.record_answer`."""
-        answers = self._answers.setdefault(key, {})
-        answer_key = (answer.kind, answer.attempt, answer.question_id)
-        if answer_key in answers:
-            raise AlreadyRecorded
-        self._check_etag(key, etag)
-        answers[answer_key] = answer
-        new = self._next_etag()
-        self._profiles[key] = (state, new)
-        return new
+    async def add_attempt(self, key: LearnerKey, record: AttemptRecord) -> bool:
+        """See :meth:`LearnerStore.add_attempt`."""
+        attempts = self._attempts.setdefault(key, {})
+        attempt_key = (record.activity.kind.value, record.activity.attempt)
+        if attempt_key in attempts:
+            return False
+        attempts[attempt_key] = record
+        return True
 
-    async def get_answer(
-        self, key: LearnerKey, kind: str, attempt: str, question_id: str
-    ) -> AnswerRecord | None:
-        """See :meth:`LearnerStore.get_answer`."""
-        return self._answers.get(key, {}).get((kind, attempt, question_id))
-
-    async def list_answers(self, key: LearnerKey) -> list[AnswerRecord]:
-        """See :meth:`LearnerStore.list_answers`."""
-        return sorted(self._answers.get(key, {}).values(), key=lambda a: a.answered_at)
+    async def list_attempts(self, key: LearnerKey) -> list[AttemptRecord]:
+        """See :meth:`LearnerStore.list_attempts`."""
+        return sorted(self._attempts.get(key, {}).values(), key=lambda a: a.ended_at)
 
     async def delete_learner(self, key: LearnerKey, *, keep_conversation: bool = False) -> int:
         """See :meth:`LearnerStore.delete_learner`."""
-        removed = len(self._answers.pop(key, {})) + (1 if self._profiles.pop(key, None) else 0)
+        removed = len(self._attempts.pop(key, {})) + (1 if self._profiles.pop(key, None) else 0)
         if not keep_conversation:
             self._conversations.pop(key, None)
         return removed

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from teams_app.domain.learner import LearnerState
-from teams_app.domain.scoring import Confidence
+from teams_app.domain.learner import Activity, LearnerState
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,19 +31,12 @@ class StoredProfile:
 
 
 @dataclass(frozen=True, slots=True)
-class AnswerRecord:
-    """One answer as stored: written once, never updated."""
+class AttemptRecord:
+    """A finished or abandoned skills check or lesson with all its answers: the history."""
 
-    kind: str
-    attempt: str
-    question_id: str
-    subject_id: str
-    response: str
-    correct: bool
-    confidence: Confidence
-    mark: int
-    skill: str
-    answered_at: datetime
+    activity: Activity
+    finished: bool
+    ended_at: datetime
 
 
 class StorageError(Exception):
@@ -57,10 +49,6 @@ class StorageUnavailable(StorageError):
 
 class ConcurrentUpdate(StorageError):
     """The row changed since it was read (ETag mismatch); read again and retry."""
-
-
-class AlreadyRecorded(StorageError):
-    """This answer is already stored (a redelivered or replayed request)."""
 
 
 class LearnerStore(Protocol):
@@ -78,29 +66,21 @@ class LearnerStore(Protocol):
         """
         ...
 
-    async def record_answer(
-        self, key: LearnerKey, answer: AnswerRecord, state: LearnerState, etag: str
-    ) -> str:
-        """Store ``answer`` and the new ``state`` atomically; both or neither.
+    async def add_attempt(self, key: LearnerKey, record: AttemptRecord) -> bool:
+        """Append an attempt to the learner's history, once: ``False`` if it already exists.
 
-        Raises :class:`AlreadyRecorded` if this answer (kind, attempt, question) exists, and
-        :class:`ConcurrentUpdate` if the profile changed since ``etag``.
+        The profile (saved first, with its ETag) is what counts answers; this row is the
+        history, keyed by (kind, attempt) so a repeated write is a no-op.
         """
         ...
 
-    async def get_answer(
-        self, key: LearnerKey, kind: str, attempt: str, question_id: str
-    ) -> AnswerRecord | None:
-        """One stored answer, if it exists."""
-        ...
-
-    async def list_answers(self, key: LearnerKey) -> list[AnswerRecord]:
-        """All the learner's answers, oldest attempt first."""
+    async def list_attempts(self, key: LearnerKey) -> list[AttemptRecord]:
+        """The learner's history, oldest first."""
         ...
 
     async def delete_learner(self, key: LearnerKey, *, keep_conversation: bool = False) -> int:
-        """Delete the learner's profile and answers (and, unless ``keep_conversation``, the
-        conversation reference); returns the number of profile and answer rows removed."""
+        """Delete the learner's profile and history (and, unless ``keep_conversation``, the
+        conversation reference); returns the number of profile and history rows removed."""
         ...
 
     async def save_conversation(self, key: LearnerKey, reference: dict[str, Any]) -> None:

@@ -8,14 +8,19 @@ Table ``<prefix>learners`` holds everything about a learner in one partition:
 PartitionKey ``<tenant>|<user>``       one learner (ids encoded by ``keys.join_key``)
 RowKey ``profile``                     the learner's state; replaced only with the
                                        ETag it was read at (optimistic concurrency)
-RowKey ``answer|<kind>|<attempt>|<q>``  one answer, insert-only
+RowKey ``attempt|<kind>|<attempt>``    one finished or abandoned skills check or
+                                       lesson with its answers; insert-only
 =====================================  =============================================
 
-An answer and the profile change it causes are written in one entity-group transaction
-(same partition), so they land together or not at all. The answer's RowKey is fixed by the
-question being answered, so a redelivered or replayed answer fails its insert with 409 and
-is reported as :class:`AlreadyRecorded`: it is stored and scored once. Deleting a learner is
-a query of one partition plus batched deletes.
+The profile is the commit point of an answer: it holds the answers of the current and the
+last finished activity, and it is replaced only if unchanged since it was read, so of two
+deliveries of one click exactly one advances the learner; the other re-reads, finds the
+question answered, and is shown the stored result. A history row is written after the
+profile, when an activity ends, with an insert that a repeat turns into a no-op; replays and
+the next finish write it again, so a row a crash left unwritten is filled in later. (Single
+entity writes, not entity-group transactions: the SDK builds a transaction's multipart body
+with Python's ``email`` package, which made every answer several times more expensive.)
+Deleting a learner is a query of one partition plus batched deletes.
 
 Table ``<prefix>conversations``: PartitionKey ``<tenant>``, RowKey ``<user>``, holding the
 conversation reference for proactive messages, so a tenant's fan-out reads one partition.
@@ -29,6 +34,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from typing import Any
 
 from azure.core import MatchConditions
@@ -39,20 +45,20 @@ from azure.core.exceptions import (
     ResourceModifiedError,
     ResourceNotFoundError,
 )
-from azure.data.tables import TableTransactionError, UpdateMode
+from azure.core.pipeline.transport import AioHttpTransport
+from azure.data.tables import UpdateMode
 from azure.data.tables.aio import TableClient, TableServiceClient
 
 from teams_app.domain.learner import LearnerState
 from teams_app.storage.codec import (
-    answer_from_columns,
-    answer_to_columns,
+    attempt_from_columns,
+    attempt_to_columns,
     state_from_columns,
     state_to_columns,
 )
 from teams_app.storage.keys import join_key
 from teams_app.storage.ports import (
-    AlreadyRecorded,
-    AnswerRecord,
+    AttemptRecord,
     ConcurrentUpdate,
     LearnerKey,
     StorageUnavailable,
@@ -62,7 +68,8 @@ from teams_app.storage.ports import (
 logger = logging.getLogger(__name__)
 
 PROFILE_ROW = "profile"
-ANSWER_PREFIX = "answer|"
+ATTEMPT_PREFIX = "attempt|"
+_PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY")
 BATCH_LIMIT = 100
 # Short, bounded retries: an invoke must be answered within about five seconds.
 CLIENT_OPTIONS: dict[str, Any] = {
@@ -74,16 +81,22 @@ CLIENT_OPTIONS: dict[str, Any] = {
 }
 
 
+def storage_transport() -> AioHttpTransport:
+    """The HTTP transport for storage calls.
+
+    aiohttp re-reads proxy variables and ``~/.netrc`` on every request when it trusts the
+    environment; that is only worth paying for when a proxy is actually configured.
+    """
+    proxied = any(os.environ.get(name) for name in _PROXY_VARIABLES)
+    return AioHttpTransport(use_env_settings=proxied)
+
+
 def _partition(key: LearnerKey) -> str:
     return join_key(key.tenant_id, key.user_id)
 
 
-def _answer_row(kind: str, attempt: str, question_id: str) -> str:
-    return ANSWER_PREFIX + join_key(kind, attempt, question_id)
-
-
-def _is_conflict(err: TableTransactionError) -> bool:
-    return err.status_code == 409 or "EntityAlreadyExists" in str(getattr(err, "error_code", ""))
+def _attempt_row(kind: str, attempt: str) -> str:
+    return ATTEMPT_PREFIX + join_key(kind, attempt)
 
 
 def _is_precondition(err: HttpResponseError) -> bool:
@@ -102,7 +115,9 @@ class TableLearnerStore:
     @classmethod
     def from_connection_string(cls, connection_string: str, prefix: str) -> TableLearnerStore:
         """Build a store with the project's retry settings (call :meth:`open` before use)."""
-        service = TableServiceClient.from_connection_string(connection_string, **CLIENT_OPTIONS)
+        service = TableServiceClient.from_connection_string(
+            connection_string, transport=storage_transport(), **CLIENT_OPTIONS
+        )
         return cls(service, prefix)
 
     async def open(self) -> None:
@@ -152,58 +167,20 @@ class TableLearnerStore:
             raise StorageUnavailable("profile write failed") from err
         return str(meta["etag"])
 
-    async def record_answer(
-        self, key: LearnerKey, answer: AnswerRecord, state: LearnerState, etag: str
-    ) -> str:
-        """See :meth:`LearnerStore.record_answer`."""
-        partition = _partition(key)
-        answer_entity = {
-            "PartitionKey": partition,
-            "RowKey": _answer_row(answer.kind, answer.attempt, answer.question_id),
-            **answer_to_columns(answer),
+    async def add_attempt(self, key: LearnerKey, record: AttemptRecord) -> bool:
+        """See :meth:`LearnerStore.add_attempt`."""
+        entity = {
+            "PartitionKey": _partition(key),
+            "RowKey": _attempt_row(record.activity.kind.value, record.activity.attempt),
+            **attempt_to_columns(record),
         }
-        profile_entity = {
-            "PartitionKey": partition,
-            "RowKey": PROFILE_ROW,
-            **state_to_columns(state),
-        }
-        operations: list[Any] = [
-            ("create", answer_entity),
-            (
-                "update",
-                profile_entity,
-                {
-                    "mode": UpdateMode.REPLACE,
-                    "etag": etag,
-                    "match_condition": MatchConditions.IfNotModified,
-                },
-            ),
-        ]
         try:
-            results = await self._learners.submit_transaction(operations)
-        except TableTransactionError as err:
-            if _is_conflict(err):
-                raise AlreadyRecorded from err
-            if _is_precondition(err):
-                raise ConcurrentUpdate from err
-            raise StorageUnavailable("answer transaction failed") from err
+            await self._learners.create_entity(entity)
+        except ResourceExistsError:
+            return False
         except AzureError as err:
-            raise StorageUnavailable("answer transaction failed") from err
-        return str(results[1]["etag"])
-
-    async def get_answer(
-        self, key: LearnerKey, kind: str, attempt: str, question_id: str
-    ) -> AnswerRecord | None:
-        """See :meth:`LearnerStore.get_answer`."""
-        try:
-            row = await self._learners.get_entity(
-                _partition(key), _answer_row(kind, attempt, question_id)
-            )
-        except ResourceNotFoundError:
-            return None
-        except AzureError as err:
-            raise StorageUnavailable("answer read failed") from err
-        return answer_from_columns(row)
+            raise StorageUnavailable("history write failed") from err
+        return True
 
     async def _rows(self, key: LearnerKey) -> list[dict[str, Any]]:
         try:
@@ -214,11 +191,11 @@ class TableLearnerStore:
         except AzureError as err:
             raise StorageUnavailable("learner query failed") from err
 
-    async def list_answers(self, key: LearnerKey) -> list[AnswerRecord]:
-        """See :meth:`LearnerStore.list_answers`."""
+    async def list_attempts(self, key: LearnerKey) -> list[AttemptRecord]:
+        """See :meth:`LearnerStore.list_attempts`."""
         rows = await self._rows(key)
-        answers = [answer_from_columns(r) for r in rows if r["RowKey"].startswith(ANSWER_PREFIX)]
-        return sorted(answers, key=lambda a: a.answered_at)
+        found = [attempt_from_columns(r) for r in rows if r["RowKey"].startswith(ATTEMPT_PREFIX)]
+        return sorted(found, key=lambda a: a.ended_at)
 
     async def delete_learner(self, key: LearnerKey, *, keep_conversation: bool = False) -> int:
         """See :meth:`LearnerStore.delete_learner`."""

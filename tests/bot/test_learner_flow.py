@@ -16,7 +16,7 @@ from teams_app.domain.content import Curriculum, SkillId
 from teams_app.storage.ports import LearnerKey
 from teams_app.storage.tables import TableLearnerStore
 from tests.bot.play import answer_all
-from tests.support.driver import find_action, find_input, texts
+from tests.support.driver import answers_stored, find_action, find_input, texts
 
 
 async def test_a_new_employee_goes_from_install_to_a_finished_lesson(
@@ -59,7 +59,7 @@ async def test_a_new_employee_goes_from_install_to_a_finished_lesson(
         SkillId.DATA_INTERPRETATION: 0,
         SkillId.CRITICAL_THINKING: 0,
     }
-    assert len(await table_store.list_answers(key)) == 8
+    assert len(await answers_stored(table_store, key)) == 8
 
     lesson_card = await bot.click("start_lesson", find_action(profile, "start_lesson").get("data"))
     start = find_action(lesson_card, "start_quiz")
@@ -83,7 +83,7 @@ async def test_a_new_employee_goes_from_install_to_a_finished_lesson(
     record = stored.state.completed[lesson.id]
     assert (record.right, record.total, record.mark) == (n, n, 2 * n)
     assert len(stored.state.active_weeks) == 1
-    assert len(await table_store.list_answers(key)) == 8 + n
+    assert len(await answers_stored(table_store, key)) == 8 + n
 
     following = await bot.click("start_lesson", None)
     assert "Take the quiz" in texts(following)

@@ -16,7 +16,7 @@ from teams_app.storage.tables import TableLearnerStore
 from tests.bot.play import choice, question_of
 from tests.conftest import table_prefix
 from tests.support.azurite import Azurite, table_connection_string
-from tests.support.driver import BotDriver, find_action, texts
+from tests.support.driver import BotDriver, answers_stored, find_action, texts
 from tests.support.flaky_proxy import FlakyProxy
 
 
@@ -45,7 +45,7 @@ async def test_the_same_answer_delivered_twice_is_scored_once(
     stored = await table_store.get_profile(_key(bot))
     assert stored is not None and stored.state.activity is not None
     assert stored.state.activity.position == 1
-    assert len(await table_store.list_answers(_key(bot))) == 1
+    assert len(await answers_stored(table_store, _key(bot))) == 1
     assert sum(t.total for t in stored.state.tallies.values()) == 1
 
 
@@ -59,7 +59,7 @@ async def test_concurrent_duplicate_deliveries_count_once(
     data = {**button["data"], "answer": choice(question, False), "confidence": "medium"}
     cards = await asyncio.gather(*(bot.click("answer", data) for _ in range(4)))
     assert all("Not quite" in texts(c) for c in cards)
-    assert len(await table_store.list_answers(_key(bot))) == 1
+    assert len(await answers_stored(table_store, _key(bot))) == 1
     stored = await table_store.get_profile(_key(bot))
     assert stored is not None and stored.state.activity is not None
     assert stored.state.activity.position == 1
@@ -79,7 +79,7 @@ async def test_a_changed_answer_on_a_replayed_card_does_not_rescore(
         "answer", {**button["data"], "answer": choice(question, True), "confidence": "high"}
     )
     assert "Not quite" in texts(retry), "the first answer stands"
-    answers = await table_store.list_answers(_key(bot))
+    answers = await answers_stored(table_store, _key(bot))
     assert [a.correct for a in answers] == [False]
 
 
@@ -98,7 +98,7 @@ async def test_an_answer_for_a_question_not_current_gets_a_friendly_card(
         reply = await bot.click("answer", bad)
         assert "out of date" in texts(reply)
         find_action(reply, "continue")
-    assert await memory_store.list_answers(_key(bot)) == []
+    assert await answers_stored(memory_store, _key(bot)) == []
 
 
 async def test_missing_or_invalid_inputs_ask_again_without_storing(

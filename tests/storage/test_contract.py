@@ -23,8 +23,7 @@ from teams_app.domain.learner import (
 from teams_app.domain.scoring import Confidence, Tally
 from teams_app.storage.memory import MemoryLearnerStore
 from teams_app.storage.ports import (
-    AlreadyRecorded,
-    AnswerRecord,
+    AttemptRecord,
     ConcurrentUpdate,
     LearnerKey,
     LearnerStore,
@@ -66,22 +65,19 @@ def _rich_state() -> LearnerState:
         tallies={Confidence.HIGH: Tally(1, 1)},
         skill_tallies={SkillId.PROMPTING: {Confidence.HIGH: Tally(1, 1)}},
         active_weeks=("2026-W47",),
+        last_activity=Activity(ActivityKind.ASSESSMENT, "a0", ("i1",), None, Stage.QUIZ, (result,)),
     )
 
 
-def _answer(question: str = "q2", attempt: str = "att1") -> AnswerRecord:
-    return AnswerRecord(
-        kind="lesson",
-        attempt=attempt,
-        question_id=question,
-        subject_id="foundation-x",
-        response="1",
-        correct=False,
-        confidence=Confidence.MEDIUM,
-        mark=-2,
-        skill="prompting",
-        answered_at=NOW,
+def _attempt(attempt: str = "att1", when: datetime = NOW) -> AttemptRecord:
+    results = (
+        AnswerResult("q1", "2", True, Confidence.HIGH, 3, SkillId.PROMPTING),
+        AnswerResult("q2", "1", False, Confidence.MEDIUM, -2, SkillId.PROMPTING),
     )
+    activity = Activity(
+        ActivityKind.LESSON, attempt, ("q1", "q2"), "foundation-x", Stage.QUIZ, results
+    )
+    return AttemptRecord(activity=activity, finished=True, ended_at=when)
 
 
 async def test_new_learner_has_no_profile(store: LearnerStore) -> None:
@@ -112,64 +108,46 @@ async def test_stale_etag_is_refused_and_nothing_changes(store: LearnerStore) ->
     assert stored is not None and stored.state.role is Role.IT
 
 
-async def test_answer_and_profile_are_written_together(store: LearnerStore) -> None:
-    etag = await store.save_profile(KEY, _rich_state(), None)
-    new_state = LearnerState(role=Role.FINANCE, assessments_taken=7)
-    new_etag = await store.record_answer(KEY, _answer(), new_state, etag)
-    stored = await store.get_profile(KEY)
-    assert stored is not None and stored.state == new_state and stored.etag == new_etag
-    assert await store.get_answer(KEY, "lesson", "att1", "q2") == _answer()
+async def test_an_attempt_is_added_once(store: LearnerStore) -> None:
+    assert await store.add_attempt(KEY, _attempt()) is True
+    changed = replace(_attempt(), finished=False)
+    assert await store.add_attempt(KEY, changed) is False
+    assert await store.list_attempts(KEY) == [_attempt()], "the first write stands"
 
 
-async def test_a_replayed_answer_is_stored_once(store: LearnerStore) -> None:
-    etag = await store.save_profile(KEY, LearnerState(), None)
-    etag = await store.record_answer(KEY, _answer(), LearnerState(assessments_taken=1), etag)
-    with pytest.raises(AlreadyRecorded):
-        await store.record_answer(KEY, _answer(), LearnerState(assessments_taken=2), etag)
-    assert len(await store.list_answers(KEY)) == 1
-    stored = await store.get_profile(KEY)
-    assert stored is not None and stored.state.assessments_taken == 1
+async def test_concurrent_duplicate_attempts_are_added_once(store: LearnerStore) -> None:
+    outcomes = await asyncio.gather(*(store.add_attempt(KEY, _attempt()) for _ in range(6)))
+    assert sorted(outcomes) == [False] * 5 + [True]
+    assert len(await store.list_attempts(KEY)) == 1
 
 
-async def test_an_answer_with_a_stale_etag_writes_neither_row(store: LearnerStore) -> None:
-    stale = await store.save_profile(KEY, LearnerState(), None)
-    await store.save_profile(KEY, LearnerState(role=Role.HR), stale)
-    with pytest.raises(ConcurrentUpdate):
-        await store.record_answer(KEY, _answer(), LearnerState(role=Role.IT), stale)
-    assert await store.list_answers(KEY) == []
-    stored = await store.get_profile(KEY)
-    assert stored is not None and stored.state.role is Role.HR
-
-
-async def test_concurrent_answers_to_one_question_count_once(store: LearnerStore) -> None:
+async def test_concurrent_profile_writers_one_wins(store: LearnerStore) -> None:
     etag = await store.save_profile(KEY, LearnerState(), None)
     outcomes = await asyncio.gather(
-        *(store.record_answer(KEY, _answer(), LearnerState(), etag) for _ in range(5)),
+        *(store.save_profile(KEY, LearnerState(assessments_taken=i), etag) for i in range(5)),
         return_exceptions=True,
     )
-    assert sum(isinstance(o, str) for o in outcomes) == 1
-    assert all(isinstance(o, str | AlreadyRecorded | ConcurrentUpdate) for o in outcomes)
-    assert len(await store.list_answers(KEY)) == 1
+    winners = [o for o in outcomes if isinstance(o, str)]
+    assert len(winners) == 1
+    assert all(isinstance(o, str | ConcurrentUpdate) for o in outcomes)
+    stored = await store.get_profile(KEY)
+    assert stored is not None and stored.etag == winners[0]
 
 
-async def test_answers_list_in_time_order(store: LearnerStore) -> None:
-    etag = await store.save_profile(KEY, LearnerState(), None)
-    for i, question in enumerate(["b", "a", "c"]):
-        answer = _answer(question)
-        answer = replace(answer, answered_at=NOW + timedelta(seconds=i))
-        etag = await store.record_answer(KEY, answer, LearnerState(), etag)
-    assert [a.question_id for a in await store.list_answers(KEY)] == ["b", "a", "c"]
+async def test_history_lists_in_time_order(store: LearnerStore) -> None:
+    for i, attempt in enumerate(["b", "a", "c"]):
+        await store.add_attempt(KEY, _attempt(attempt, NOW + timedelta(seconds=i)))
+    assert [a.activity.attempt for a in await store.list_attempts(KEY)] == ["b", "a", "c"]
 
 
 async def test_learners_and_tenants_never_share_rows(store: LearnerStore) -> None:
     other_user = LearnerKey(KEY.tenant_id, "someone-else")
     other_tenant = LearnerKey("22222222-2222-4222-8222-222222222222", KEY.user_id)
-    etag = await store.save_profile(KEY, LearnerState(role=Role.HR), None)
-    await store.record_answer(KEY, _answer(), LearnerState(role=Role.HR), etag)
+    await store.save_profile(KEY, LearnerState(role=Role.HR), None)
+    await store.add_attempt(KEY, _attempt())
     for other in (other_user, other_tenant):
         assert await store.get_profile(other) is None
-        assert await store.list_answers(other) == []
-        assert await store.get_answer(other, "lesson", "att1", "q2") is None
+        assert await store.list_attempts(other) == []
 
 
 @pytest.mark.parametrize(
@@ -183,16 +161,16 @@ async def test_awkward_ids_are_safe_keys(store: LearnerStore, user_id: str) -> N
     assert await store.get_profile(LearnerKey("tenant/with#odd?chars", user_id + "x")) is None
 
 
-async def test_delete_removes_profile_and_answers_but_can_keep_the_chat(
+async def test_delete_removes_profile_and_history_but_can_keep_the_chat(
     store: LearnerStore,
 ) -> None:
-    etag = await store.save_profile(KEY, LearnerState(), None)
-    for question in ("q1", "q2", "q3"):
-        etag = await store.record_answer(KEY, _answer(question), LearnerState(), etag)
+    await store.save_profile(KEY, LearnerState(), None)
+    for attempt in ("a1", "a2", "a3"):
+        await store.add_attempt(KEY, _attempt(attempt))
     await store.save_conversation(KEY, {"conversation": {"id": "c1"}})
     assert await store.delete_learner(KEY, keep_conversation=True) == 4
     assert await store.get_profile(KEY) is None
-    assert await store.list_answers(KEY) == []
+    assert await store.list_attempts(KEY) == []
     assert await store.get_conversation(KEY) == {"conversation": {"id": "c1"}}
     await store.delete_learner(KEY)
     assert await store.get_conversation(KEY) is None

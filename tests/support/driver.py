@@ -121,3 +121,12 @@ def find_input(card: dict[str, Any], input_id: str) -> dict[str, Any]:
     hit = walk(card)
     assert hit is not None, f"no input {input_id!r}"
     return hit
+
+
+async def answers_stored(store: Any, key: Any) -> list[Any]:
+    """Every answer the store holds for a learner: its history plus the activity in progress."""
+    results = [r for a in await store.list_attempts(key) for r in a.activity.results]
+    stored = await store.get_profile(key)
+    if stored is not None and stored.state.activity is not None:
+        results += list(stored.state.activity.results)
+    return results
