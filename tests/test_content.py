@@ -1,0 +1,197 @@
+"""The curriculum: the shipped files pass the checker, and every kind of broken file is named."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from teams_app.content_files import check_content, load_curriculum
+from teams_app.domain.content import ASSESSED_SKILLS, Curriculum, Role
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CONTENT = REPO_ROOT / "content"
+
+
+def test_the_shipped_curriculum_has_no_problems() -> None:
+    assert check_content(CONTENT) == []
+
+
+def test_the_curriculum_is_complete(curriculum: Curriculum) -> None:
+    for skill in ASSESSED_SKILLS:
+        items = [i for i in curriculum.assessment if i.skill is skill]
+        assert len(items) >= 6 and {i.level for i in items} == {1, 2}
+    foundation = curriculum.track("foundation")
+    assert foundation is not None and len(foundation.lesson_ids) >= 8
+    for role in Role:
+        if role is not Role.EVERYONE:
+            own = [t for t in curriculum.tracks_for(role) if t.id != "foundation"]
+            assert len(own) == 1 and len(own[0].lesson_ids) >= 5, role
+    assert len(curriculum.challenges) >= 12
+    for lesson in curriculum.lessons.values():
+        assert 2 <= len(lesson.questions) <= 4
+        assert lesson.sources
+        assert lesson.reading_minutes <= 5
+
+
+def test_the_check_command_reports_counts() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "server", "content", "check"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("content OK: 9 tracks")
+
+
+@pytest.fixture
+def content(tmp_path: Path) -> Path:
+    """A writable copy of the shipped content."""
+    target = tmp_path / "content"
+    shutil.copytree(CONTENT, target)
+    return target
+
+
+def _edit(path: Path, change: Callable[[Any], None]) -> None:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+def _lesson(content: Path) -> Path:
+    return sorted((content / "tracks" / "foundation").glob("0*.yaml"))[0]
+
+
+def _messages(content: Path) -> list[str]:
+    return [str(p) for p in check_content(content)]
+
+
+def test_invalid_yaml_is_reported_with_its_line(content: Path) -> None:
+    path = _lesson(content)
+    lines = path.read_text().splitlines()
+    lines[3] = "title: [unclosed"
+    path.write_text("\n".join(lines))
+    problems = check_content(content)
+    assert len(problems) >= 1
+    assert problems[0].path == path and problems[0].message.startswith("not valid YAML")
+    assert problems[0].line >= 4
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda d: d.update(titel="typo"), "has unknown key 'titel'"),
+        (lambda d: d.pop("sources"), "lacks required key 'sources'"),
+        (lambda d: d.update(skill="juggling"), "unknown skill 'juggling'"),
+        (lambda d: d.update(id="Bad Id!"), "is not a valid id"),
+        (
+            lambda d: [o.update(correct=True) for o in d["questions"][0]["options"]],
+            "exactly one correct option, has ",
+        ),
+        (
+            lambda d: [o.pop("correct", None) for o in d["questions"][0]["options"]],
+            "exactly one correct option, has 0",
+        ),
+        (
+            lambda d: d["questions"][0]["options"][0].pop("feedback"),
+            "lacks required key 'feedback'",
+        ),
+        (lambda d: d.update(questions=d["questions"][:1]), "needs 2 to 4 questions, has 1"),
+        (lambda d: d.update(concept=d["concept"] + " word" * 600), "over the 5-minute budget"),
+        (
+            lambda d: d["questions"][1].update(id=d["questions"][0]["id"]),
+            "question ids must be unique",
+        ),
+        (
+            lambda d: d["sources"][0].update(url="http://insecure.example"),
+            "must start with https://",
+        ),
+    ],
+)
+def test_each_kind_of_broken_lesson_is_named(
+    content: Path, change: Callable[[Any], None], expected: str
+) -> None:
+    path = _lesson(content)
+    _edit(path, change)
+    messages = _messages(content)
+    assert any(expected in m and m.startswith(f"{path}:") for m in messages), messages
+
+
+def test_duplicate_ids_name_both_places(content: Path) -> None:
+    first, second = sorted((content / "tracks" / "foundation").glob("0*.yaml"))[:2]
+    first_id = yaml.safe_load(first.read_text())["id"]
+    _edit(second, lambda d: d.update(id=first_id))
+    messages = _messages(content)
+    assert any(f"duplicate id '{first_id}' (first used at {first}" in m for m in messages), messages
+
+
+def test_tracks_must_list_existing_lessons_and_every_lesson(content: Path) -> None:
+    track = content / "tracks" / "hr" / "track.yaml"
+    _edit(track, lambda d: d["lessons"].append("hr-does-not-exist"))
+    _edit(track, lambda d: d["lessons"].pop(0))
+    messages = _messages(content)
+    assert any("lesson 'hr-does-not-exist' does not exist" in m for m in messages)
+    assert any("is not listed" in m for m in messages)
+    _edit(track, lambda d: d.update(roles=["astronaut"]))
+    assert any("unknown role 'astronaut'" in m for m in _messages(content))
+
+
+def test_claims_without_sources_are_flagged(content: Path) -> None:
+    path = content / "assessment.yaml"
+
+    def add_claim(d: Any) -> None:
+        d["items"][0].pop("sources", None)
+        d["items"][0]["prompt"] = "A study found a 37% gain. What follows?"
+
+    _edit(path, add_claim)
+    assert any(
+        "states a figure or names a study/law but has no sources" in m for m in _messages(content)
+    )
+
+
+def test_the_assessment_needs_both_levels_for_every_skill(content: Path) -> None:
+    _edit(
+        content / "assessment.yaml",
+        lambda d: d.update(items=[i for i in d["items"] if i["level"] == 1]),
+    )
+    assert any("no level-2 item for skill" in m for m in _messages(content))
+
+
+def test_the_check_command_fails_with_file_and_line(content: Path) -> None:
+    _edit(_lesson(content), lambda d: d.update(titel="typo"))
+    result = subprocess.run(  # noqa: S603 - our own CLI
+        [sys.executable, "-m", "server", "content", "check", "--dir", str(content)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert f"{_lesson(content)}:" in result.stderr and "unknown key 'titel'" in result.stderr
+
+
+def test_an_organisation_adds_its_own_track_without_code(tmp_path: Path) -> None:
+    extra = tmp_path / "ours" / "our-ai-policy"
+    extra.mkdir(parents=True)
+    (extra / "track.yaml").write_text(
+        "id: our-ai-policy\ntitle: Our AI policy\nsummary: What our policy allows.\n"
+        "roles: [everyone]\nlessons: [our-ai-policy-approved-tools]\n"
+    )
+    lesson = yaml.safe_load(_lesson(CONTENT).read_text())
+    lesson["id"] = "our-ai-policy-approved-tools"
+    lesson["title"] = "The AI tools we approve"
+    (extra / "01-approved-tools.yaml").write_text(yaml.safe_dump(lesson))
+    curriculum = load_curriculum(CONTENT, [tmp_path / "ours"])
+    tracks = [t.id for t in curriculum.tracks_for(Role.SALES)]
+    assert "our-ai-policy" in tracks and "sales" in tracks
+    assert curriculum.lesson("our-ai-policy-approved-tools") is not None
