@@ -39,8 +39,12 @@ stamp() { cat "$@" 2>/dev/null | sha256sum | cut -c1-16; }
 PY_STAMP="$(stamp pyproject.toml)"
 if [ "$(cat .venv/.aiready-stamp 2>/dev/null)" != "$PY_STAMP" ]; then
   echo "==> installing Python packages"
-  .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e ".[dev]"
+  if ! { .venv/bin/python -m pip install --quiet --upgrade pip &&
+         .venv/bin/python -m pip install --quiet -e ".[dev]"; } > .venv/pip.log 2>&1; then
+    cat .venv/pip.log >&2
+    echo "pip install failed (log above, also in .venv/pip.log)" >&2
+    exit 1
+  fi
   echo "$PY_STAMP" > .venv/.aiready-stamp
 fi
 

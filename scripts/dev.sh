@@ -2,6 +2,9 @@
 # Run AI Ready locally: Azurite, the bot server (local-dev mode, no credentials) and the
 # Microsoft 365 Agents Playground to chat with it. Ctrl-C stops everything.
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
+# Job control: background services get their own process groups and keep SIGINT, so Ctrl-C
+# reaches this script alone and it stops each service by its PID (Azurite saves on SIGINT).
+set -m
 
 BOT_PORT="${AIREADY_PORT:-3978}"
 PLAYGROUND_PORT="${PLAYGROUND_PORT:-56150}"
@@ -12,8 +15,15 @@ PIDS=()
 stop_all() {
   trap - EXIT INT TERM
   echo; echo "==> stopping"
+  local pid
   for pid in "${PIDS[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  for _ in $(seq 1 50); do
+    local alive=0
+    for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && return 0
+    sleep 0.2
+  done
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
 }
 trap stop_all EXIT INT TERM
 

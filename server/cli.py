@@ -78,6 +78,44 @@ def _package(out: Path, env: dict[str, str]) -> int:
     return 0
 
 
+def _import_gift(path: Path) -> int:
+    from teams_app.gift import GiftErrors, parse_gift, questions_to_lesson_yaml
+
+    try:
+        questions = parse_gift(path.read_text(encoding="utf-8"), source=str(path))
+    except GiftErrors as err:
+        print(err, file=sys.stderr)
+        return 1
+    except OSError as err:
+        print(f"cannot read {path}: {err.strerror}", file=sys.stderr)
+        return 2
+    print(questions_to_lesson_yaml(questions), end="")
+    return 0
+
+
+def _export_gift(lesson_ids: list[str], assessment: bool, content_dir: Path) -> int:
+    from teams_app.content_files import ContentError, load_curriculum
+    from teams_app.gift import to_gift
+
+    try:
+        curriculum = load_curriculum(content_dir)
+    except ContentError as err:
+        print(err, file=sys.stderr)
+        return 1
+    pairs = [(item.id, item.question) for item in curriculum.assessment] if assessment else []
+    for lesson_id in lesson_ids:
+        lesson = curriculum.lesson(lesson_id)
+        if lesson is None:
+            print(f"no lesson {lesson_id!r}", file=sys.stderr)
+            return 2
+        pairs += [(f"{lesson.id}-{q.id}", q) for q in lesson.questions]
+    if not pairs:
+        print("nothing to export: name --lesson ID (repeatable) or --assessment", file=sys.stderr)
+        return 2
+    print(to_gift(pairs), end="")
+    return 0
+
+
 def _settings_help() -> int:
     for setting in SETTINGS:
         print(f"{setting.env}\n    {setting.help}")
@@ -96,13 +134,26 @@ def main(argv: Sequence[str] | None = None, env: dict[str, str] | None = None) -
     content_sub = content.add_subparsers(dest="content_command", required=True)
     check = content_sub.add_parser("check", help="validate every content file")
     check.add_argument("--dir", type=Path, default=None, help="content folder")
+    gift_in = content_sub.add_parser(
+        "import-gift", help="convert Moodle GIFT questions to a lesson's questions: YAML"
+    )
+    gift_in.add_argument("file", type=Path)
+    gift_out = content_sub.add_parser("export-gift", help="write questions as Moodle GIFT")
+    gift_out.add_argument("--lesson", action="append", default=[], help="lesson id (repeatable)")
+    gift_out.add_argument("--assessment", action="store_true", help="the assessment bank")
     sub.add_parser("settings", help="list every setting with its help")
     args = parser.parse_args(argv)
 
     if args.command == "settings":
         return _settings_help()
+    if args.command == "content" and args.content_command == "import-gift":
+        return _import_gift(args.file)
     if args.command == "content":
-        content_dir = args.dir or Path(environ.get("AIREADY_CONTENT_DIR") or REPO_ROOT / "content")
+        content_dir = getattr(args, "dir", None) or Path(
+            environ.get("AIREADY_CONTENT_DIR") or REPO_ROOT / "content"
+        )
+        if args.content_command == "export-gift":
+            return _export_gift(args.lesson, args.assessment, content_dir)
         extra = environ.get("AIREADY_EXTRA_CONTENT_DIR")
         return _content_check(content_dir, [Path(extra)] if extra else [])
     if args.command == "package":

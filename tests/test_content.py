@@ -195,3 +195,36 @@ def test_an_organisation_adds_its_own_track_without_code(tmp_path: Path) -> None
     tracks = [t.id for t in curriculum.tracks_for(Role.SALES)]
     assert "our-ai-policy" in tracks and "sales" in tracks
     assert curriculum.lesson("our-ai-policy-approved-tools") is not None
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own CLI
+        [sys.executable, "-m", "server", "content", *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+
+def test_gift_export_and_import_round_trip_a_lesson(tmp_path: Path, curriculum: Curriculum) -> None:
+    exported = _cli("export-gift", "--lesson", "foundation-what-genai-is")
+    assert exported.returncode == 0, exported.stderr
+    gift = tmp_path / "lesson.gift"
+    gift.write_text(exported.stdout)
+    imported = _cli("import-gift", str(gift))
+    assert imported.returncode == 0, imported.stderr
+    questions = yaml.safe_load(imported.stdout)["questions"]
+    lesson = curriculum.lesson("foundation-what-genai-is")
+    assert lesson is not None
+    assert [q["prompt"] for q in questions] == [q.prompt for q in lesson.questions]
+    assert [len(q["options"]) for q in questions] == [len(q.options) for q in lesson.questions]
+
+
+def test_gift_import_reports_malformed_input_with_its_line(tmp_path: Path) -> None:
+    gift = tmp_path / "bad.gift"
+    gift.write_text("::ok:: Fine? {T}\n\n::broken:: Two plus two {=4 ~5\n")
+    result = _cli("import-gift", str(gift))
+    assert result.returncode == 1
+    assert f"{gift}:3:" in result.stderr
