@@ -10,6 +10,9 @@ if ! command -v chromium >/dev/null 2>&1 && [ -z "${AIREADY_SKIP_BROWSER_INSTALL
   fi
 fi
 
+echo "==> lint and types"
+.venv/bin/ruff check .
+.venv/bin/mypy server teams_app
 echo "==> content check"
 .venv/bin/python -m server content check
 echo "==> tests"

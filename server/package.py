@@ -192,7 +192,7 @@ def _pattern(validator: Any, pattern: str, instance: Any, _: object) -> Iterator
             yield ValidationError(f"{_clip(instance)!r} does not match {pattern!r}")
 
 
-_ManifestValidator = jsonschema.validators.extend(
+_ManifestValidator = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
     Draft4Validator,
     {
         "const": Draft6Validator.VALIDATORS["const"],
@@ -225,7 +225,8 @@ def validate_manifest(manifest: dict[str, Any]) -> list[str]:
 
 def _describe(error: ValidationError) -> str:
     if error.validator == "maxLength":
-        return f"is {len(error.instance)} characters long; the maximum is {error.validator_value}"
+        length = len(error.instance) if isinstance(error.instance, str) else "?"
+        return f"is {length} characters long; the maximum is {error.validator_value}"
     if error.validator in ("anyOf", "oneOf") and error.context:
         best = jsonschema.exceptions.best_match(error.context)
         return f"matches none of the allowed forms ({_describe(best)})"

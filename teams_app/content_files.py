@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -76,9 +76,11 @@ class _Seq(list[Any]):
     line = 0
 
 
-class _Loader(yaml.SafeLoader):  # type: ignore[misc]
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> _Map:
-        result = _Map(super().construct_mapping(node, deep=True))
+class _Loader(yaml.SafeLoader):
+    def construct_mapping(  # type: ignore[override]
+        self, node: yaml.MappingNode, deep: bool = False
+    ) -> _Map:
+        result = _Map(cast(dict[str, Any], super().construct_mapping(node, deep=True)))
         result.line = node.start_mark.line + 1
         result.key_lines = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
         return result
