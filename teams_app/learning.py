@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -70,11 +70,13 @@ class LearningService:
         *,
         min_group: int,
         new_attempt: Callable[[], str] = lambda: secrets.token_hex(6),
+        on_delete: Callable[[LearnerKey], Awaitable[None]] | None = None,
     ) -> None:
         self._store = store
         self._curriculum = curriculum
         self._min_group = min_group
         self._new_attempt = new_attempt
+        self._on_delete = on_delete or _nothing
 
     @property
     def assessment_size(self) -> int:
@@ -371,6 +373,30 @@ class LearningService:
             self._curriculum, state, next_lesson(state, self._curriculum), turn.today
         )
 
+    # --- your data ----------------------------------------------------------------------
+
+    async def my_data(self, turn: Turn) -> Reply:
+        """What is kept about the learner, in a card."""
+        state = await self._state(turn.key)
+        history = await self._store.list_attempts(turn.key)
+        answers = sum(len(a.activity.results) for a in history)
+        if state.activity is not None:
+            answers += len(state.activity.results)
+        chat = await self._store.get_conversation(turn.key)
+        return views.my_data(state, answers, chat_kept=chat is not None, min_group=self._min_group)
+
+    async def delete_my_data(self, turn: Turn) -> Reply:
+        """Delete everything kept about the learner, the chat reference included."""
+        await self._on_delete(turn.key)
+        removed = await self._store.delete_learner(turn.key)
+        logger.info("learner data deleted: %d rows", removed)
+        return views.notice(
+            "Your data is deleted",
+            "Everything AI Ready kept about you is gone, and your team's figures no longer "
+            "count you. If you message me again, you'll start fresh.",
+            heading="Your data",
+        )
+
     # --- reset ---------------------------------------------------------------------------
 
     async def confirm_reset(self, turn: Turn) -> Reply:
@@ -378,3 +404,7 @@ class LearningService:
         removed = await self._store.delete_learner(turn.key, keep_conversation=True)
         logger.info("learner reset: %d rows removed", removed)
         return views.role_picker(LearnerState())
+
+
+async def _nothing(_key: LearnerKey) -> None:
+    return None

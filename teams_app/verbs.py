@@ -25,3 +25,5 @@ class Verb(StrEnum):
     RESET = "reset"
     CONFIRM_RESET = "confirm_reset"
     CANCEL_RESET = "cancel_reset"
+    DELETE_MY_DATA = "delete_my_data"
+    CONFIRM_DELETE_DATA = "confirm_delete_data"

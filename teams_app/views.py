@@ -377,6 +377,23 @@ def notice(
     )
 
 
+def my_data(state: LearnerState, answers: int, *, chat_kept: bool, min_group: int) -> Reply:
+    """What is kept about the learner."""
+    return Reply(
+        "my_data",
+        {
+            "role": ROLE_LABELS[state.role] if state.role else "Not chosen",
+            "assessment": f"Taken on {state.assessed_on.isoformat()}"
+            if state.assessed_on
+            else "Not taken",
+            "lessons": str(len(state.completed)),
+            "answers": str(answers),
+            "chat": "Kept, so I can send you reminders" if chat_kept else "Not kept",
+            "min_group": min_group,
+        },
+    )
+
+
 def reset_confirm() -> Reply:
     """Ask before deleting everything."""
     return Reply("reset_confirm", {})

@@ -68,6 +68,10 @@ async def _cancel_reset(_service: LearningService, _turn: Turn, _: Mapping[str, 
     )
 
 
+async def _delete_confirm() -> Reply:
+    return Reply("delete_confirm", {})
+
+
 async def _help(_service: LearningService, _turn: Turn, _data: Mapping[str, Any]) -> Reply:
     return views.help_card()
 
@@ -86,6 +90,8 @@ ACTIONS: dict[Verb, ActionHandler] = {
     Verb.RESET: _reset,
     Verb.CONFIRM_RESET: _confirm_reset,
     Verb.CANCEL_RESET: _cancel_reset,
+    Verb.DELETE_MY_DATA: lambda s, t, d: _delete_confirm(),
+    Verb.CONFIRM_DELETE_DATA: lambda s, t, d: s.delete_my_data(t),
 }
 
 COMMANDS: dict[Command, Callable[[LearningService, Turn], Awaitable[Reply]]] = {
@@ -93,6 +99,8 @@ COMMANDS: dict[Command, Callable[[LearningService, Turn], Awaitable[Reply]]] = {
     Command.NEXT: lambda s, t: s.start_lesson(t, {}),
     Command.PROGRESS: lambda s, t: s.progress(t),
     Command.ROLE: lambda s, t: s.show_role(t),
+    Command.MY_DATA: lambda s, t: s.my_data(t),
+    Command.DELETE_MY_DATA: lambda s, t: _delete_confirm(),
 }
 
 

@@ -15,6 +15,8 @@ class Command(StrEnum):
     PROGRESS = "progress"
     ROLE = "role"
     RESET = "reset"
+    MY_DATA = "my data"
+    DELETE_MY_DATA = "delete my data"
     GREETING = "greeting"
     UNKNOWN = "unknown"
 
@@ -35,6 +37,9 @@ _WORDS: dict[str, Command] = {
     "change role": Command.ROLE,
     "reset": Command.RESET,
     "start over": Command.RESET,
+    "my data": Command.MY_DATA,
+    "my privacy": Command.MY_DATA,
+    "delete my data": Command.DELETE_MY_DATA,
     "hi": Command.GREETING,
     "hello": Command.GREETING,
     "hey": Command.GREETING,

@@ -171,3 +171,26 @@ async def test_stored_rows_use_the_documented_keys(
         (f"{bot.user.tenant_id}|{bot.user.aad_object_id}", "profile")
     ]
     assert rows[0]["Role"] == "hr"
+
+
+async def test_my_data_and_delete_my_data_from_the_chat(
+    make_driver: Callable[..., Any], table_store: TableLearnerStore
+) -> None:
+    bot = await make_driver(table_store)
+    key = LearnerKey(bot.user.tenant_id, bot.user.aad_object_id)
+    await bot.install()
+    await bot.click("choose_role", {"role": "marketing"})
+    shown = texts(await bot.say("my data"))
+    assert "Marketing" in shown and "Kept, so I can send you reminders" in shown
+
+    confirm = await bot.say("delete my data")
+    assert "can't be undone" in texts(confirm)
+    kept = await bot.click("cancel_reset")
+    assert "Nothing changed" in texts(kept)
+    assert await table_store.get_profile(key) is not None
+
+    done = await bot.click("confirm_delete_data")
+    assert "Your data is deleted" in texts(done)
+    assert await table_store.get_profile(key) is None
+    assert await table_store.get_conversation(key) is None
+    assert await table_store.list_attempts(key) == []
