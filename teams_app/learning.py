@@ -18,15 +18,19 @@ from typing import Any
 from teams_app import views
 from teams_app.domain.content import ROLE_LABELS, Curriculum, Question, Role, SkillId
 from teams_app.domain.learner import (
+    ISO_WEEK,
     Activity,
     ActivityKind,
     LearnerState,
+    Pulse,
     Stage,
     answered,
     begin_quiz,
     choose_role,
+    iso_week,
     next_lesson,
     record_answer,
+    record_pulse,
     start_assessment,
     start_lesson,
 )
@@ -371,6 +375,39 @@ class LearningService:
         state = await self._state(turn.key)
         return views.progress(
             self._curriculum, state, next_lesson(state, self._curriculum), turn.today
+        )
+
+    # --- weekly pulse --------------------------------------------------------------------
+
+    async def pulse(self, turn: Turn) -> Reply:
+        """This week's outcome pulse, prefilled when already answered."""
+        state = await self._state(turn.key)
+        week = iso_week(turn.today)
+        return views.pulse_card(week, turn.today, state.pulses.get(week), self._min_group)
+
+    async def submit_pulse(self, turn: Turn, data: Mapping[str, Any]) -> Reply:
+        """Keep the pulse for the week the card was sent in (a resend replaces it)."""
+        week = _field(data, "week")
+        try:
+            minutes = round(float(_field(data, "minutes") or "nan"))
+            pulse = Pulse(int(_field(data, "confidence")), minutes, _field(data, "caught") == "yes")
+        except (ValueError, OverflowError):
+            return views.pulse_card(
+                week,
+                turn.today,
+                None,
+                self._min_group,
+                notice="Pick a confidence from 1 to 5 and enter minutes from 0 to 2400.",
+            )
+        if not ISO_WEEK.fullmatch(week) or week > iso_week(turn.today):
+            return self._stale()
+        await self._change(turn.key, lambda s: record_pulse(s, week, pulse))
+        return views.notice(
+            "Thanks, pulse received",
+            "It takes a few weeks of answers to show a trend. Your answers only count in "
+            f"group figures for groups of {self._min_group} or more.",
+            heading="Weekly pulse",
+            action=("Continue learning", "continue"),
         )
 
     # --- your data ----------------------------------------------------------------------

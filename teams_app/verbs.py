@@ -27,3 +27,4 @@ class Verb(StrEnum):
     CANCEL_RESET = "cancel_reset"
     DELETE_MY_DATA = "delete_my_data"
     CONFIRM_DELETE_DATA = "confirm_delete_data"
+    SUBMIT_PULSE = "submit_pulse"

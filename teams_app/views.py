@@ -27,6 +27,7 @@ from teams_app.domain.learner import (
     AnswerResult,
     LearnerState,
     LessonRecord,
+    Pulse,
     SkillLevel,
     recommended_path,
     streak_weeks,
@@ -390,6 +391,25 @@ def my_data(state: LearnerState, answers: int, *, chat_kept: bool, min_group: in
             "answers": str(answers),
             "chat": "Kept, so I can send you reminders" if chat_kept else "Not kept",
             "min_group": min_group,
+        },
+    )
+
+
+def pulse_card(
+    week: str, today: date, answered: Pulse | None, min_group: int, notice: str = ""
+) -> Reply:
+    """The weekly outcome pulse for ``week``."""
+    monday = date.fromordinal(today.toordinal() - today.weekday())
+    return Reply(
+        "pulse",
+        {
+            "week": week,
+            "week_label": f"week of {monday.day} {monday.strftime('%b')}",
+            "min_group": min_group,
+            "notice": notice,
+            "confidence": str(answered.confidence) if answered else "",
+            "minutes": str(answered.minutes_saved) if answered else "",
+            "caught": "yes" if answered and answered.caught_error else "no",
         },
     )
 

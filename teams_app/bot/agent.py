@@ -92,6 +92,7 @@ ACTIONS: dict[Verb, ActionHandler] = {
     Verb.CANCEL_RESET: _cancel_reset,
     Verb.DELETE_MY_DATA: lambda s, t, d: _delete_confirm(),
     Verb.CONFIRM_DELETE_DATA: lambda s, t, d: s.delete_my_data(t),
+    Verb.SUBMIT_PULSE: lambda s, t, d: s.submit_pulse(t, d),
 }
 
 COMMANDS: dict[Command, Callable[[LearningService, Turn], Awaitable[Reply]]] = {
@@ -100,6 +101,7 @@ COMMANDS: dict[Command, Callable[[LearningService, Turn], Awaitable[Reply]]] = {
     Command.PROGRESS: lambda s, t: s.progress(t),
     Command.ROLE: lambda s, t: s.show_role(t),
     Command.MY_DATA: lambda s, t: s.my_data(t),
+    Command.PULSE: lambda s, t: s.pulse(t),
     Command.DELETE_MY_DATA: lambda s, t: _delete_confirm(),
 }
 

@@ -16,6 +16,7 @@ class Command(StrEnum):
     ROLE = "role"
     RESET = "reset"
     MY_DATA = "my data"
+    PULSE = "pulse"
     DELETE_MY_DATA = "delete my data"
     GREETING = "greeting"
     UNKNOWN = "unknown"
@@ -38,6 +39,8 @@ _WORDS: dict[str, Command] = {
     "reset": Command.RESET,
     "start over": Command.RESET,
     "my data": Command.MY_DATA,
+    "pulse": Command.PULSE,
+    "weekly pulse": Command.PULSE,
     "my privacy": Command.MY_DATA,
     "delete my data": Command.DELETE_MY_DATA,
     "hi": Command.GREETING,

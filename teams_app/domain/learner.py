@@ -7,6 +7,7 @@ use cases can retry a whole step after an optimistic-concurrency conflict.
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
@@ -24,6 +25,7 @@ from teams_app.domain.scoring import Confidence, Tally, cbm_mark
 
 ITEMS_PER_SKILL = 2
 MAX_REMEMBERED_WEEKS = 104
+MAX_PULSE_MINUTES = 2400  # a 40-hour week
 
 
 class ActivityKind(StrEnum):
@@ -121,6 +123,22 @@ class LessonRecord:
         return 3 * self.total
 
 
+@dataclass(frozen=True, slots=True)
+class Pulse:
+    """One weekly outcome pulse: confidence using AI in my role (1-5), minutes AI saved me this
+    week, and whether I caught an AI error this week."""
+
+    confidence: int
+    minutes_saved: int
+    caught_error: bool
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.confidence <= 5:
+            raise ValueError("confidence is 1 to 5")
+        if not 0 <= self.minutes_saved <= MAX_PULSE_MINUTES:
+            raise ValueError(f"minutes saved is 0 to {MAX_PULSE_MINUTES}")
+
+
 @dataclass(frozen=True)
 class LearnerState:
     """Everything AI Ready keeps about one learner's learning."""
@@ -136,6 +154,7 @@ class LearnerState:
     skill_tallies: dict[SkillId, dict[Confidence, Tally]] = field(default_factory=dict)
     active_weeks: tuple[str, ...] = ()
     last_activity: Activity | None = None
+    pulses: dict[str, Pulse] = field(default_factory=dict)
 
     @property
     def assessed(self) -> bool:
@@ -206,6 +225,16 @@ def begin_quiz(state: LearnerState) -> LearnerState:
     if state.activity is None or state.activity.kind is not ActivityKind.LESSON:
         return state
     return replace(state, activity=replace(state.activity, stage=Stage.QUIZ))
+
+
+def record_pulse(state: LearnerState, week: str, pulse: Pulse) -> LearnerState:
+    """Keep this week's pulse (answering again the same week replaces it)."""
+    pulses = {**state.pulses, week: pulse}
+    kept = dict(sorted(pulses.items())[-MAX_REMEMBERED_WEEKS:])
+    return replace(state, pulses=kept)
+
+
+ISO_WEEK = re.compile(r"\d{4}-W\d{2}")
 
 
 def iso_week(day: date) -> str:

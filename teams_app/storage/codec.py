@@ -17,6 +17,7 @@ from teams_app.domain.learner import (
     AnswerResult,
     LearnerState,
     LessonRecord,
+    Pulse,
     SkillLevel,
     SkillResult,
     Stage,
@@ -97,6 +98,9 @@ def state_to_columns(state: LearnerState) -> dict[str, Any]:
         "SkillTallies": _dump({s.value: _tallies_out(t) for s, t in state.skill_tallies.items()}),
         "ActiveWeeks": _dump(list(state.active_weeks)),
         "LastActivity": _dump(_activity_out(state.last_activity)),
+        "Pulses": _dump(
+            {w: [p.confidence, p.minutes_saved, p.caught_error] for w, p in state.pulses.items()}
+        ),
     }
 
 
@@ -122,6 +126,10 @@ def state_from_columns(row: dict[str, Any]) -> LearnerState:
         skill_tallies={SkillId(s): _tallies_in(t) for s, t in skill_tallies.items()},
         active_weeks=tuple(json.loads(row.get("ActiveWeeks") or "[]")),
         last_activity=_activity_in(json.loads(row.get("LastActivity") or "null")),
+        pulses={
+            w: Pulse(v[0], v[1], bool(v[2]))
+            for w, v in json.loads(row.get("Pulses") or "{}").items()
+        },
     )
 
 

@@ -194,3 +194,32 @@ async def test_my_data_and_delete_my_data_from_the_chat(
     assert await table_store.get_profile(key) is None
     assert await table_store.get_conversation(key) is None
     assert await table_store.list_attempts(key) == []
+
+
+async def test_the_weekly_pulse_is_kept_per_week(
+    make_driver: Callable[..., Any], table_store: TableLearnerStore
+) -> None:
+    bot = await make_driver(table_store)
+    key = LearnerKey(bot.user.tenant_id, bot.user.aad_object_id)
+    await bot.install()
+    card = await bot.say("pulse")
+    week = find_action(card, "submit_pulse")["data"]["week"]
+    bad = await bot.click("submit_pulse", {"week": week, "confidence": "9", "minutes": "30"})
+    assert "Pick a confidence from 1 to 5" in texts(bad)
+    thanks = await bot.click(
+        "submit_pulse", {"week": week, "confidence": "4", "minutes": "45", "caught": "yes"}
+    )
+    assert "Thanks, pulse received" in texts(thanks)
+    again = await bot.click("submit_pulse", {"week": week, "confidence": "3", "minutes": "20"})
+    assert "Thanks" in texts(again)
+    stored = await table_store.get_profile(key)
+    assert stored is not None
+    assert list(stored.state.pulses) == [week]
+    pulse = stored.state.pulses[week]
+    assert (pulse.confidence, pulse.minutes_saved, pulse.caught_error) == (3, 20, False)
+    prefilled = await bot.say("pulse")
+    assert find_input(prefilled, "confidence")["value"] == "3"
+    future = await bot.click(
+        "submit_pulse", {"week": "2999-W01", "confidence": "3", "minutes": "1"}
+    )
+    assert "out of date" in texts(future)

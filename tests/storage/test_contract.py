@@ -16,6 +16,7 @@ from teams_app.domain.learner import (
     AnswerResult,
     LearnerState,
     LessonRecord,
+    Pulse,
     SkillLevel,
     SkillResult,
     Stage,
@@ -65,6 +66,7 @@ def _rich_state() -> LearnerState:
         tallies={Confidence.HIGH: Tally(1, 1)},
         skill_tallies={SkillId.PROMPTING: {Confidence.HIGH: Tally(1, 1)}},
         active_weeks=("2026-W47",),
+        pulses={"2026-W47": Pulse(4, 90, True), "2026-W48": Pulse(2, 0, False)},
         last_activity=Activity(ActivityKind.ASSESSMENT, "a0", ("i1",), None, Stage.QUIZ, (result,)),
     )
 
