@@ -1,0 +1,220 @@
+"""What a leader may see of a team: small-number suppression, the view's shape, its CSV form.
+
+Two rules from the privacy design. Primary suppression: a figure is shown only when at least
+``threshold`` people contribute to it. Complementary (secondary) suppression: inside a
+breakdown whose total the viewer knows, a small hidden cell is never left on its own, since
+the total minus the shown cells would give it back; the smallest shown cell is hidden with it.
+Two hidden cells only give away their sum, which does not pin down either of them.
+
+:func:`teams_app.domain.team.team_view` applies these rules to a team's counters and fills
+the :class:`TeamView` defined here; :func:`csv_rows` flattens a view for export.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+MIN_THRESHOLD = 3
+NOT_ENOUGH = "not enough responses yet"
+
+
+def check_threshold(threshold: int) -> int:
+    """Return ``threshold``, or raise ``ValueError`` when it is below the floor of three."""
+    if threshold < MIN_THRESHOLD:
+        raise ValueError(f"the privacy threshold must be at least {MIN_THRESHOLD}")
+    return threshold
+
+
+def shown[T](value: T, contributors: int, threshold: int) -> T | None:
+    """``value`` when at least ``threshold`` people contribute to it, otherwise ``None``."""
+    return value if contributors >= check_threshold(threshold) else None
+
+
+def suppress(
+    groups: Mapping[str, int], threshold: int, total_known: bool = True
+) -> dict[str, int | None]:
+    """Each group's count, or ``None`` where it must stay hidden.
+
+    Counts below ``threshold`` (zero included) are hidden. When the viewer knows the total of
+    the groups (``total_known``), the smallest shown group is hidden too, and again, while a
+    hidden group could come back by subtraction: while exactly one group is hidden, or exactly
+    one hidden group is not empty and it is below the threshold (an empty group is a poor
+    complement: a viewer may well guess that nobody is in it). Ties go by name, so the result
+    is deterministic. A breakdown with a known total needs two groups: a lone group *is* the
+    total.
+    """
+    check_threshold(threshold)
+    if any(count < 0 for count in groups.values()):
+        raise ValueError("group counts cannot be negative")
+    if total_known and len(groups) < 2:
+        raise ValueError("a breakdown with a known total needs at least two groups")
+    hidden = {name for name, count in groups.items() if count < threshold}
+
+    def recoverable() -> bool:
+        occupied = [groups[name] for name in hidden if groups[name]]
+        return len(hidden) == 1 or (len(occupied) == 1 and occupied[0] < threshold)
+
+    while total_known and len(hidden) < len(groups) and recoverable():
+        smallest = min((count, name) for name, count in groups.items() if name not in hidden)
+        hidden.add(smallest[1])
+    return {name: None if name in hidden else count for name, count in groups.items()}
+
+
+@dataclass(frozen=True)
+class LearningView:
+    """Lessons and quiz results of the members who completed a lesson (``learners``)."""
+
+    learners: int | None
+    lessons_completed: int | None
+    accuracy_pct: float | None
+    mark_pct: float | None
+
+
+@dataclass(frozen=True)
+class TrackRow:
+    """How many members completed a track."""
+
+    track: str
+    completed: int | None
+
+
+@dataclass(frozen=True)
+class SkillRow:
+    """One row of the skill-gap heatmap: members per assessed level, and those not assessed."""
+
+    skill: str
+    gap: int | None
+    developing: int | None
+    mastered: int | None
+    not_assessed: int | None
+
+
+@dataclass(frozen=True)
+class LevelRow:
+    """Answers given at one confidence level, and how often they were right."""
+
+    level: str
+    people: int | None
+    answers: int | None
+    accuracy_pct: float | None
+
+
+@dataclass(frozen=True)
+class ConfidenceView:
+    """The team's calibration and its accuracy per confidence level."""
+
+    answerers: int | None
+    calibration: str | None
+    levels: tuple[LevelRow, ...]
+
+
+@dataclass(frozen=True)
+class LeadersView:
+    """The leaders' own participation; all ``None`` when there are too few leaders."""
+
+    leaders: int | None
+    started: int | None
+    active_this_week: int | None
+
+
+@dataclass(frozen=True)
+class WeekPoint:
+    """One ISO week of the trend series; each figure is gated by its own contributors."""
+
+    week: str
+    active: int | None
+    leaders_active: int | None
+    pulse_responses: int | None
+    pulse_confidence: float | None
+    minutes_saved: float | None
+    caught_error: int | None
+
+
+@dataclass(frozen=True)
+class TeamView:
+    """Everything a leader may see about a team; ``None`` means "not enough responses yet"."""
+
+    threshold: int
+    this_week: str
+    members: int | None
+    started: int | None
+    not_started: int | None
+    learning: LearningView
+    tracks: tuple[TrackRow, ...]
+    skills: tuple[SkillRow, ...]
+    confidence: ConfidenceView
+    leaders: LeadersView
+    trend: tuple[WeekPoint, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dicts, lists and scalars, ready for ``json.dumps``."""
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
+
+
+_CSV_HEADER = ["section", "item", "week", "value", "contributors"]
+
+
+def csv_rows(view: TeamView) -> list[list[str]]:
+    """The view as a flat table: a header, then one row per figure; no name or id appears."""
+    v, lv, cv = view, view.learning, view.confidence
+    rows: list[tuple[str, str, str, object, int | None]] = [
+        ("team", "members", "", v.members, None),
+        ("participation", "started", "", v.started, None),
+        ("participation", "not started", "", v.not_started, None),
+        ("learning", "learners", "", lv.learners, None),
+        ("learning", "lessons completed", "", lv.lessons_completed, lv.learners),
+        ("learning", "quiz accuracy %", "", lv.accuracy_pct, lv.learners),
+        ("learning", "quiz mark %", "", lv.mark_pct, lv.learners),
+        *(("tracks", r.track, "", r.completed, None) for r in v.tracks),
+        *(
+            ("skills", f"{r.skill}: {level.replace('_', ' ')}", "", getattr(r, level), None)
+            for r in v.skills
+            for level in ("gap", "developing", "mastered", "not_assessed")
+        ),
+        ("confidence", "answerers", "", cv.answerers, None),
+        ("confidence", "calibration", "", cv.calibration, cv.answerers),
+        *(("confidence", f"{r.level}: people", "", r.people, None) for r in cv.levels),
+        *(("confidence", f"{r.level}: answers", "", r.answers, r.people) for r in cv.levels),
+        *(
+            ("confidence", f"{r.level}: accuracy %", "", r.accuracy_pct, r.people)
+            for r in cv.levels
+        ),
+        ("leaders", "leaders", "", v.leaders.leaders, None),
+        ("leaders", "started", "", v.leaders.started, None),
+        ("leaders", "active this week", v.this_week, v.leaders.active_this_week, None),
+    ]
+    for p in v.trend:
+        rows += [
+            ("trend", "active", p.week, p.active, None),
+            ("trend", "leaders active", p.week, p.leaders_active, None),
+            ("trend", "pulse responses", p.week, p.pulse_responses, None),
+            ("trend", "pulse confidence (1-5)", p.week, p.pulse_confidence, p.pulse_responses),
+            ("trend", "minutes saved (average)", p.week, p.minutes_saved, p.pulse_responses),
+            ("trend", "caught an AI error", p.week, p.caught_error, None),
+        ]
+    return [list(_CSV_HEADER)] + [
+        [
+            section,
+            _text(item),
+            week,
+            NOT_ENOUGH if value is None else str(value),
+            "" if value is None or n is None else str(n),
+        ]
+        for section, item, week, value, n in rows
+    ]
+
+
+def _text(text: str) -> str:
+    """Keep a spreadsheet from reading a label (a track id from content files) as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
