@@ -75,12 +75,14 @@ class LearningService:
         min_group: int,
         new_attempt: Callable[[], str] = lambda: secrets.token_hex(6),
         on_delete: Callable[[LearnerKey], Awaitable[None]] | None = None,
+        on_change: Callable[[LearnerKey, LearnerState], Awaitable[None]] | None = None,
     ) -> None:
         self._store = store
         self._curriculum = curriculum
         self._min_group = min_group
         self._new_attempt = new_attempt
         self._on_delete = on_delete or _nothing
+        self._on_change = on_change or _unchanged
 
     @property
     def assessment_size(self) -> int:
@@ -127,6 +129,8 @@ class LearningService:
         abandoned = before.activity
         if abandoned is not None and after.activity is not abandoned:
             await self._archive(turn, (abandoned, False))
+        if before.activity is None and not before.completed:  # first start counts as started
+            await self._on_change(turn.key, after)
         return after
 
     # --- welcome and role ---------------------------------------------------------------
@@ -155,6 +159,7 @@ class LearningService:
                 action=("Choose my role", "show_role"),
             )
         _, state = await self._change(turn.key, lambda s: choose_role(s, role))
+        await self._on_change(turn.key, state)
         if not state.assessed and state.activity is None and not state.completed:
             return views.assessment_intro(role, self.assessment_size)
         track = next((t for t in self._curriculum.tracks_for(role)[1:]), None)
@@ -298,6 +303,7 @@ class LearningService:
             assert scored is not None
             if new_state.activity is None:  # finished: history, and a retry of the last one
                 await self._archive(turn, (scored, True), (stored.state.last_activity, True))
+                await self._on_change(turn.key, new_state)
             return views.feedback_card(
                 self._curriculum, scored, question, result, self._curriculum.skill_name(skill)
             )
@@ -401,7 +407,8 @@ class LearningService:
             )
         if not ISO_WEEK.fullmatch(week) or week > iso_week(turn.today):
             return self._stale()
-        await self._change(turn.key, lambda s: record_pulse(s, week, pulse))
+        _, state = await self._change(turn.key, lambda s: record_pulse(s, week, pulse))
+        await self._on_change(turn.key, state)
         return views.notice(
             "Thanks, pulse received",
             "It takes a few weeks of answers to show a trend. Your answers only count in "
@@ -444,4 +451,8 @@ class LearningService:
 
 
 async def _nothing(_key: LearnerKey) -> None:
+    return None
+
+
+async def _unchanged(_key: LearnerKey, _state: LearnerState) -> None:
     return None

@@ -23,6 +23,7 @@ from teams_app.domain.learner import (
     Stage,
 )
 from teams_app.domain.scoring import Confidence, Tally
+from teams_app.domain.team import Contribution
 from teams_app.storage.ports import AttemptRecord
 
 SCHEMA_VERSION = 1
@@ -153,4 +154,41 @@ def attempt_from_columns(row: dict[str, Any]) -> AttemptRecord:
         activity=activity,
         finished=bool(row["Finished"]),
         ended_at=datetime.fromisoformat(row["EndedAt"]),
+    )
+
+
+def contribution_to_json(c: Contribution) -> str:
+    """A team member's contribution as a JSON column."""
+    return _dump(
+        {
+            "started": c.started,
+            "active_weeks": sorted(c.active_weeks),
+            "completed_tracks": sorted(c.completed_tracks),
+            "lessons_completed": c.lessons_completed,
+            "quiz": [c.quiz_right, c.quiz_answers, c.quiz_mark, c.quiz_max_mark],
+            "confidence": {k: list(v) for k, v in c.confidence.items()},
+            "skill_levels": c.skill_levels,
+            "pulse": {k: list(v) for k, v in c.pulse.items()},
+            "leader": c.leader,
+        }
+    )
+
+
+def contribution_from_json(text: str) -> Contribution:
+    """Read :func:`contribution_to_json`'s output."""
+    raw = json.loads(text)
+    right, answers, mark, max_mark = raw["quiz"]
+    return Contribution(
+        started=bool(raw["started"]),
+        active_weeks=frozenset(raw["active_weeks"]),
+        completed_tracks=frozenset(raw["completed_tracks"]),
+        lessons_completed=int(raw["lessons_completed"]),
+        quiz_right=right,
+        quiz_answers=answers,
+        quiz_mark=mark,
+        quiz_max_mark=max_mark,
+        confidence={k: (v[0], v[1]) for k, v in raw["confidence"].items()},
+        skill_levels=dict(raw["skill_levels"]),
+        pulse={k: (v[0], v[1], bool(v[2])) for k, v in raw["pulse"].items()},
+        leader=bool(raw["leader"]),
     )

@@ -120,6 +120,11 @@ class TableLearnerStore:
         )
         return cls(service, prefix)
 
+    @property
+    def service(self) -> TableServiceClient:
+        """The service client (other stores on the same account share it)."""
+        return self._service
+
     async def open(self) -> None:
         """Create the tables if needed."""
         try:

@@ -1,0 +1,176 @@
+"""What the personal "My learning" tab shows, and a learner's own data (export and delete).
+
+Everything here concerns one learner and is computed from their own state and history only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from teams_app.domain.content import ROLE_LABELS, Curriculum, Role, SkillId
+from teams_app.domain.learner import (
+    ActivityKind,
+    LearnerState,
+    next_lesson,
+    recommended_path,
+    streak_weeks,
+)
+from teams_app.domain.scoring import CALIBRATION_HINTS, Calibration, calibration
+from teams_app.storage.codec import attempt_to_columns, state_to_columns
+from teams_app.storage.ports import AttemptRecord, LearnerKey, LearnerStore
+
+# Job titles and departments that suggest a role (matched as whole words, case-insensitive).
+_ROLE_HINTS: tuple[tuple[Role, tuple[str, ...]], ...] = (
+    (Role.HR, ("hr", "human resources", "people", "talent", "recruit", "recruiting", "recruiter")),
+    (Role.MARKETING, ("marketing", "brand", "communications", "content")),
+    (Role.FINANCE, ("finance", "financial", "accounting", "accountant", "controller", "treasury")),
+    (Role.ENGINEERING, ("engineering", "engineer", "developer", "software", "r&d")),
+    (Role.IT, ("it", "infrastructure", "security", "information technology", "operations")),
+    (Role.SALES, ("sales", "account executive", "business development", "account manager")),
+    (Role.SUPPORT, ("support", "customer service", "customer success", "helpdesk", "service desk")),
+    (Role.LEADER, ("head", "director", "vp", "vice president", "chief", "manager", "lead")),
+)
+
+
+def suggest_role(department: str | None, job_title: str | None) -> Role | None:
+    """A role suggestion from the directory's department and job title, if one fits."""
+    words = f" {department or ''} {job_title or ''} ".casefold()
+    for role, hints in _ROLE_HINTS:
+        if any(f" {hint} " in _spaced(words) for hint in hints):
+            return role
+    return None
+
+
+def _spaced(text: str) -> str:
+    return " " + "".join(ch if ch.isalnum() or ch == "&" else " " for ch in text) + " "
+
+
+@dataclass(frozen=True, slots=True)
+class MyLearning:
+    """The personal tab's model."""
+
+    data: dict[str, Any]
+
+
+def my_learning(
+    state: LearnerState,
+    history: list[AttemptRecord],
+    curriculum: Curriculum,
+    today: date,
+    *,
+    suggested: Role | None = None,
+) -> MyLearning:
+    """Path and progress, skills against the baseline, calibration, streak and history."""
+    path = recommended_path(state, curriculum)
+    tracks = []
+    for track in curriculum.tracks_for(state.role or Role.EVERYONE):
+        entries = [e for e in path if e.lesson.track_id == track.id]
+        tracks.append(
+            {
+                "id": track.id,
+                "title": track.title,
+                "done": sum(e.done for e in entries),
+                "total": len(entries),
+                "lessons": [
+                    {
+                        "id": e.lesson.id,
+                        "title": e.lesson.title,
+                        "skill": curriculum.skill_name(e.lesson.skill),
+                        "done": e.done,
+                        "optional": e.optional,
+                        "focus": e.focus,
+                    }
+                    for e in entries
+                ],
+            }
+        )
+    upcoming = next_lesson(state, curriculum)
+    overall = calibration(state.tallies)
+    return MyLearning(
+        {
+            "role": _role(state.role),
+            "suggested_role": _role(suggested) if suggested and suggested != state.role else None,
+            "streak_weeks": streak_weeks(state.active_weeks, today),
+            "lessons_done": len(state.completed),
+            "in_progress": state.activity is not None,
+            "next_lesson": {"id": upcoming.id, "title": upcoming.title} if upcoming else None,
+            "tracks": tracks,
+            "skills": _skills(state, curriculum),
+            "calibration": {
+                "overall": overall.value,
+                "hint": CALIBRATION_HINTS[overall],
+                "answers": sum(t.total for t in state.tallies.values()),
+            },
+            "history": _history(history, curriculum),
+        }
+    )
+
+
+def _role(role: Role | None) -> dict[str, str] | None:
+    return {"id": role.value, "label": ROLE_LABELS[role]} if role else None
+
+
+def _skills(state: LearnerState, curriculum: Curriculum) -> list[dict[str, Any]]:
+    rows = []
+    for skill in SkillId:
+        baseline = state.skills.get(skill)
+        tallies = state.skill_tallies.get(skill, {})
+        right = sum(t.right for t in tallies.values())
+        total = sum(t.total for t in tallies.values())
+        cal = calibration(tallies) if tallies else Calibration.UNKNOWN
+        rows.append(
+            {
+                "id": skill.value,
+                "name": curriculum.skill_name(skill),
+                "baseline": baseline.level.value if baseline else None,
+                "baseline_right": baseline.right if baseline else None,
+                "baseline_total": baseline.total if baseline else None,
+                "right": right,
+                "answers": total,
+                "calibration": cal.value,
+            }
+        )
+    return rows
+
+
+def _history(history: list[AttemptRecord], curriculum: Curriculum) -> list[dict[str, Any]]:
+    rows = []
+    for record in reversed(history):
+        activity = record.activity
+        lesson = curriculum.lesson(activity.lesson_id or "")
+        title = (
+            "Skills check"
+            if activity.kind is ActivityKind.ASSESSMENT
+            else (lesson.title if lesson else activity.lesson_id or "Lesson")
+        )
+        rows.append(
+            {
+                "kind": activity.kind.value,
+                "title": title,
+                "date": record.ended_at.date().isoformat(),
+                "finished": record.finished,
+                "right": sum(r.correct for r in activity.results),
+                "answers": len(activity.results),
+                "mark": sum(r.mark for r in activity.results),
+                "max_mark": 3 * len(activity.results),
+            }
+        )
+    return rows
+
+
+async def export_data(store: LearnerStore, key: LearnerKey) -> dict[str, Any]:
+    """Everything AI Ready stores about the learner, as stored (for a JSON download)."""
+    stored = await store.get_profile(key)
+    history = await store.list_attempts(key)
+    conversation = await store.get_conversation(key)
+    return {
+        "about": "Everything AI Ready stores about you. Team leaders never see this; "
+        "they see group figures only.",
+        "tenant_id": key.tenant_id,
+        "user_id": key.user_id,
+        "profile": state_to_columns(stored.state) if stored else None,
+        "history": [attempt_to_columns(a) for a in history],
+        "chat": {"stored": conversation is not None},
+    }
