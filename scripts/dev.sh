@@ -43,10 +43,16 @@ echo "==> starting Azurite (data in .azurite/)"
 PIDS+=($!)
 wait_for_port 10002 Azurite
 
+# The Agents Playground's default user (Alex Wilber) is the tabs' demo user.
+export AIREADY_ENV=development AIREADY_DEV_ALLOW_ANONYMOUS=true AIREADY_HOST=127.0.0.1
+export AIREADY_PORT="$BOT_PORT" AIREADY_STORAGE_CONNECTION_STRING="UseDevelopmentStorage=true"
+export AIREADY_DEV_DEMO_USER="00000000-0000-0000-0000-0000000000001/00000000-0000-0000-0000-0000000000020"
+
+echo "==> writing the demo team (made-up figures for the team tab)"
+.venv/bin/python -m server demo seed
+
 echo "==> starting the AI Ready bot on http://127.0.0.1:$BOT_PORT (local-dev mode)"
-AIREADY_ENV=development AIREADY_DEV_ALLOW_ANONYMOUS=true AIREADY_HOST=127.0.0.1 \
-AIREADY_PORT="$BOT_PORT" AIREADY_STORAGE_CONNECTION_STRING="UseDevelopmentStorage=true" \
-  .venv/bin/python -m server &
+.venv/bin/python -m server &
 PIDS+=($!)
 wait_for_port "$BOT_PORT" "The bot"
 
@@ -61,6 +67,8 @@ cat <<MSG
 
   AI Ready is running.
   Chat with it:   http://localhost:$PLAYGROUND_PORT   (type "start" or "help")
+  My learning:    http://127.0.0.1:$BOT_PORT/tabs/my-learning   (add ?theme=dark or ?theme=contrast)
+  Team view:      http://127.0.0.1:$BOT_PORT/tabs/team
   Bot endpoint:   http://127.0.0.1:$BOT_PORT/api/messages
   Health:         http://127.0.0.1:$BOT_PORT/healthz
   Press Ctrl-C to stop.

@@ -116,6 +116,21 @@ def _export_gift(lesson_ids: list[str], assessment: bool, content_dir: Path) -> 
     return 0
 
 
+def _demo_seed(env: dict[str, str]) -> int:
+    import asyncio
+
+    from server.demo import seed_demo_team
+
+    try:
+        settings = load_settings(env)
+        size = asyncio.run(seed_demo_team(settings))
+    except (ConfigError, ValueError) as err:
+        print(f"cannot seed demo data: {err}", file=sys.stderr)
+        return 2
+    print(f"demo team written: {size} members (made-up figures)")
+    return 0
+
+
 def _settings_help() -> int:
     for setting in SETTINGS:
         print(f"{setting.env}\n    {setting.help}")
@@ -142,10 +157,15 @@ def main(argv: Sequence[str] | None = None, env: dict[str, str] | None = None) -
     gift_out.add_argument("--lesson", action="append", default=[], help="lesson id (repeatable)")
     gift_out.add_argument("--assessment", action="store_true", help="the assessment bank")
     sub.add_parser("settings", help="list every setting with its help")
+    demo = sub.add_parser("demo", help="local development helpers")
+    demo_sub = demo.add_subparsers(dest="demo_command", required=True)
+    demo_sub.add_parser("seed", help="write a made-up team for the demo user (development only)")
     args = parser.parse_args(argv)
 
     if args.command == "settings":
         return _settings_help()
+    if args.command == "demo":
+        return _demo_seed(environ)
     if args.command == "content" and args.content_command == "import-gift":
         return _import_gift(args.file)
     if args.command == "content":

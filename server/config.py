@@ -61,6 +61,12 @@ class Settings:
     website_url: str = ""
     privacy_url: str = ""
     terms_url: str = ""
+    entra_authority: str = "https://login.microsoftonline.com"
+    graph_url: str = "https://graph.microsoft.com"
+    allowed_tenants: frozenset[str] = frozenset()
+    leaders: frozenset[str] = frozenset()
+    dev_demo_user: tuple[str, str] | None = None
+    roster_hours: int = 6
 
     @property
     def has_bot_credentials(self) -> bool:
@@ -106,6 +112,26 @@ def _dir(text: str) -> Path:
     if not path.is_dir():
         raise ValueError(f"folder {path} does not exist")
     return path
+
+
+def _ids(text: str) -> frozenset[str]:
+    values = frozenset(v.strip().lower() for v in text.split(",") if v.strip())
+    if bad := sorted(v for v in values if not _GUID.match(v)):
+        raise ValueError(f"not GUIDs: {', '.join(bad)}")
+    return values
+
+
+def _https(text: str) -> str:
+    if not text.startswith("https://"):
+        raise ValueError("must be an https:// URL")
+    return text.rstrip("/")
+
+
+def _demo_user(text: str) -> tuple[str, str]:
+    tenant, _, user = text.partition("/")
+    if not tenant or not user:
+        raise ValueError("must be TENANT/USER, e.g. demo-tenant/demo-user")
+    return tenant, user
 
 
 def _level(text: str) -> str:
@@ -179,6 +205,43 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AIREADY_WEBSITE_URL", "website_url", "Publisher website (https) for the package."),
     Setting("AIREADY_PRIVACY_URL", "privacy_url", "Privacy statement URL (https)."),
     Setting("AIREADY_TERMS_URL", "terms_url", "Terms of use URL (https)."),
+    Setting(
+        "AIREADY_ENTRA_AUTHORITY",
+        "entra_authority",
+        "Entra ID authority host for tab sign-in (default `https://login.microsoftonline.com`).",
+        _https,
+    ),
+    Setting(
+        "AIREADY_GRAPH_URL",
+        "graph_url",
+        "Microsoft Graph base URL (default `https://graph.microsoft.com`).",
+        _https,
+    ),
+    Setting(
+        "AIREADY_ALLOWED_TENANTS",
+        "allowed_tenants",
+        "Comma-separated tenant ids whose users may sign in to the tabs (default: the bot's).",
+        _ids,
+    ),
+    Setting(
+        "AIREADY_LEADERS",
+        "leaders",
+        "Comma-separated Entra object ids of designated leaders (team owners always are).",
+        _ids,
+    ),
+    Setting(
+        "AIREADY_DEV_DEMO_USER",
+        "dev_demo_user",
+        "Local development only: `TENANT/USER` whose data the tabs show in a plain browser, "
+        "without Teams sign-in. Needs `AIREADY_ENV=development`.",
+        _demo_user,
+    ),
+    Setting(
+        "AIREADY_ROSTER_HOURS",
+        "roster_hours",
+        "How old a team's member list may get before it is refreshed from Graph (default 6).",
+        _positive,
+    ),
 )
 
 
@@ -218,6 +281,8 @@ def _check(s: Settings) -> list[str]:
         problems.append("AIREADY_TABLE_PREFIX: 3-40 letters and digits, starting with a letter")
     if s.min_group_size < MIN_GROUP_FLOOR:
         problems.append(f"AIREADY_MIN_GROUP_SIZE: must be at least {MIN_GROUP_FLOOR}")
+    if s.dev_demo_user and s.environment is not Environment.DEVELOPMENT:
+        problems.append("AIREADY_DEV_DEMO_USER: only allowed with AIREADY_ENV=development")
     if s.dev_allow_anonymous:
         if s.environment is not Environment.DEVELOPMENT:
             problems.append(

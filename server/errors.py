@@ -7,6 +7,11 @@ import logging
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from server.tab_auth import TabAuthError
+from teams_app.directory import DirectoryUnavailable
+from teams_app.storage.ports import StorageError
+from teams_app.team_service import Forbidden
+
 logger = logging.getLogger(__name__)
 
 
@@ -16,7 +21,7 @@ def _json_error(status: int, reason: str) -> web.Response:
 
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Turn HTTP exceptions into JSON bodies and unexpected errors into a generic 500."""
+    """Turn typed errors and HTTP exceptions into JSON bodies; anything else is a generic 500."""
     try:
         return await handler(request)
     except web.HTTPException as exc:
@@ -27,6 +32,14 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status < 400:
             raise
         return _json_error(exc.status, exc.reason)
+    except TabAuthError as err:
+        logger.info("tab request refused: %s", err.reason)
+        return _json_error(401, "unauthorized")
+    except Forbidden:
+        return _json_error(403, "only the team's owners and designated leaders can see this")
+    except (StorageError, DirectoryUnavailable) as err:
+        logger.warning("dependency unavailable on %s: %s", request.path, type(err).__name__)
+        return _json_error(503, "temporarily unavailable, please try again in a minute")
     except Exception:
         logger.exception("unhandled error on %s %s", request.method, request.path)
         return _json_error(500, "internal error")

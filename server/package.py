@@ -130,8 +130,27 @@ def _fill_domains(manifest: dict[str, Any], options: PackageOptions) -> None:
     manifest["validDomains"] = [urlsplit(options.public_base_url).hostname]
 
 
+def _fill_tabs(manifest: dict[str, Any], options: PackageOptions) -> None:
+    base = options.public_base_url.rstrip("/")
+    for tab in manifest.get("staticTabs", []):
+        for field in ("contentUrl", "websiteUrl"):
+            if field in tab:
+                tab[field] = tab[field].replace("{{public_url}}", base)
+    for tab in manifest.get("configurableTabs", []):
+        tab["configurationUrl"] = tab["configurationUrl"].replace("{{public_url}}", base)
+
+
+def _fill_sso(manifest: dict[str, Any], options: PackageOptions) -> None:
+    # Tab SSO: the bot's Entra app exposes api://<host>/<client id> with access_as_user.
+    host = urlsplit(options.public_base_url).hostname
+    manifest["webApplicationInfo"] = {
+        "id": options.bot_id,
+        "resource": f"api://{host}/{options.bot_id}",
+    }
+
+
 _Filler = Callable[[dict[str, Any], PackageOptions], None]
-_FILLERS: tuple[_Filler, ...] = (_fill_app, _fill_bot, _fill_domains)
+_FILLERS: tuple[_Filler, ...] = (_fill_app, _fill_bot, _fill_domains, _fill_tabs, _fill_sso)
 
 
 def fill_manifest(template: dict[str, Any], options: PackageOptions) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from server.package import (
     locate_schema,
     validate_manifest,
 )
+from teams_app.bot.commands import Command, parse_command
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST_DIR = ROOT / "manifest"
@@ -30,7 +31,7 @@ NODE_SCRIPT = ROOT / "tools" / "validate_manifest.mjs"
 APP_ID = "6f1c7a52-3b0e-4d8a-9c41-2e5b7d9f0a13"
 BOT_ID = "0a8e4d21-95c3-47f6-b2de-81c3f4a6e7b9"
 SCHEMA_URL = "https://developer.microsoft.com/json-schemas/teams/v1.30/MicrosoftTeams.schema.json"
-COMMANDS = ["help", "start", "next", "progress", "role", "reset"]
+COMMANDS = ["help", "start", "next", "progress", "role", "pulse", "my data", "reset"]
 
 
 def make_options(**changes: str) -> PackageOptions:
@@ -155,6 +156,7 @@ def test_manifest_describes_the_app_as_specified(package: Path) -> None:
     (command_list,) = bot["commandLists"]
     assert command_list["scopes"] == ["personal"]
     assert [c["title"] for c in command_list["commands"]] == COMMANDS
+    assert all(parse_command(c) is not Command.UNKNOWN for c in COMMANDS), "the bot knows them"
     assert all(0 < len(c["description"]) <= 128 for c in command_list["commands"])
     description = manifest["description"]
     assert len(description["short"]) <= 80
@@ -387,3 +389,18 @@ def test_build_refuses_an_outline_icon_without_transparency(tmp_path: Path) -> N
     Image.new("RGB", (32, 32), (255, 255, 255)).save(manifest_dir / "outline.png")
     with pytest.raises(PackageError, match=r"outline icon outline\.png: has no transparent"):
         build(tmp_path, manifest_dir=manifest_dir)
+
+
+def test_the_tabs_and_sso_point_at_the_public_url(package: Path) -> None:
+    manifest = manifest_in(package)
+    (learning, *builtin) = manifest["staticTabs"]
+    assert learning["contentUrl"] == "https://ai-ready.contoso.example:8443/tabs/my-learning"
+    assert learning["scopes"] == ["personal"]
+    assert [t["entityId"] for t in builtin] == ["conversations", "about"]
+    (team,) = manifest["configurableTabs"]
+    assert team["configurationUrl"] == "https://ai-ready.contoso.example:8443/tabs/team/config"
+    assert team["scopes"] == ["team"]
+    assert manifest["webApplicationInfo"] == {
+        "id": BOT_ID,
+        "resource": f"api://ai-ready.contoso.example/{BOT_ID}",
+    }

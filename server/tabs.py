@@ -1,0 +1,235 @@
+"""The tabs: "My learning" and the leader's team view (pages and their JSON API).
+
+Every API call is authorised from a validated Teams SSO token (``server.tab_auth``); identity
+is never taken from the request otherwise. With ``AIREADY_DEV_DEMO_USER`` (local development
+only) a request without a token acts as that demo user, so the pages work in a browser.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from aiohttp import web
+
+from server import keys
+from server.tab_auth import TabAuthError, bearer_token
+from teams_app.directory import DirectoryError
+from teams_app.domain.learner import LearnerState, iso_week
+from teams_app.domain.privacy import csv_rows
+from teams_app.my_learning import export_data, my_learning, suggest_role
+from teams_app.storage.ports import LearnerKey
+from teams_app.team_service import view_json
+
+logger = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+TEAMS_JS = HERE.parent / "node_modules" / "@microsoft" / "teams-js" / "dist" / "umd"
+DEMO_TEAM = "00000000-0000-4000-8000-00000000d3e0"
+DELETE_CONFIRMATION = "delete my data"
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is calling, from validated token claims (or the local-dev demo user)."""
+
+    tenant_id: str
+    user_id: str
+    name: str
+    token: str | None
+
+    @property
+    def key(self) -> LearnerKey:
+        """The caller's learner key: the same tenant and object id the bot uses."""
+        return LearnerKey(self.tenant_id, self.user_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """What every tab page template gets."""
+
+    title: str
+    demo: bool
+    api: str
+    static: str = "/static"
+    export_url: str = "/api/me/data"
+    chat_url: str = ""
+    demo_team: str = DEMO_TEAM
+
+
+def template_environment() -> jinja2.Environment:
+    """The one Jinja2 environment, built at start-up, autoescaping HTML."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(("html",)),
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+async def caller(request: web.Request) -> Caller:
+    """The validated caller; raises :class:`TabAuthError` (mapped to 401)."""
+    settings = request.app[keys.SETTINGS]
+    header = request.headers.get("Authorization")
+    if header is None and settings.dev_demo_user is not None:
+        tenant, user = settings.dev_demo_user
+        return Caller(tenant, user, "Demo user", None)
+    validator = request.app.get(keys.TAB_VALIDATOR)
+    if validator is None:
+        raise TabAuthError("tab sign-in is not configured")
+    identity = await validator.validate(bearer_token(header))
+    return Caller(identity.tenant_id, identity.user_id, identity.name, identity.token)
+
+
+def _render(request: web.Request, template: str, page: Page) -> web.Response:
+    html = request.app[keys.TEMPLATES].get_template(template).render(page=page)
+    response = web.Response(text=html, content_type="text/html")
+    # Teams shows tabs in frames; only Teams and Microsoft 365 hosts may frame them.
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'self' https://teams.microsoft.com https://*.teams.microsoft.com "
+        "https://*.cloud.microsoft https://*.office.com"
+    )
+    return response
+
+
+def _chat_url(request: web.Request) -> str:
+    bot = request.app[keys.SETTINGS].bot_client_id
+    return f"https://teams.microsoft.com/l/chat/0/0?users=28:{bot}" if bot else ""
+
+
+async def my_learning_page(request: web.Request) -> web.Response:
+    """``GET /tabs/my-learning``."""
+    demo = request.app[keys.SETTINGS].dev_demo_user is not None
+    page = Page("My learning", demo, "/api/me/learning", chat_url=_chat_url(request))
+    return _render(request, "my_learning.html", page)
+
+
+async def team_page(request: web.Request) -> web.Response:
+    """``GET /tabs/team``."""
+    demo = request.app[keys.SETTINGS].dev_demo_user is not None
+    return _render(request, "team.html", Page("Team view", demo, "/api/teams"))
+
+
+async def team_config_page(request: web.Request) -> web.Response:
+    """``GET /tabs/team/config``: the configurable tab's set-up page."""
+    demo = request.app[keys.SETTINGS].dev_demo_user is not None
+    return _render(request, "team_config.html", Page("Add AI Ready", demo, "/api/teams"))
+
+
+async def my_learning_api(request: web.Request) -> web.Response:
+    """``GET /api/me/learning``: the caller's own progress."""
+    me = await caller(request)
+    store = request.app[keys.STORE]
+    stored = await store.get_profile(me.key)
+    history = await store.list_attempts(me.key)
+    suggested = None
+    directory = request.app.get(keys.DIRECTORY)
+    if directory is not None and me.token is not None:
+        try:
+            profile = await directory.profile(me.tenant_id, me.token)
+            suggested = suggest_role(profile.department, profile.job_title)
+        except DirectoryError as err:
+            logger.info("no role suggestion: %s", type(err).__name__)
+    model = my_learning(
+        stored.state if stored else LearnerState(),
+        history,
+        request.app[keys.CURRICULUM],
+        datetime.now(UTC).date(),
+        suggested=suggested,
+    )
+    return web.json_response({"user": {"name": me.name}, **model.data})
+
+
+async def my_data_download(request: web.Request) -> web.Response:
+    """``GET /api/me/data``: everything stored about the caller, as a JSON file."""
+    me = await caller(request)
+    data = await export_data(request.app[keys.STORE], me.key)
+    body = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    return web.Response(
+        text=body,
+        content_type="application/json",
+        headers={"Content-Disposition": 'attachment; filename="ai-ready-my-data.json"'},
+    )
+
+
+async def my_data_delete(request: web.Request) -> web.Response:
+    """``DELETE /api/me/data`` with ``{"confirm": "delete my data"}``."""
+    me = await caller(request)
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = None
+    if not isinstance(body, dict) or body.get("confirm") != DELETE_CONFIRMATION:
+        raise web.HTTPBadRequest(
+            text=json.dumps({"error": f'send {{"confirm": "{DELETE_CONFIRMATION}"}}'}),
+            content_type="application/json",
+        )
+    await request.app[keys.TEAMS].learner_deleted(me.key)
+    removed = await request.app[keys.STORE].delete_learner(me.key)
+    logger.info("learner data deleted from the tab: %d rows", removed)
+    return web.json_response({"deleted": True})
+
+
+def _team_id(request: web.Request) -> str:
+    team_id = request.match_info["team"]
+    if not _GUID.match(team_id):
+        raise web.HTTPNotFound(
+            text=json.dumps({"error": "no such team"}), content_type="application/json"
+        )
+    return team_id.lower()
+
+
+async def _team_result(request: web.Request) -> Any:
+    me = await caller(request)
+    return await request.app[keys.TEAMS].leader_view(
+        me.tenant_id, me.user_id, _team_id(request), me.token
+    )
+
+
+async def team_view_api(request: web.Request) -> web.Response:
+    """``GET /api/teams/{team}/view``: the team's figures, for its leaders only."""
+    return web.json_response(view_json(await _team_result(request)))
+
+
+async def team_csv(request: web.Request) -> web.Response:
+    """``GET /api/teams/{team}/export.csv``: the same aggregates as CSV."""
+    result = await _team_result(request)
+    if result.view is None:
+        raise web.HTTPConflict(
+            text=json.dumps({"error": "the team's figures are still being collected"}),
+            content_type="application/json",
+        )
+    out = io.StringIO()
+    csv.writer(out).writerows(csv_rows(result.view))
+    name = f"ai-ready-team-{iso_week(datetime.now(UTC).date())}.csv"
+    return web.Response(
+        text=out.getvalue(),
+        content_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def setup_tab_routes(app: web.Application) -> None:
+    """Register the tab pages, their API and their static files."""
+    app.router.add_get("/tabs/my-learning", my_learning_page)
+    app.router.add_get("/tabs/team", team_page)
+    app.router.add_get("/tabs/team/config", team_config_page)
+    app.router.add_get("/api/me/learning", my_learning_api)
+    app.router.add_get("/api/me/data", my_data_download)
+    app.router.add_delete("/api/me/data", my_data_delete)
+    app.router.add_get("/api/teams/{team}/view", team_view_api)
+    app.router.add_get("/api/teams/{team}/export.csv", team_csv)
+    if STATIC.is_dir():
+        app.router.add_static("/static/vendor", TEAMS_JS, follow_symlinks=False)
+        app.router.add_static("/static", STATIC)

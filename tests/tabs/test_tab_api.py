@@ -1,0 +1,247 @@
+"""The tabs' JSON API over real HTTP, signed in through the local Entra ID, with Graph.
+
+Covers the authorisation matrix (learner / leader x own team / other team / other tenant),
+a learner's own data (view, download, delete), and team figures kept current at write time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+import aiohttp
+import pytest
+import requests
+
+from server import keys
+from server.app import create_app
+from server.config import load_settings
+from server.tab_auth import TabTokenValidator
+from teams_app.directory import GraphDirectory
+from teams_app.learning import Turn
+from teams_app.storage.memory import MemoryLearnerStore
+from teams_app.storage.ports import LearnerKey
+from teams_app.storage.team_memory import MemoryTeamStore
+from tests.support.graph_server import LocalGraph
+from tests.support.idp import LocalIdentityProvider
+from tests.tabs.conftest import CLIENT_ID, CLIENT_SECRET, OTHER_TENANT, TENANT
+
+TEAM = "7d1f0c2e-0000-4000-8000-00000000aaaa"
+OTHER_TEAM = "7d1f0c2e-0000-4000-8000-00000000bbbb"
+LEADER = "10000000-0000-4000-8000-000000000001"
+DESIGNATED = "10000000-0000-4000-8000-000000000002"
+MEMBERS = [f"20000000-0000-4000-8000-{i:012d}" for i in range(1, 8)]
+STRANGER = "30000000-0000-4000-8000-000000000001"
+NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def api(
+    aiohttp_client: Callable[..., Any],
+    idp: LocalIdentityProvider,
+    graph: LocalGraph,
+    trusting_http: aiohttp.ClientSession,
+    msal_http: requests.Session,
+) -> Any:
+    settings = load_settings(
+        {
+            "AIREADY_BOT_CLIENT_ID": CLIENT_ID,
+            "AIREADY_BOT_CLIENT_SECRET": CLIENT_SECRET,
+            "AIREADY_BOT_TENANT_ID": TENANT,
+            "AIREADY_STORAGE_CONNECTION_STRING": "UseDevelopmentStorage=true",
+            "AIREADY_LEADERS": DESIGNATED,
+            "AIREADY_MIN_GROUP_SIZE": "3",
+        }
+    )
+    validator = TabTokenValidator(
+        CLIENT_ID,
+        authority=idp.url,
+        allowed_tenants=frozenset({TENANT, OTHER_TENANT}),
+        session=trusting_http,
+    )
+    directory = GraphDirectory(
+        CLIENT_ID,
+        CLIENT_SECRET,
+        authority=idp.url,
+        graph_url=graph.url,
+        session=trusting_http,
+        http_client=msal_http,
+    )
+    app = create_app(
+        settings,
+        store=MemoryLearnerStore(),
+        team_store=MemoryTeamStore(),
+        tab_validator=validator,
+        directory=directory,
+        clock=lambda: NOW,
+    )
+    graph.add_group(TENANT, TEAM, owners=[LEADER], members=[LEADER, *MEMBERS])
+    graph.add_group(TENANT, OTHER_TEAM, owners=[MEMBERS[0]], members=MEMBERS[:4])
+    graph.add_group(OTHER_TENANT, TEAM, owners=[STRANGER], members=[STRANGER])
+    graph.add_user(TENANT, MEMBERS[1], "Priya Shah", department="Finance", job_title="Analyst")
+    client = await aiohttp_client(app)
+    client.idp = idp
+    return client
+
+
+def _auth(client: Any, user: str, tenant: str = TENANT) -> dict[str, str]:
+    token = client.idp.sso_token(tenant, user, "Test User", aud=CLIENT_ID)
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def _view(client: Any, user: str, team: str = TEAM, tenant: str = TENANT) -> Any:
+    """The team view once its first roster sync is done."""
+    for _ in range(100):
+        response = await client.get(f"/api/teams/{team}/view", headers=_auth(client, user, tenant))
+        if response.status != 200:
+            return response
+        body = await response.json()
+        if body["status"] == "ready":
+            return response
+        await asyncio.sleep(0.05)
+    raise AssertionError("the roster sync never finished")
+
+
+async def _learn(client: Any, user: str, lessons: int) -> None:
+    """The member does ``lessons`` lessons through the real learning use cases."""
+    service = client.app[keys.SERVICE]
+    turn = Turn(LearnerKey(TENANT, user), NOW, date(2026, 11, 26))
+    await service.choose_role(turn, {"role": "everyone"})
+    curriculum = client.app[keys.CURRICULUM]
+    for _ in range(lessons):
+        await service.start_lesson(turn, {})
+        stored = await client.app[keys.STORE].get_profile(turn.key)
+        activity = stored.state.activity
+        await service.start_quiz(turn, {"attempt": activity.attempt})
+        lesson = curriculum.lesson(activity.lesson_id)
+        for question in lesson.questions:
+            right = next(i for i, o in enumerate(question.options) if o.correct)
+            data = {
+                "kind": "lesson",
+                "attempt": activity.attempt,
+                "question": question.id,
+                "answer": str(right),
+                "confidence": "high",
+            }
+            await service.answer(turn, data)
+
+
+@pytest.mark.parametrize(
+    ("who", "team", "tenant", "status"),
+    [
+        ("leader", TEAM, TENANT, 200),
+        ("designated", TEAM, TENANT, 200),
+        ("leader", OTHER_TEAM, TENANT, 403),
+        ("learner", TEAM, TENANT, 403),
+        ("learner", OTHER_TEAM, TENANT, 403),
+        ("stranger", TEAM, TENANT, 403),
+    ],
+)
+async def test_only_a_teams_leaders_see_its_figures(
+    api: Any, who: str, team: str, tenant: str, status: int
+) -> None:
+    user = {
+        "leader": LEADER,
+        "designated": DESIGNATED,
+        "learner": MEMBERS[2],
+        "stranger": STRANGER,
+    }[who]
+    response = await _view(api, user, team, tenant)
+    assert response.status == status
+    if status == 403:
+        assert (await response.json())["error"].startswith("only the team's owners")
+
+
+async def test_another_tenant_never_sees_this_tenants_team(api: Any) -> None:
+    await _learn(api, MEMBERS[0], 1)
+    ours = await (await _view(api, LEADER)).json()
+    theirs_response = await _view(api, STRANGER, TEAM, OTHER_TENANT)
+    assert theirs_response.status == 200, "they own a group with the same id in their tenant"
+    theirs = await theirs_response.json()
+    assert ours["view"]["members"] == 8
+    assert theirs["view"]["members"] is None, "one member: below the threshold"
+
+
+async def test_team_figures_follow_members_at_write_time(api: Any) -> None:
+    first = await (await _view(api, LEADER)).json()
+    assert first["view"]["members"] == 8
+    assert first["view"]["started"] is None or first["view"]["started"] == 0
+    for member in MEMBERS[:4]:
+        await _learn(api, member, 1)
+    later = await (await _view(api, LEADER)).json()
+    view = later["view"]
+    assert view["started"] == 4
+    assert view["learning"]["lessons_completed"] == 4
+    assert view["learning"]["accuracy_pct"] == 100.0
+    assert view["not_started"] == 4
+
+
+async def test_csv_export_has_the_same_figures(api: Any) -> None:
+    for member in MEMBERS[:3]:
+        await _learn(api, member, 1)
+    view = (await (await _view(api, LEADER)).json())["view"]
+    response = await api.get(f"/api/teams/{TEAM}/export.csv", headers=_auth(api, LEADER))
+    assert response.status == 200
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    rows = list(csv.reader(io.StringIO(await response.text())))
+    assert rows[0] == ["section", "item", "week", "value", "contributors"]
+    found = {(r[0], r[1], r[2]): r[3] for r in rows[1:]}
+    assert found[("team", "members", "")] == str(view["members"])
+    assert found[("learning", "lessons completed", "")] == str(
+        view["learning"]["lessons_completed"]
+    )
+    text = await response.text()
+    assert not any(m in text for m in MEMBERS), "no ids in the export"
+
+
+async def test_my_learning_shows_only_my_own_data(api: Any) -> None:
+    await _learn(api, MEMBERS[1], 1)
+    await _learn(api, MEMBERS[2], 2)
+    response = await api.get("/api/me/learning", headers=_auth(api, MEMBERS[1]))
+    assert response.status == 200
+    body = await response.json()
+    assert body["lessons_done"] == 1
+    assert body["role"] == {"id": "everyone", "label": "Everyone (foundation only)"}
+    assert body["suggested_role"] == {"id": "finance", "label": "Finance"}
+    assert body["tracks"][0]["done"] == 1
+    assert body["history"][0]["kind"] == "lesson"
+
+
+@pytest.mark.parametrize(
+    "headers", [{}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic x"}]
+)
+async def test_the_api_refuses_missing_and_bad_tokens(api: Any, headers: dict[str, str]) -> None:
+    for path in ("/api/me/learning", "/api/me/data", f"/api/teams/{TEAM}/view"):
+        response = await api.get(path, headers=headers)
+        assert response.status == 401
+        assert await response.json() == {"error": "unauthorized"}
+
+
+async def test_a_learner_downloads_and_deletes_their_data(api: Any) -> None:
+    for member in MEMBERS[:4]:
+        await _learn(api, member, 1)
+    before = (await (await _view(api, LEADER)).json())["view"]
+    me = MEMBERS[0]
+    download = await api.get("/api/me/data", headers=_auth(api, me))
+    assert download.status == 200
+    assert "attachment" in download.headers["Content-Disposition"]
+    data = await download.json()
+    assert data["user_id"] == me and data["profile"]["Role"] == "everyone"
+    assert len(data["history"]) == 1
+    text = await download.text()
+    assert not any(m in text for m in MEMBERS[1:])
+
+    refused = await api.delete("/api/me/data", headers=_auth(api, me), json={"confirm": "yes"})
+    assert refused.status == 400
+    deleted = await api.delete(
+        "/api/me/data", headers=_auth(api, me), json={"confirm": "delete my data"}
+    )
+    assert deleted.status == 200
+    assert await api.app[keys.STORE].get_profile(LearnerKey(TENANT, me)) is None
+    after = (await (await _view(api, LEADER)).json())["view"]
+    assert after["learning"]["lessons_completed"] == before["learning"]["lessons_completed"] - 1
+    assert after["members"] == before["members"] - 1
