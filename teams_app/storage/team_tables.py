@@ -9,13 +9,21 @@ RowKey ``summary``                          the team's :class:`TeamSummary` coun
 RowKey ``m|<user>``                         one member's current contribution (no name)
 PartitionKey ``user|<tenant>|<user>``       one user's memberships
 RowKey ``<team>``                           a link to a team the user belongs to
+PartitionKey ``published|<tenant>``         what leaders read: a copy of each team's
+RowKey ``<team>``                           summary with its version number
 ==========================================  ==============================================
 
-The leader's team view reads one row. A member's change rewrites their ``m|`` row and the
-summary in one entity-group transaction guarded by the summary's ETag (same partition), so
-the summary always equals the sum of the member rows; a conflict re-reads and retries. A
-roster sync writes the member rows in batches of 100 and then the rebuilt summary with the
-ETag read before it started, so a member update that landed meanwhile makes it start over.
+A member's change rewrites their ``m|`` row and the summary in one entity-group transaction
+guarded by the summary's ETag (same partition), so the summary always equals the sum of the
+member rows; a conflict re-reads and retries. A roster sync writes the member rows in
+batches of 100 and then the rebuilt summary with the ETag read before it started, so a member
+update that landed meanwhile makes it start over.
+
+Each write then publishes the new summary to the tenant's small ``published`` partition,
+only if its version is newer than the copy there, and the leader's view reads that one row:
+its cost does not depend on the team's size (Azurite's point reads slow down as a partition
+grows; the team partition holds a row per member). A publish lost to a crash is redone by
+the team's next change.
 """
 
 from __future__ import annotations
@@ -45,6 +53,10 @@ MAX_TRIES = 8
 
 def _team_partition(team: TeamKey) -> str:
     return "team|" + join_key(team.tenant_id, team.team_id)
+
+
+def _published_partition(tenant_id: str) -> str:
+    return "published|" + join_key(tenant_id)
 
 
 def _user_partition(tenant_id: str, user_id: str) -> str:
@@ -88,8 +100,8 @@ class TableTeamStore:
             raise StorageUnavailable("team read failed") from err
 
     async def get_team(self, team: TeamKey) -> StoredTeam | None:
-        """See :meth:`TeamStore.get_team`."""
-        row = await self._get(_team_partition(team), SUMMARY_ROW)
+        """See :meth:`TeamStore.get_team` (reads the published copy)."""
+        row = await self._get(_published_partition(team.tenant_id), join_key(team.team_id))
         if row is None:
             return None
         return StoredTeam(
@@ -115,6 +127,7 @@ class TableTeamStore:
             if new is not None:
                 summary = summary.add(new)
             entity["Summary"] = json.dumps(summary.to_dict(), separators=(",", ":"))
+            entity["Version"] = int(entity.get("Version", 0)) + 1
             member_op: tuple[Any, ...] = (
                 ("upsert", {**member_row, "Contribution": contribution_to_json(new)})
                 if new is not None
@@ -140,10 +153,44 @@ class TableTeamStore:
                 raise StorageUnavailable("team update failed") from err
             except AzureError as err:
                 raise StorageUnavailable("team update failed") from err
+            await self._publish(team, entity)
             if new is None:
                 await self._unlink(team, user_id)
             return True
         raise ConcurrentUpdate
+
+    async def _publish(self, team: TeamKey, summary_row: dict[str, Any]) -> None:
+        """Copy a summary to where leaders read it, unless a newer copy is already there."""
+        version = int(summary_row["Version"])
+        partition, row = _published_partition(team.tenant_id), join_key(team.team_id)
+        for _ in range(MAX_TRIES):
+            current = await self._table_entity(partition, row)
+            if current is not None and int(current[0].get("Version", 0)) >= version:
+                return
+            entity = {
+                "PartitionKey": partition,
+                "RowKey": row,
+                "Summary": summary_row["Summary"],
+                "SyncedAt": summary_row["SyncedAt"],
+                "Version": version,
+            }
+            try:
+                if current is None:
+                    await self._table.create_entity(entity)
+                else:
+                    await self._table.update_entity(
+                        entity,
+                        mode=UpdateMode.REPLACE,
+                        etag=current[1],
+                        match_condition=MatchConditions.IfNotModified,
+                    )
+                return
+            except HttpResponseError as err:
+                if _conflict(err) or err.status_code == 409:
+                    continue
+                raise StorageUnavailable("team publish failed") from err
+            except AzureError as err:
+                raise StorageUnavailable("team publish failed") from err
 
     async def _table_entity(self, partition: str, row: str) -> tuple[dict[str, Any], str] | None:
         try:
@@ -188,6 +235,7 @@ class TableTeamStore:
                 "Summary": json.dumps(summary.to_dict(), separators=(",", ":")),
                 "SyncedAt": synced_at.astimezone(UTC).isoformat(),
                 "Members": len(members),
+                "Version": int(before[0].get("Version", 0)) + 1 if before else 1,
             }
             if before is None:
                 await self._table.create_entity(entity)
@@ -204,6 +252,7 @@ class TableTeamStore:
             raise StorageUnavailable("roster write failed") from err
         except AzureError as err:
             raise StorageUnavailable("roster write failed") from err
+        await self._publish(team, entity)
         for user in members.keys() - existing:
             await self._link(team, user)
         for user in existing - members.keys():
