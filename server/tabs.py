@@ -97,8 +97,11 @@ def _render(request: web.Request, template: str, page: Page) -> web.Response:
     # Teams shows tabs in frames; only Teams and Microsoft 365 hosts may frame them.
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        # The Teams SDK refreshes its list of valid host domains from Microsoft's CDN.
+        "connect-src 'self' https://res.cdn.office.net; "
         "frame-ancestors 'self' https://teams.microsoft.com https://*.teams.microsoft.com "
-        "https://*.cloud.microsoft https://*.office.com"
+        "https://teams.live.com https://*.teams.live.com https://*.cloud.microsoft "
+        "https://*.office.com https://*.office365.com"
     )
     return response
 
@@ -199,7 +202,13 @@ async def _team_result(request: web.Request) -> Any:
 
 async def team_view_api(request: web.Request) -> web.Response:
     """``GET /api/teams/{team}/view``: the team's figures, for its leaders only."""
-    return web.json_response(view_json(await _team_result(request)))
+    body = view_json(await _team_result(request))
+    curriculum = request.app[keys.CURRICULUM]
+    body["labels"] = {
+        "skills": {skill.value: s.name for skill, s in curriculum.skills.items()},
+        "tracks": {t.id: t.title for t in curriculum.tracks},
+    }
+    return web.json_response(body)
 
 
 async def team_csv(request: web.Request) -> web.Response:

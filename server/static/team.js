@@ -1,0 +1,569 @@
+/**
+ * The team (leader) tab and its configuration page.
+ *
+ * The team view shows group figures only, exactly as the server's privacy rules let them
+ * through: any figure may be null, meaning "not enough responses yet", and is shown as that
+ * text (never as 0). The configuration page registers the tab's settings with Teams.
+ */
+
+import { bandBars, barList, heatmap, shortWeek, trendChart } from "./charts.js";
+import {
+  ApiError,
+  NOT_ENOUGH,
+  el,
+  figure,
+  formatNumber,
+  replace,
+  setLoading,
+  showError,
+  startTab,
+} from "./tabs.js";
+
+const body = document.body;
+const $ = (id) => document.getElementById(id);
+
+// Display names for the ids in the view; the server may send its own under "labels".
+const SKILL_NAMES = {
+  "ai-literacy": "AI literacy",
+  prompting: "Prompting",
+  "data-interpretation": "Data interpretation",
+  "critical-thinking": "Critical thinking",
+  "responsible-ai": "Responsible AI",
+};
+const TRACK_NAMES = {
+  foundation: "Foundation",
+  hr: "HR",
+  marketing: "Marketing",
+  finance: "Finance",
+  it: "IT",
+  sales: "Sales",
+  support: "Customer support",
+  engineering: "Software engineering",
+  leaders: "Leaders",
+};
+const LEVELS = {
+  low: {
+    short: "Low",
+    label: "Low confidence",
+    band: [0, 2 / 3],
+    note: "right under 67% of the time",
+  },
+  medium: {
+    short: "Medium",
+    label: "Medium confidence",
+    band: [2 / 3, 0.8],
+    note: "right 67-80% of the time",
+  },
+  high: {
+    short: "High",
+    label: "High confidence",
+    band: [0.8, 1],
+    note: "right over 80% of the time",
+  },
+};
+const CALIBRATION_TEXT = {
+  calibrated: [
+    "Calibrated",
+    "calibrated",
+    "The team's confidence matches its accuracy: people know when to trust an answer and when to check.",
+  ],
+  "over-confident": [
+    "Over-confident",
+    "over-confident",
+    "The team is sure more often than it is right: the habit that lets confident but wrong AI output through. Lessons on checking outputs help.",
+  ],
+  "under-confident": [
+    "Under-confident",
+    "under-confident",
+    "The team is right more often than it feels: people may distrust AI, and themselves, more than needed.",
+  ],
+  unknown: ["Too few answers yet", "unknown", "Calibration appears once enough answers come in."],
+};
+const HEAT_COLUMNS = [
+  ["gap", "Gap"],
+  ["developing", "Developing"],
+  ["mastered", "Mastered"],
+  ["not_assessed", "Not assessed"],
+];
+
+function humanize(id) {
+  const text = String(id).replace(/[-_]+/g, " ").trim();
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function names(labels) {
+  return {
+    skill: (id) => labels?.skills?.[id] || SKILL_NAMES[id] || humanize(id),
+    track: (id) => labels?.tracks?.[id] || TRACK_NAMES[id] || humanize(id),
+  };
+}
+
+const pct = (value) => figure(value, "%");
+const isNull = (value) => value === null || value === undefined;
+
+/** One figure as a <dt>/<dd> pair in a <div>; null shows "not enough responses yet". */
+function stat(key, label, value, { suffix = "", sub = null, className = "tile" } = {}) {
+  const hidden = isNull(value);
+  return el(
+    "div",
+    { class: className },
+    el("dt", { text: label }),
+    el("dd", {
+      class: hidden ? "not-enough" : null,
+      "data-figure": key,
+      text: hidden ? NOT_ENOUGH : formatNumber(value) + suffix,
+    }),
+    sub ? el("span", { class: "tile-sub" }, sub) : null,
+  );
+}
+
+function weekList(trend, key, format = formatNumber) {
+  return trend
+    .map((p) => `${shortWeek(p.week)} ${isNull(p[key]) ? NOT_ENOUGH : format(p[key])}`)
+    .join(", ");
+}
+
+// ---------------------------------------------------------------------------- sections
+
+function renderOverview(view) {
+  $("threshold-text").textContent =
+    `Figures appear when at least ${view.threshold} people contribute. Smaller groups show ` +
+    `"${NOT_ENOUGH}", so no one can be singled out.`;
+  const now = view.trend.find((p) => p.week === view.this_week);
+  const learning = view.learning;
+  replace(
+    $("tiles"),
+    stat("members", "Members", view.members),
+    stat("started", "Started", view.started),
+    stat("not_started", "Not started yet", view.not_started),
+    stat("active_this_week", "Active this week", now ? now.active : null),
+    stat("lessons_completed", "Lessons completed", learning.lessons_completed, {
+      sub: isNull(learning.learners)
+        ? null
+        : [
+            "by ",
+            el("span", { "data-figure": "learners", text: formatNumber(learning.learners) }),
+            " people",
+          ],
+    }),
+    stat("accuracy_pct", "Quiz accuracy", learning.accuracy_pct, {
+      suffix: "%",
+      sub: isNull(learning.mark_pct)
+        ? null
+        : [
+            "Confidence-weighted mark ",
+            el("span", { "data-figure": "mark_pct", text: `${formatNumber(learning.mark_pct)}%` }),
+          ],
+    }),
+  );
+}
+
+function renderParticipation(view) {
+  const trend = view.trend;
+  const weeks = trend.map((p) => p.week);
+  const active = trend.map((p) => (isNull(p.active) ? null : p.active));
+  const leaders = trend.map((p) => (isNull(p.leaders_active) ? null : p.leaders_active));
+  const hasLeaders = leaders.some((v) => v !== null);
+  const maxValue = Math.max(
+    0,
+    ...active.filter((v) => v !== null),
+    ...leaders.filter((v) => v !== null),
+  );
+  const yMax =
+    !isNull(view.members) && view.members >= maxValue && view.members > 0
+      ? view.members
+      : undefined;
+  const legend = [["1", "Members active"]];
+  if (hasLeaders) legend.push(["line", "Leaders active"]);
+  if (active.some((v) => v === null)) legend.push(["hatch", NOT_ENOUGH]);
+  replace(
+    $("participation-chart"),
+    trendChart({
+      name: "participation",
+      caption: "Members active each week",
+      sub: "Did a lesson, a quiz or a review that week",
+      summary:
+        `Members active per week, last ${weeks.length} weeks: ${weekList(trend, "active")}.` +
+        (hasLeaders ? ` Leaders active: ${weekList(trend, "leaders_active")}.` : ""),
+      weeks,
+      bars: { values: active },
+      line: hasLeaders ? { values: leaders } : null,
+      yMax,
+      height: 200,
+      legend,
+      table: {
+        columns: ["Week", "Members active", "Leaders active"],
+        numeric: [false, true, true],
+        rows: trend.map((p) => [p.week, figure(p.active), figure(p.leaders_active)]),
+      },
+    }),
+  );
+}
+
+function renderTracks(view, label) {
+  const tracks = view.tracks;
+  if (!tracks.length) {
+    replace(
+      $("tracks-chart"),
+      el("p", {
+        class: "muted",
+        text: `No track has been completed by at least ${view.threshold} people yet.`,
+      }),
+    );
+    return;
+  }
+  const max = isNull(view.members)
+    ? Math.max(1, ...tracks.map((t) => t.completed || 0))
+    : view.members;
+  replace(
+    $("tracks-chart"),
+    barList({
+      name: "track-completion",
+      caption: "Members who completed each track",
+      summary: `Members who completed each track: ${tracks.map((t) => `${label.track(t.track)} ${figure(t.completed)}`).join(", ")}.`,
+      barClass: "c-bar-2",
+      rows: tracks.map((t) => ({
+        label: label.track(t.track),
+        value: isNull(t.completed) ? null : t.completed,
+        max,
+        text: isNull(view.members)
+          ? formatNumber(t.completed ?? 0)
+          : `${formatNumber(t.completed ?? 0)} of ${formatNumber(view.members)}`,
+      })),
+      table: {
+        columns: ["Track", "Members who completed it"],
+        numeric: [false, true],
+        rows: tracks.map((t) => [label.track(t.track), figure(t.completed)]),
+      },
+    }),
+  );
+}
+
+function renderSkills(view, label) {
+  const skills = view.skills;
+  const hasHidden = skills.some((row) => HEAT_COLUMNS.some(([key]) => isNull(row[key])));
+  const legend = [];
+  if (hasHidden) legend.push(["hatch", NOT_ENOUGH]);
+  replace(
+    $("skills-chart"),
+    heatmap({
+      name: "skill-gaps",
+      caption: "Members at each level, per skill",
+      sub: "Darker cells hold more of the team",
+      summary:
+        "Skill-gap heatmap. " +
+        skills
+          .map(
+            (row) =>
+              `${label.skill(row.skill)}: ${HEAT_COLUMNS.map(([key, name]) => `${name.toLowerCase()} ${figure(row[key])}`).join(", ")}`,
+          )
+          .join(". ") +
+        ".",
+      columns: HEAT_COLUMNS.map(([, name]) => name),
+      rows: skills.map((row) => ({
+        label: label.skill(row.skill),
+        values: HEAT_COLUMNS.map(([key]) => (isNull(row[key]) ? null : row[key])),
+      })),
+      total: view.members,
+      legend,
+      table: {
+        columns: ["Skill", ...HEAT_COLUMNS.map(([, name]) => name)],
+        numeric: [false, true, true, true, true],
+        rows: skills.map((row) => [
+          label.skill(row.skill),
+          ...HEAT_COLUMNS.map(([key]) => figure(row[key])),
+        ]),
+      },
+    }),
+  );
+}
+
+function renderConfidence(view) {
+  const confidence = view.confidence;
+  const known = !isNull(confidence.calibration);
+  const [text, kind, explanation] = known
+    ? CALIBRATION_TEXT[confidence.calibration] || CALIBRATION_TEXT.unknown
+    : [
+        NOT_ENOUGH,
+        "unknown",
+        `Calibration appears once at least ${view.threshold} people have answered with a confidence rating.`,
+      ];
+  replace(
+    $("team-calibration"),
+    el("span", { class: `badge badge--${kind}`, "data-figure": "calibration", text }),
+  );
+  $("calibration-text").textContent = explanation;
+  replace(
+    $("confidence-note"),
+    isNull(confidence.answerers)
+      ? null
+      : [
+          el("span", { "data-figure": "answerers", text: formatNumber(confidence.answerers) }),
+          " people answered",
+        ],
+  );
+  const levels = confidence.levels;
+  replace(
+    $("confidence-chart"),
+    bandBars({
+      name: "calibration",
+      caption: "Accuracy at each confidence level",
+      sub: "The shaded band is where each level is the right call",
+      summary:
+        "Accuracy per confidence level. " +
+        levels
+          .map((row) => {
+            const level = LEVELS[row.level] || { label: humanize(row.level), note: "" };
+            return isNull(row.accuracy_pct)
+              ? `${level.label}: ${NOT_ENOUGH}`
+              : `${level.label}: ${formatNumber(row.accuracy_pct)}% right over ${formatNumber(row.answers)} answers; calibrated when ${level.note}`;
+          })
+          .join(". ") +
+        ".",
+      rows: levels.map((row) => {
+        const level = LEVELS[row.level] || { short: humanize(row.level), band: [0, 1] };
+        return {
+          label: level.short,
+          pct: isNull(row.accuracy_pct) ? null : row.accuracy_pct,
+          band: level.band,
+          text: isNull(row.accuracy_pct) ? "" : `${formatNumber(row.accuracy_pct)}%`,
+        };
+      }),
+      legend: [
+        ["1", "Share of right answers"],
+        ["band", "Where this confidence level pays off"],
+        ...(levels.some((r) => isNull(r.accuracy_pct)) ? [["hatch", NOT_ENOUGH]] : []),
+      ],
+      table: {
+        columns: ["Confidence", "People", "Answers", "Right answers", "Calibrated when"],
+        numeric: [false, true, true, true, false],
+        rows: levels.map((row) => {
+          const level = LEVELS[row.level] || { label: humanize(row.level), note: "" };
+          return [
+            level.label,
+            figure(row.people),
+            figure(row.answers),
+            pct(row.accuracy_pct),
+            level.note,
+          ];
+        }),
+      },
+    }),
+  );
+}
+
+function renderLeaders(view) {
+  const leaders = view.leaders;
+  const list = $("leaders");
+  replace(
+    list,
+    stat("leaders", "Leaders", leaders.leaders, { className: "" }),
+    stat("leaders_started", "Leaders who started", leaders.started, { className: "" }),
+    stat("leaders_active_this_week", "Leaders active this week", leaders.active_this_week, {
+      className: "",
+    }),
+  );
+  const note = $("leaders-note");
+  note.hidden = !isNull(leaders.leaders);
+  note.textContent = isNull(leaders.leaders)
+    ? `Shown once the team has at least ${view.threshold} leaders (team owners and designated ` +
+      "leaders), so no single leader is exposed."
+    : "";
+}
+
+function renderPulse(view) {
+  const trend = view.trend;
+  const weeks = trend.map((p) => p.week);
+  const values = (key) => trend.map((p) => (isNull(p[key]) ? null : p[key]));
+  const hatchLegend = (key) => (values(key).some((v) => v === null) ? [["hatch", NOT_ENOUGH]] : []);
+  const responses = (p) => figure(p.pulse_responses);
+  replace(
+    $("pulse-charts"),
+    trendChart({
+      name: "pulse-confidence",
+      caption: "Confidence using AI in their role",
+      sub: "Average answer, 1 (low) to 5 (high)",
+      summary: `Average pulse confidence from 1 to 5 per week: ${weekList(trend, "pulse_confidence")}.`,
+      weeks,
+      line: { values: values("pulse_confidence"), className: "c-line-1", dotClass: "c-dot-1" },
+      yMin: 1,
+      yMax: 5,
+      height: 120,
+      legend: hatchLegend("pulse_confidence"),
+      table: {
+        columns: ["Week", "Average confidence (1-5)", "Pulse answers"],
+        numeric: [false, true, true],
+        rows: trend.map((p) => [p.week, figure(p.pulse_confidence), responses(p)]),
+      },
+    }),
+    trendChart({
+      name: "pulse-minutes",
+      caption: "Minutes AI saved, per person",
+      sub: "Average of the week's answers",
+      summary: `Average minutes AI saved per person per week: ${weekList(trend, "minutes_saved")}.`,
+      weeks,
+      bars: { values: values("minutes_saved"), className: "c-bar-2" },
+      height: 120,
+      legend: hatchLegend("minutes_saved"),
+      table: {
+        columns: ["Week", "Minutes saved (average)", "Pulse answers"],
+        numeric: [false, true, true],
+        rows: trend.map((p) => [p.week, figure(p.minutes_saved), responses(p)]),
+      },
+    }),
+    trendChart({
+      name: "pulse-caught",
+      caption: "People who caught an AI error",
+      sub: "Spotted a wrong or made-up AI answer that week",
+      summary: `People who caught an AI error per week: ${weekList(trend, "caught_error")}.`,
+      weeks,
+      bars: { values: values("caught_error") },
+      height: 120,
+      legend: hatchLegend("caught_error"),
+      table: {
+        columns: ["Week", "People who caught an AI error", "Pulse answers"],
+        numeric: [false, true, true],
+        rows: trend.map((p) => [p.week, figure(p.caught_error), responses(p)]),
+      },
+    }),
+  );
+}
+
+function render(view, labels) {
+  const label = names(labels);
+  renderOverview(view);
+  renderParticipation(view);
+  renderTracks(view, label);
+  renderSkills(view, label);
+  renderConfidence(view);
+  renderLeaders(view);
+  renderPulse(view);
+  $("footer-note").textContent =
+    `Week ${view.this_week}. Figures are group totals kept up to date as people learn; the CSV ` +
+    "holds the same figures. Nobody's individual answers are stored in them.";
+}
+
+const AUTO_REFRESH_MS = 15_000;
+const AUTO_REFRESHES = 4;
+let autoRefreshes = 0;
+let autoRefresh = null;
+
+function showSyncing(reload) {
+  const refresh = () => {
+    clearTimeout(autoRefresh);
+    replace($("status"));
+    setLoading(true, "Loading your team's figures…");
+    reload();
+  };
+  const button = el("button", { type: "button", class: "button", text: "Refresh" });
+  button.addEventListener("click", refresh);
+  // The first roster sync usually takes seconds: look again a few times on our own.
+  clearTimeout(autoRefresh);
+  if (autoRefreshes < AUTO_REFRESHES) {
+    autoRefreshes += 1;
+    autoRefresh = setTimeout(refresh, AUTO_REFRESH_MS);
+  }
+  setLoading(false);
+  replace(
+    $("status"),
+    el(
+      "div",
+      { class: "notice notice--info", id: "syncing" },
+      el(
+        "div",
+        {},
+        el("h2", { text: "Getting ready" }),
+        el("p", { text: "Collecting your team's figures… refresh in a minute." }),
+        el("p", { class: "actions" }, button),
+      ),
+    ),
+  );
+}
+
+async function teamPage() {
+  const tab = await startTab();
+  if (!tab) return;
+  const groupId = tab.demo ? body.dataset.demoTeam : tab.context?.team?.groupId;
+  if (!groupId) {
+    setLoading(false);
+    replace(
+      $("alert"),
+      el(
+        "div",
+        { class: "notice notice--info" },
+        el("p", { text: "Add AI Ready as a tab in a team channel to see your team's figures." }),
+      ),
+    );
+    return;
+  }
+  const base = `${body.dataset.api}/${encodeURIComponent(groupId)}`;
+  const csv = $("download-csv");
+  csv.href = `${base}/export.csv`;
+  csv.addEventListener("click", async (event) => {
+    event.preventDefault();
+    try {
+      await tab.download(csv.href, "ai-ready-team.csv", "text/csv");
+    } catch (err) {
+      showError(err);
+    }
+  });
+
+  const load = async () => {
+    try {
+      const answer = await tab.getJson(`${base}/view`);
+      if (answer.status !== "ready" || !answer.view) {
+        $("content").hidden = true;
+        showSyncing(load);
+        return;
+      }
+      render(answer.view, answer.labels);
+      setLoading(false);
+      $("content").hidden = false;
+      csv.hidden = false;
+    } catch (err) {
+      $("content").hidden = true;
+      csv.hidden = true;
+      showError(err, load);
+    }
+  };
+  await load();
+}
+
+// ---------------------------------------------------------------------------- config page
+
+async function configPage() {
+  const tab = await startTab();
+  if (!tab) return;
+  const status = $("status");
+  if (tab.demo) {
+    replace(
+      status,
+      el("p", {
+        class: "fine-print",
+        text: "Local demo mode: in Teams, Save adds the tab to the channel.",
+      }),
+    );
+    return;
+  }
+  const config = window.microsoftTeams.pages.config;
+  config.registerOnSaveHandler((saveEvent) => {
+    const url = `${window.location.origin}/tabs/team`;
+    config
+      .setConfig({
+        entityId: "ai-ready-team",
+        contentUrl: url,
+        websiteUrl: url,
+        suggestedDisplayName: "AI Ready team",
+      })
+      .then(() => saveEvent.notifySuccess())
+      .catch(() => saveEvent.notifyFailure("Couldn't save the tab. Try again."));
+  });
+  config.setValidityState(true);
+  replace(status, el("p", { class: "fine-print", text: "Select Save to add the tab." }));
+}
+
+if (body.dataset.page === "team-config") {
+  configPage();
+} else {
+  teamPage().catch((err) => showError(err instanceof ApiError ? err : new ApiError(-1)));
+}
