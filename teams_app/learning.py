@@ -446,6 +446,7 @@ class LearningService:
     async def confirm_reset(self, turn: Turn) -> Reply:
         """Delete the learner's progress and answers; the chat itself is kept."""
         removed = await self._store.delete_learner(turn.key, keep_conversation=True)
+        await self._on_change(turn.key, LearnerState())  # teams now count a fresh start
         logger.info("learner reset: %d rows removed", removed)
         return views.role_picker(LearnerState())
 

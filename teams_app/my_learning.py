@@ -5,6 +5,7 @@ Everything here concerns one learner and is computed from their own state and hi
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -95,6 +96,7 @@ def my_learning(
             "streak_weeks": streak_weeks(state.active_weeks, today),
             "lessons_done": len(state.completed),
             "in_progress": state.activity is not None,
+            "current": _current(state, curriculum),
             "next_lesson": {"id": upcoming.id, "title": upcoming.title} if upcoming else None,
             "tracks": tracks,
             "skills": _skills(state, curriculum),
@@ -106,6 +108,16 @@ def my_learning(
             "history": _history(history, curriculum),
         }
     )
+
+
+def _current(state: LearnerState, curriculum: Curriculum) -> dict[str, str] | None:
+    activity = state.activity
+    if activity is None:
+        return None
+    if activity.kind is ActivityKind.ASSESSMENT:
+        return {"kind": "assessment", "title": "Skills check"}
+    lesson = curriculum.lesson(activity.lesson_id or "")
+    return {"kind": "lesson", "title": lesson.title if lesson else "Lesson"}
 
 
 def _role(role: Role | None) -> dict[str, str] | None:
@@ -170,7 +182,18 @@ async def export_data(store: LearnerStore, key: LearnerKey) -> dict[str, Any]:
         "they see group figures only.",
         "tenant_id": key.tenant_id,
         "user_id": key.user_id,
-        "profile": state_to_columns(stored.state) if stored else None,
-        "history": [attempt_to_columns(a) for a in history],
+        "profile": _readable(state_to_columns(stored.state)) if stored else None,
+        "history": [_readable(attempt_to_columns(a)) for a in history],
         "chat": {"stored": conversation is not None},
     }
+
+
+def _readable(columns: dict[str, Any]) -> dict[str, Any]:
+    """Stored columns with their JSON text opened up, so the download reads as one document."""
+    out: dict[str, Any] = {}
+    for name, value in columns.items():
+        if isinstance(value, str) and (value[:1] in ("{", "[") or value == "null"):
+            out[name] = json.loads(value)
+        else:
+            out[name] = value
+    return out

@@ -209,6 +209,7 @@ async def test_my_learning_shows_only_my_own_data(api: Any) -> None:
     assert body["suggested_role"] == {"id": "finance", "label": "Finance"}
     assert body["tracks"][0]["done"] == 1
     assert body["history"][0]["kind"] == "lesson"
+    assert body["current"] is None
 
 
 @pytest.mark.parametrize(
@@ -232,6 +233,8 @@ async def test_a_learner_downloads_and_deletes_their_data(api: Any) -> None:
     data = await download.json()
     assert data["user_id"] == me and data["profile"]["Role"] == "everyone"
     assert len(data["history"]) == 1
+    assert isinstance(data["history"][0]["Activity"]["results"], list), "readable, not JSON text"
+    assert isinstance(data["profile"]["Completed"], dict)
     text = await download.text()
     assert not any(m in text for m in MEMBERS[1:])
 
@@ -245,3 +248,14 @@ async def test_a_learner_downloads_and_deletes_their_data(api: Any) -> None:
     after = (await (await _view(api, LEADER)).json())["view"]
     assert after["learning"]["lessons_completed"] == before["learning"]["lessons_completed"] - 1
     assert after["members"] == before["members"] - 1
+
+
+async def test_a_reset_in_the_chat_resets_the_members_team_figures(api: Any) -> None:
+    for member in MEMBERS[:4]:
+        await _learn(api, member, 1)
+    before = (await (await _view(api, LEADER)).json())["view"]
+    turn = Turn(LearnerKey(TENANT, MEMBERS[0]), NOW, date(2026, 11, 26))
+    await api.app[keys.SERVICE].confirm_reset(turn)
+    after = (await (await _view(api, LEADER)).json())["view"]
+    assert after["members"] == before["members"], "still on the team"
+    assert after["learning"]["lessons_completed"] == before["learning"]["lessons_completed"] - 1
