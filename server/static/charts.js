@@ -153,6 +153,17 @@ function hiddenBox(fill, x, y, width, height, withText = true) {
   return group;
 }
 
+/** Vertical grid lines at 0, 50 and 100 % of a bar track, labelled under the chart. */
+function percentGrid(svg, barX, trackWidth, height, axisHeight) {
+  for (const pct of [0, 50, 100]) {
+    const x = barX + (trackWidth * pct) / 100;
+    svg.append(s("line", { x1: x, y1: 0, x2: x, y2: height - axisHeight + 2, class: "c-grid" }));
+    const anchor = pct === 0 ? "start" : pct === 100 ? "end" : "middle";
+    const label = { x, y: height - 6, "text-anchor": anchor, class: "c-text--muted c-text--small" };
+    svg.append(s("text", label, `${pct}%`));
+  }
+}
+
 function svgRoot(width, height, label) {
   return s("svg", {
     width,
@@ -369,23 +380,7 @@ export function pairedBars({ name, caption, sub, summary, rows, legend, table })
     const axisHeight = 20;
     const height = rows.length * rowHeight + axisHeight;
     const svg = svgRoot(width, height, summary);
-    // Grid at 0, 50 and 100 %.
-    for (const pct of [0, 50, 100]) {
-      const x = barX + (trackWidth * pct) / 100;
-      svg.append(s("line", { x1: x, y1: 0, x2: x, y2: height - axisHeight + 2, class: "c-grid" }));
-      svg.append(
-        s(
-          "text",
-          {
-            x,
-            y: height - 6,
-            "text-anchor": pct === 0 ? "start" : pct === 100 ? "end" : "middle",
-            class: "c-text--muted c-text--small",
-          },
-          `${pct}%`,
-        ),
-      );
-    }
+    percentGrid(svg, barX, trackWidth, height, axisHeight);
     rows.forEach((row, i) => {
       const top = i * rowHeight;
       if (narrow) {
@@ -501,22 +496,7 @@ export function bandBars({ name, caption, sub, summary, rows, legend, table }) {
     const height = rows.length * rowHeight + axisHeight;
     const svg = svgRoot(width, height, summary);
     svg.append(defs);
-    for (const pct of [0, 50, 100]) {
-      const x = barX + (trackWidth * pct) / 100;
-      svg.append(s("line", { x1: x, y1: 0, x2: x, y2: height - axisHeight + 2, class: "c-grid" }));
-      svg.append(
-        s(
-          "text",
-          {
-            x,
-            y: height - 6,
-            "text-anchor": pct === 0 ? "start" : pct === 100 ? "end" : "middle",
-            class: "c-text--muted c-text--small",
-          },
-          `${pct}%`,
-        ),
-      );
-    }
+    percentGrid(svg, barX, trackWidth, height, axisHeight);
     rows.forEach((row, i) => {
       const top = i * rowHeight;
       const y = narrow ? top + 24 : top + (rowHeight - barHeight) / 2;

@@ -165,50 +165,49 @@ async def flaky(azurite: Azurite) -> AsyncIterator[FlakyProxy]:
         await proxy.close()
 
 
-async def test_a_brief_storage_hiccup_is_retried_and_the_learner_never_notices(
-    make_driver: Callable[..., Any], flaky: FlakyProxy
-) -> None:
+@pytest.fixture
+async def flaky_store(flaky: FlakyProxy) -> AsyncIterator[TableLearnerStore]:
+    """A table store that reaches Azurite through the flaky proxy."""
     store = TableLearnerStore.from_connection_string(
         table_connection_string(flaky.port), table_prefix()
     )
     await store.open()
     try:
-        bot = await make_driver(store)
-        await bot.install()
-        flaky.reset_open()
-        flaky.fail_next = 1
-        reply = await bot.click("choose_role", {"role": "sales"})
-        assert "skills check" in texts(reply)
-        assert flaky.refused == 1
-        stored = await store.get_profile(_key(bot))
-        assert stored is not None and stored.state.role is not None
+        yield store
     finally:
         await store.close()
+
+
+async def test_a_brief_storage_hiccup_is_retried_and_the_learner_never_notices(
+    make_driver: Callable[..., Any], flaky: FlakyProxy, flaky_store: TableLearnerStore
+) -> None:
+    bot = await make_driver(flaky_store)
+    await bot.install()
+    flaky.reset_open()
+    flaky.fail_next = 1
+    reply = await bot.click("choose_role", {"role": "sales"})
+    assert "skills check" in texts(reply)
+    assert flaky.refused == 1
+    stored = await flaky_store.get_profile(_key(bot))
+    assert stored is not None and stored.state.role is not None
 
 
 async def test_storage_down_gives_a_try_again_card_in_time(
-    make_driver: Callable[..., Any], flaky: FlakyProxy
+    make_driver: Callable[..., Any], flaky: FlakyProxy, flaky_store: TableLearnerStore
 ) -> None:
-    store = TableLearnerStore.from_connection_string(
-        table_connection_string(flaky.port), table_prefix()
-    )
-    await store.open()
-    try:
-        bot = await make_driver(store)
-        await bot.install()
-        flaky.down = True
-        flaky.reset_open()
-        started = time.monotonic()
-        reply = await bot.click("choose_role", {"role": "sales"})
-        assert time.monotonic() - started < 5, "Teams gives a card action about 5 seconds"
-        assert "try again" in texts(reply).lower()
-        find_action(reply, "continue")
-        message = await bot.say("progress")
-        assert "try again" in texts(message).lower()
-        health = await bot.client.get("/healthz")
-        assert health.status == 503
-        flaky.down = False
-        assert (await bot.client.get("/healthz")).status == 200
-        assert "skills check" in texts(await bot.click("choose_role", {"role": "sales"}))
-    finally:
-        await store.close()
+    bot = await make_driver(flaky_store)
+    await bot.install()
+    flaky.down = True
+    flaky.reset_open()
+    started = time.monotonic()
+    reply = await bot.click("choose_role", {"role": "sales"})
+    assert time.monotonic() - started < 5, "Teams gives a card action about 5 seconds"
+    assert "try again" in texts(reply).lower()
+    find_action(reply, "continue")
+    message = await bot.say("progress")
+    assert "try again" in texts(message).lower()
+    health = await bot.client.get("/healthz")
+    assert health.status == 503
+    flaky.down = False
+    assert (await bot.client.get("/healthz")).status == 200
+    assert "skills check" in texts(await bot.click("choose_role", {"role": "sales"}))
