@@ -239,6 +239,6 @@ def setup_tab_routes(app: web.Application) -> None:
     app.router.add_delete("/api/me/data", my_data_delete)
     app.router.add_get("/api/teams/{team}/view", team_view_api)
     app.router.add_get("/api/teams/{team}/export.csv", team_csv)
-    if STATIC.is_dir():
-        app.router.add_static("/static/vendor", TEAMS_JS, follow_symlinks=False)
-        app.router.add_static("/static", STATIC)
+    if TEAMS_JS.is_dir():  # from npm (@microsoft/teams-js), never a CDN
+        app.router.add_static("/static/vendor", TEAMS_JS)
+    app.router.add_static("/static", STATIC)
