@@ -186,9 +186,12 @@ class LearningService:
         wanted = self._curriculum.lesson(_field(data, "lesson"))
         state = await self._state(turn.key)
         current = state.activity
-        resuming = current is not None and current.kind is ActivityKind.LESSON
-        if resuming and (wanted is None or wanted.id == current.lesson_id):  # type: ignore[union-attr]
-            return self._current(state)
+        if (
+            current is not None
+            and current.kind is ActivityKind.LESSON
+            and (wanted is None or wanted.id == current.lesson_id)
+        ):
+            return self._current(state)  # resume the lesson in progress
         lesson = wanted or next_lesson(state, self._curriculum)
         if lesson is None:
             return views.notice(

@@ -26,10 +26,10 @@ from microsoft_agents.hosting.core import (
     ApplicationOptions,
     MemoryStorage,
     MessageFactory,
+    RouteRank,
     TurnContext,
     TurnState,
 )
-from microsoft_agents.hosting.core.app._routes import RouteRank
 from microsoft_agents.hosting.core.authorization import Connections
 
 from teams_app import views
