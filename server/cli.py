@@ -11,7 +11,14 @@ from pathlib import Path
 
 from aiohttp import web
 
-from server.config import REPO_ROOT, SETTINGS, ConfigError, Settings, load_settings
+from server.config import (
+    REPO_ROOT,
+    SETTINGS,
+    ConfigError,
+    Settings,
+    load_package_settings,
+    load_settings,
+)
 
 logger = logging.getLogger("server")
 
@@ -58,20 +65,20 @@ def _content_check(content_dir: Path, extra: list[Path]) -> int:
 def _package(out: Path, env: dict[str, str]) -> int:
     from server.package import PackageError, PackageOptions, build_package
 
-    bot_id = env.get("AIREADY_BOT_CLIENT_ID", "")
-    options = PackageOptions(
-        app_id=env.get("AIREADY_APP_ID") or bot_id,
-        bot_id=bot_id,
-        version=env.get("AIREADY_APP_VERSION") or "1.0.0",
-        public_base_url=env.get("AIREADY_PUBLIC_URL", "").rstrip("/"),
-        developer_name=env.get("AIREADY_DEVELOPER_NAME") or "AI Ready",
-        website_url=env.get("AIREADY_WEBSITE_URL", ""),
-        privacy_url=env.get("AIREADY_PRIVACY_URL", ""),
-        terms_url=env.get("AIREADY_TERMS_URL", ""),
-    )
     try:
+        s = load_package_settings(env)
+        options = PackageOptions(
+            app_id=s.app_id or s.bot_client_id,
+            bot_id=s.bot_client_id,
+            version=s.app_version,
+            public_base_url=s.public_url.rstrip("/"),
+            developer_name=s.developer_name,
+            website_url=s.website_url,
+            privacy_url=s.privacy_url,
+            terms_url=s.terms_url,
+        )
         path = build_package(options, out, manifest_dir=REPO_ROOT / "manifest")
-    except PackageError as err:
+    except (ConfigError, PackageError) as err:
         print(f"cannot build the app package: {err}", file=sys.stderr)
         return 2
     print(f"app package written to {path}")

@@ -254,8 +254,7 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def load_settings(env: Mapping[str, str]) -> Settings:
-    """Read and check every setting; raise :class:`ConfigError` listing all problems."""
+def _parse(env: Mapping[str, str]) -> tuple[Settings, list[str]]:
     values: dict[str, Any] = {}
     problems: list[str] = []
     for setting in SETTINGS:
@@ -266,8 +265,22 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             values[setting.attr] = setting.parse(raw.strip())
         except ValueError as err:
             problems.append(f"{setting.env}: {err}")
-    settings = Settings(**values)
+    return Settings(**values), problems
+
+
+def load_settings(env: Mapping[str, str]) -> Settings:
+    """Read and check every setting; raise :class:`ConfigError` listing all problems."""
+    settings, problems = _parse(env)
     problems += _check(settings)
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def load_package_settings(env: Mapping[str, str]) -> Settings:
+    """The settings the app package needs: parsed like the server's, but without the
+    server's own requirements (storage, credentials), which building a zip doesn't need."""
+    settings, problems = _parse(env)
     if problems:
         raise ConfigError(problems)
     return settings

@@ -151,7 +151,7 @@ async def my_learning_api(request: web.Request) -> web.Response:
         datetime.now(UTC).date(),
         suggested=suggested,
     )
-    return web.json_response({"user": {"name": me.name}, **model.data})
+    return web.json_response({"user": {"name": me.name}, **model})
 
 
 async def my_data_download(request: web.Request) -> web.Response:

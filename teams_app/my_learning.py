@@ -6,7 +6,6 @@ Everything here concerns one learner and is computed from their own state and hi
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -48,13 +47,6 @@ def _spaced(text: str) -> str:
     return " " + "".join(ch if ch.isalnum() or ch == "&" else " " for ch in text) + " "
 
 
-@dataclass(frozen=True, slots=True)
-class MyLearning:
-    """The personal tab's model."""
-
-    data: dict[str, Any]
-
-
 def my_learning(
     state: LearnerState,
     history: list[AttemptRecord],
@@ -62,7 +54,7 @@ def my_learning(
     today: date,
     *,
     suggested: Role | None = None,
-) -> MyLearning:
+) -> dict[str, Any]:
     """Path and progress, skills against the baseline, calibration, streak and history."""
     path = recommended_path(state, curriculum)
     tracks = []
@@ -89,25 +81,23 @@ def my_learning(
         )
     upcoming = next_lesson(state, curriculum)
     overall = calibration(state.tallies)
-    return MyLearning(
-        {
-            "role": _role(state.role),
-            "suggested_role": _role(suggested) if suggested and suggested != state.role else None,
-            "streak_weeks": streak_weeks(state.active_weeks, today),
-            "lessons_done": len(state.completed),
-            "in_progress": state.activity is not None,
-            "current": _current(state, curriculum),
-            "next_lesson": {"id": upcoming.id, "title": upcoming.title} if upcoming else None,
-            "tracks": tracks,
-            "skills": _skills(state, curriculum),
-            "calibration": {
-                "overall": overall.value,
-                "hint": CALIBRATION_HINTS[overall],
-                "answers": sum(t.total for t in state.tallies.values()),
-            },
-            "history": _history(history, curriculum),
-        }
-    )
+    return {
+        "role": _role(state.role),
+        "suggested_role": _role(suggested) if suggested and suggested != state.role else None,
+        "streak_weeks": streak_weeks(state.active_weeks, today),
+        "lessons_done": len(state.completed),
+        "in_progress": state.activity is not None,
+        "current": _current(state, curriculum),
+        "next_lesson": {"id": upcoming.id, "title": upcoming.title} if upcoming else None,
+        "tracks": tracks,
+        "skills": _skills(state, curriculum),
+        "calibration": {
+            "overall": overall.value,
+            "hint": CALIBRATION_HINTS[overall],
+            "answers": sum(t.total for t in state.tallies.values()),
+        },
+        "history": _history(history, curriculum),
+    }
 
 
 def _current(state: LearnerState, curriculum: Curriculum) -> dict[str, str] | None:

@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from teams_app.directory import Directory, DirectoryError
@@ -30,12 +29,6 @@ logger = logging.getLogger(__name__)
 OWNERS_TTL_SECONDS = 300.0
 SYNC_CONCURRENCY = 16
 SYNC_TRIES = 3
-
-
-class Access(StrEnum):
-    """Why a team view was refused."""
-
-    NOT_A_LEADER = "not-a-leader"
 
 
 class Forbidden(Exception):
@@ -87,10 +80,13 @@ class TeamService:
         """Move the learner's teams' figures to their new state (best effort: a failure is
         logged and repaired by the next change or roster sync)."""
         try:
-            for team_id in await self._teams.teams_of(key.tenant_id, key.user_id):
-                contribution = contribution_of(
-                    state, self._curriculum, leader=False, pulses=pulses_of(state)
-                )
+            teams = await self._teams.teams_of(key.tenant_id, key.user_id)
+            if not teams:
+                return
+            contribution = contribution_of(
+                state, self._curriculum, leader=False, pulses=pulses_of(state)
+            )
+            for team_id in teams:
                 await self._teams.update_member(
                     TeamKey(key.tenant_id, team_id), key.user_id, contribution
                 )
@@ -110,7 +106,7 @@ class TeamService:
         """The team's figures, if the user leads it; raises :class:`Forbidden` otherwise."""
         team = TeamKey(tenant_id, team_id)
         if not await self.is_leader(team, user_id, user_token):
-            raise Forbidden(Access.NOT_A_LEADER)
+            raise Forbidden("not a leader of this team")
         stored = await self._teams.get_team(team)
         stale = stored is None or self._clock() - stored.synced_at > self._roster_ttl
         if stale and user_token is not None and self._directory is not None:

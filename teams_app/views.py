@@ -14,7 +14,6 @@ from typing import Any
 from teams_app.cards import UserText
 from teams_app.domain.content import (
     ROLE_LABELS,
-    AssessmentItem,
     Curriculum,
     Lesson,
     Question,
@@ -417,8 +416,3 @@ def pulse_card(
 def reset_confirm() -> Reply:
     """Ask before deleting everything."""
     return Reply("reset_confirm", {})
-
-
-def item_skill_name(curriculum: Curriculum, item: AssessmentItem) -> str:
-    """The display name of an assessment item's skill."""
-    return curriculum.skill_name(item.skill)

@@ -153,6 +153,13 @@ function hiddenBox(fill, x, y, width, height, withText = true) {
   return group;
 }
 
+/** A hatched bar slot saying "not enough responses yet", from barX to the chart's width. */
+function hiddenBar(svg, fill, barX, y, width, barHeight, pad) {
+  svg.append(hiddenBox(fill, barX, y - pad, width - barX, barHeight + 2 * pad, false));
+  const at = { x: barX + 8, y: y + barHeight / 2, "dominant-baseline": "middle", class: "c-text--hidden" };
+  svg.append(s("text", at, fit(NOT_ENOUGH, width - barX - 16, 11.5)));
+}
+
 /** Vertical grid lines at 0, 50 and 100 % of a bar track, labelled under the chart. */
 function percentGrid(svg, barX, trackWidth, height, axisHeight) {
   for (const pct of [0, 50, 100]) {
@@ -301,20 +308,7 @@ export function barList({ name, caption, sub, summary, rows, table, barClass = "
         ),
       );
       if (row.value === null) {
-        const box = hiddenBox(fill, barX, barY - 3, width - barX, barHeight + 6, false);
-        svg.append(box);
-        svg.append(
-          s(
-            "text",
-            {
-              x: barX + 8,
-              y: barY + barHeight / 2,
-              "dominant-baseline": "middle",
-              class: "c-text--hidden",
-            },
-            fit(NOT_ENOUGH, width - barX - 16, 11.5),
-          ),
-        );
+        hiddenBar(svg, fill, barX, barY, width, barHeight, 3);
         return;
       }
       const share = row.max > 0 ? Math.max(0, Math.min(1, row.value / row.max)) : 0;
@@ -513,19 +507,7 @@ export function bandBars({ name, caption, sub, summary, rows, legend, table }) {
         ),
       );
       if (row.pct === null) {
-        svg.append(hiddenBox(fill, barX, y - 2, width - barX, barHeight + 4, false));
-        svg.append(
-          s(
-            "text",
-            {
-              x: barX + 8,
-              y: y + barHeight / 2,
-              "dominant-baseline": "middle",
-              class: "c-text--hidden",
-            },
-            fit(NOT_ENOUGH, width - barX - 16, 11.5),
-          ),
-        );
+        hiddenBar(svg, fill, barX, y, width, barHeight, 2);
         return;
       }
       svg.append(

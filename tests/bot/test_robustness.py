@@ -26,6 +26,15 @@ async def _first_question(bot: BotDriver) -> dict[str, Any]:
     return await bot.click("start_assessment")
 
 
+async def _first_answer(
+    bot: BotDriver, curriculum: Curriculum, *, right: bool, confidence: str
+) -> dict[str, Any]:
+    """The data of an answer to the skills check's first question."""
+    button = find_action(await _first_question(bot), "answer")
+    question, _ = question_of(curriculum, button)
+    return {**button["data"], "answer": choice(question, right), "confidence": confidence}
+
+
 def _key(bot: BotDriver) -> LearnerKey:
     return LearnerKey(bot.user.tenant_id, bot.user.aad_object_id)
 
@@ -34,10 +43,7 @@ async def test_the_same_answer_delivered_twice_is_scored_once(
     make_driver: Callable[..., Any], table_store: TableLearnerStore, curriculum: Curriculum
 ) -> None:
     bot = await make_driver(table_store)
-    card = await _first_question(bot)
-    button = find_action(card, "answer")
-    question, _ = question_of(curriculum, button)
-    data = {**button["data"], "answer": choice(question, True), "confidence": "high"}
+    data = await _first_answer(bot, curriculum, right=True, confidence="high")
 
     first = await bot.click("answer", data)
     again = await bot.click("answer", data)  # Teams retried the delivery
@@ -53,10 +59,7 @@ async def test_concurrent_duplicate_deliveries_count_once(
     make_driver: Callable[..., Any], table_store: TableLearnerStore, curriculum: Curriculum
 ) -> None:
     bot = await make_driver(table_store)
-    card = await _first_question(bot)
-    button = find_action(card, "answer")
-    question, _ = question_of(curriculum, button)
-    data = {**button["data"], "answer": choice(question, False), "confidence": "medium"}
+    data = await _first_answer(bot, curriculum, right=False, confidence="medium")
     cards = await asyncio.gather(*(bot.click("answer", data) for _ in range(4)))
     assert all("Not quite" in texts(c) for c in cards)
     assert len(await answers_stored(table_store, _key(bot))) == 1
