@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 from server.app import create_app  # noqa: E402
 from server.config import load_settings  # noqa: E402
 from server.tab_auth import TabTokenValidator  # noqa: E402
+from teams_app.adapters.http import OutboundHttp  # noqa: E402
 from teams_app.directory import GraphDirectory  # noqa: E402
 from teams_app.domain.team import Contribution  # noqa: E402
 from teams_app.storage.team_ports import TeamKey  # noqa: E402
@@ -90,15 +91,19 @@ async def run(args: argparse.Namespace) -> int:
             "AIREADY_TABLE_PREFIX": "bench" + uuid.uuid4().hex[:8],
         }
     )
+    outbound = OutboundHttp(session, ca.client_context(), lambda _url: None)
     validator = TabTokenValidator(
-        CLIENT_ID, authority=idp.url, allowed_tenants=frozenset({TENANT}), session=session
+        frozenset({CLIENT_ID}),
+        authority=idp.url,
+        allowed_tenants=frozenset({TENANT}),
+        http=outbound,
     )
     directory = GraphDirectory(
         CLIENT_ID,
         SECRET,
         authority=idp.url,
         graph_url=graph.url,
-        session=session,
+        http=outbound,
         http_client=msal_http,
     )
     app = create_app(settings, tab_validator=validator, directory=directory)
@@ -108,7 +113,7 @@ async def run(args: argparse.Namespace) -> int:
         from server import keys
 
         rng = random.Random(5)
-        store = app[keys.TEAM_STORE]
+        store = app[keys.SERVICES].team_store
         started = time.perf_counter()
         for team, size in ((small, args.small), (large, args.large)):
             members = {f"member-{i:05d}": _member(rng) for i in range(size)}

@@ -18,6 +18,7 @@ from server.config import (
     Settings,
     load_package_settings,
     load_settings,
+    settings_table,
 )
 
 logger = logging.getLogger("server")
@@ -138,7 +139,10 @@ def _demo_seed(env: dict[str, str]) -> int:
     return 0
 
 
-def _settings_help() -> int:
+def _settings_help(markdown: bool) -> int:
+    if markdown:
+        print(settings_table())
+        return 0
     for setting in SETTINGS:
         print(f"{setting.env}\n    {setting.help}")
     return 0
@@ -163,14 +167,17 @@ def main(argv: Sequence[str] | None = None, env: dict[str, str] | None = None) -
     gift_out = content_sub.add_parser("export-gift", help="write questions as Moodle GIFT")
     gift_out.add_argument("--lesson", action="append", default=[], help="lesson id (repeatable)")
     gift_out.add_argument("--assessment", action="store_true", help="the assessment bank")
-    sub.add_parser("settings", help="list every setting with its help")
+    settings_cmd = sub.add_parser("settings", help="list every setting with its help")
+    settings_cmd.add_argument(
+        "--markdown", action="store_true", help="as the README's table (paste it there)"
+    )
     demo = sub.add_parser("demo", help="local development helpers")
     demo_sub = demo.add_subparsers(dest="demo_command", required=True)
     demo_sub.add_parser("seed", help="write a made-up team for the demo user (development only)")
     args = parser.parse_args(argv)
 
     if args.command == "settings":
-        return _settings_help()
+        return _settings_help(args.markdown)
     if args.command == "demo":
         return _demo_seed(environ)
     if args.command == "content" and args.content_command == "import-gift":

@@ -17,6 +17,12 @@ from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MIN_GROUP_FLOOR = 3
+BOT_FRAMEWORK_OPENID_METADATA = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+# Where Teams' Bot Connector lives (the activities' serviceUrl); sovereign clouds add theirs.
+DEFAULT_CONNECTOR_HOSTS = ("smba.trafficmanager.net",)
+_HOST_PATTERN = re.compile(
+    r"^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$"
+)
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9]{2,39}$")
 
@@ -67,11 +73,38 @@ class Settings:
     leaders: frozenset[str] = frozenset()
     dev_demo_user: tuple[str, str] | None = None
     roster_hours: int = 6
+    bot_openid_metadata: str = BOT_FRAMEWORK_OPENID_METADATA
+    connector_hosts: tuple[str, ...] = DEFAULT_CONNECTOR_HOSTS
+    app_id_uri: str = ""
+    log_format: str = "text"
+    workers: int = 1
+    applicationinsights_connection_string: str = field(default="", repr=False)
+    https_proxy: str = field(default="", repr=False)
+    no_proxy: str = ""
 
     @property
     def has_bot_credentials(self) -> bool:
         """Whether the bot's Entra ID credentials are configured."""
         return bool(self.bot_client_id and self.bot_client_secret)
+
+    @property
+    def is_development(self) -> bool:
+        """Whether this is a local development run."""
+        return self.environment is Environment.DEVELOPMENT
+
+    @property
+    def tab_audiences(self) -> frozenset[str]:
+        """The ``aud`` values a tab SSO token may carry: the client id, and the Application ID
+        URI (configured, or ``api://<public host>/<client id>`` as the README sets it up)."""
+        if not self.bot_client_id:
+            return frozenset()
+        uris = {self.bot_client_id}
+        if self.app_id_uri:
+            uris.add(self.app_id_uri)
+        elif self.public_url:
+            host = self.public_url.removeprefix("https://").split("/")[0]
+            uris.add(f"api://{host}/{self.bot_client_id}")
+        return frozenset(uris)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +167,33 @@ def _demo_user(text: str) -> tuple[str, str]:
     return tenant, user
 
 
+def _hosts(text: str) -> tuple[str, ...]:
+    hosts = tuple(dict.fromkeys(h.strip().lower() for h in text.split(",") if h.strip()))
+    if bad := [h for h in hosts if not _HOST_PATTERN.match(h) or _is_ip(h)]:
+        raise ValueError(f"not host names (use host or *.domain): {', '.join(bad)}")
+    return hosts
+
+
+def _proxy(text: str) -> str:
+    if not text.startswith(("http://", "https://")):
+        raise ValueError("must be an http:// or https:// URL")
+    return text
+
+
+def _log_format(text: str) -> str:
+    lowered = text.strip().lower()
+    if lowered not in ("text", "json"):
+        raise ValueError("must be text or json")
+    return lowered
+
+
+def _workers(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 64:
+        raise ValueError("must be a whole number from 1 to 64")
+    return value
+
+
 def _level(text: str) -> str:
     upper = text.strip().upper()
     if upper not in ("DEBUG", "INFO", "WARNING", "ERROR"):
@@ -147,7 +207,8 @@ SETTINGS: tuple[Setting, ...] = (
         "AIREADY_DEV_ALLOW_ANONYMOUS",
         "dev_allow_anonymous",
         "Local development only: accept bot requests without a token (for the Agents "
-        "Playground). Needs `AIREADY_ENV=development` and a loopback `AIREADY_HOST`.",
+        "Playground). Needs `AIREADY_ENV=development` and a loopback `AIREADY_HOST`; refused "
+        "together with bot credentials; logged loudly at start-up.",
         _bool,
     ),
     Setting("AIREADY_BOT_CLIENT_ID", "bot_client_id", "The bot's Entra ID app (client) id."),
@@ -233,7 +294,8 @@ SETTINGS: tuple[Setting, ...] = (
         "AIREADY_DEV_DEMO_USER",
         "dev_demo_user",
         "Local development only: `TENANT/USER` whose data the tabs show in a plain browser, "
-        "without Teams sign-in. Needs `AIREADY_ENV=development`.",
+        "without Teams sign-in. Needs `AIREADY_ENV=development` and a loopback `AIREADY_HOST`; "
+        "refused together with bot credentials.",
         _demo_user,
     ),
     Setting(
@@ -242,7 +304,73 @@ SETTINGS: tuple[Setting, ...] = (
         "How old a team's member list may get before it is refreshed from Graph (default 6).",
         _positive,
     ),
+    Setting(
+        "AIREADY_BOT_OPENID_METADATA",
+        "bot_openid_metadata",
+        "Where the Bot Framework channel publishes its token signing keys (default "
+        f"`{BOT_FRAMEWORK_OPENID_METADATA}`; sovereign clouds have their own).",
+        _https,
+    ),
+    Setting(
+        "AIREADY_CONNECTOR_HOSTS",
+        "connector_hosts",
+        "Comma-separated hosts the bot may send to (the Bot Connector's `serviceUrl`): exact "
+        "names or `*.domain` (default `smba.trafficmanager.net`; add e.g. "
+        "`smba.infra.gcc.teams.microsoft.com` for GCC). Loopback is allowed in development only.",
+        _hosts,
+    ),
+    Setting(
+        "AIREADY_APP_ID_URI",
+        "app_id_uri",
+        "The tabs' Application ID URI, an accepted token audience besides the client id "
+        "(default `api://<host of AIREADY_PUBLIC_URL>/<client id>`).",
+    ),
+    Setting(
+        "AIREADY_LOG_FORMAT",
+        "log_format",
+        "`text` (default) or `json` (one JSON object per line, for log collectors).",
+        _log_format,
+    ),
+    Setting(
+        "AIREADY_WORKERS",
+        "workers",
+        "Server processes on this host (default 1); more than one runs under gunicorn.",
+        _workers,
+    ),
+    Setting(
+        "HTTPS_PROXY",
+        "https_proxy",
+        "Proxy for outbound https calls (Bot Connector, Entra ID, Graph, storage), read once at "
+        "start; loopback never goes through it.",
+        _proxy,
+    ),
+    Setting(
+        "NO_PROXY",
+        "no_proxy",
+        "Comma-separated hosts or `.domains` reached without the proxy.",
+    ),
+    Setting(
+        "APPLICATIONINSIGHTS_CONNECTION_STRING",
+        "applicationinsights_connection_string",
+        "Azure Monitor (Application Insights) connection string: when set, traces and metrics "
+        "are exported there.",
+    ),
 )
+
+
+def settings_table() -> str:
+    """The README's settings table, generated from :data:`SETTINGS`."""
+    rows = ["| variable | meaning |", "| --- | --- |"]
+    rows += [f"| `{s.env}` | {s.help} |" for s in SETTINGS]
+    return "\n".join(rows)
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_loopback(host: str) -> bool:
@@ -294,25 +422,26 @@ def _check(s: Settings) -> list[str]:
         problems.append("AIREADY_TABLE_PREFIX: 3-40 letters and digits, starting with a letter")
     if s.min_group_size < MIN_GROUP_FLOOR:
         problems.append(f"AIREADY_MIN_GROUP_SIZE: must be at least {MIN_GROUP_FLOOR}")
-    if s.dev_demo_user and s.environment is not Environment.DEVELOPMENT:
-        problems.append("AIREADY_DEV_DEMO_USER: only allowed with AIREADY_ENV=development")
-    if s.dev_allow_anonymous:
+    for name, switched_on in (
+        ("AIREADY_DEV_ALLOW_ANONYMOUS", s.dev_allow_anonymous),
+        ("AIREADY_DEV_DEMO_USER", s.dev_demo_user is not None),
+    ):
+        if not switched_on:
+            continue
         if s.environment is not Environment.DEVELOPMENT:
-            problems.append(
-                "AIREADY_DEV_ALLOW_ANONYMOUS: only allowed with AIREADY_ENV=development"
-            )
+            problems.append(f"{name}: only allowed with AIREADY_ENV=development")
         if not _is_loopback(s.host):
-            problems.append("AIREADY_DEV_ALLOW_ANONYMOUS: only allowed on a loopback AIREADY_HOST")
-        if s.has_bot_credentials:
-            problems.append(
-                "AIREADY_DEV_ALLOW_ANONYMOUS: unset it when bot credentials are configured"
-            )
-    elif not s.has_bot_credentials:
+            problems.append(f"{name}: only allowed on a loopback AIREADY_HOST")
+        if s.has_bot_credentials or s.bot_client_secret:
+            problems.append(f"{name}: unset it when bot credentials are configured")
+    if not s.dev_allow_anonymous and not s.has_bot_credentials:
         problems.append(
             "bot credentials missing: set AIREADY_BOT_CLIENT_ID, AIREADY_BOT_CLIENT_SECRET and "
             "AIREADY_BOT_TENANT_ID (or, for local development only, AIREADY_ENV=development "
             "and AIREADY_DEV_ALLOW_ANONYMOUS=true)"
         )
+    if s.app_id_uri and not s.app_id_uri.startswith("api://"):
+        problems.append("AIREADY_APP_ID_URI: must start with api://")
     if s.has_bot_credentials or s.bot_client_id or s.bot_client_secret:
         for name, value in (
             ("AIREADY_BOT_CLIENT_ID", s.bot_client_id),

@@ -23,7 +23,7 @@ from aiohttp import web
 from server import keys
 from server.tab_auth import TabAuthError, bearer_token
 from teams_app.directory import DirectoryError
-from teams_app.domain.learner import LearnerState, iso_week
+from teams_app.domain.learner import iso_week
 from teams_app.domain.privacy import csv_rows
 from teams_app.my_learning import export_data, my_learning, suggest_role
 from teams_app.storage.ports import LearnerKey
@@ -133,11 +133,10 @@ async def team_config_page(request: web.Request) -> web.Response:
 async def my_learning_api(request: web.Request) -> web.Response:
     """``GET /api/me/learning``: the caller's own progress."""
     me = await caller(request)
-    store = request.app[keys.STORE]
-    stored = await store.get_profile(me.key)
-    history = await store.list_attempts(me.key)
+    services = request.app[keys.SERVICES]
+    state, history = await services.learning.learning_record(me.key)
     suggested = None
-    directory = request.app.get(keys.DIRECTORY)
+    directory = services.directory
     if directory is not None and me.token is not None:
         try:
             profile = await directory.profile(me.tenant_id, me.token)
@@ -145,9 +144,9 @@ async def my_learning_api(request: web.Request) -> web.Response:
         except DirectoryError as err:
             logger.info("no role suggestion: %s", type(err).__name__)
     model = my_learning(
-        stored.state if stored else LearnerState(),
+        state,
         history,
-        request.app[keys.CURRICULUM],
+        services.curriculum,
         datetime.now(UTC).date(),
         suggested=suggested,
     )
@@ -157,7 +156,7 @@ async def my_learning_api(request: web.Request) -> web.Response:
 async def my_data_download(request: web.Request) -> web.Response:
     """``GET /api/me/data``: everything stored about the caller, as a JSON file."""
     me = await caller(request)
-    data = await export_data(request.app[keys.STORE], me.key)
+    data = await export_data(request.app[keys.SERVICES].store, me.key)
     body = json.dumps(data, indent=2, ensure_ascii=False, default=str)
     return web.Response(
         text=body,
@@ -178,9 +177,7 @@ async def my_data_delete(request: web.Request) -> web.Response:
             text=json.dumps({"error": f'send {{"confirm": "{DELETE_CONFIRMATION}"}}'}),
             content_type="application/json",
         )
-    await request.app[keys.TEAMS].learner_deleted(me.key)
-    removed = await request.app[keys.STORE].delete_learner(me.key)
-    logger.info("learner data deleted from the tab: %d rows", removed)
+    await request.app[keys.SERVICES].learning.delete_learner(me.key)
     return web.json_response({"deleted": True})
 
 
@@ -195,7 +192,7 @@ def _team_id(request: web.Request) -> str:
 
 async def _team_result(request: web.Request) -> Any:
     me = await caller(request)
-    return await request.app[keys.TEAMS].leader_view(
+    return await request.app[keys.SERVICES].teams.leader_view(
         me.tenant_id, me.user_id, _team_id(request), me.token
     )
 
@@ -203,7 +200,7 @@ async def _team_result(request: web.Request) -> Any:
 async def team_view_api(request: web.Request) -> web.Response:
     """``GET /api/teams/{team}/view``: the team's figures, for its leaders only."""
     body = view_json(await _team_result(request))
-    curriculum = request.app[keys.CURRICULUM]
+    curriculum = request.app[keys.SERVICES].curriculum
     body["labels"] = {
         "skills": {skill.value: s.name for skill, s in curriculum.skills.items()},
         "tracks": {t.id: t.title for t in curriculum.tracks},

@@ -5,9 +5,10 @@ role mapping) and a team's owners and members (who may see the leader tab, how m
 team has). ``GraphDirectory`` implements it with Microsoft Graph, on the user's behalf:
 
 1. the tab's SSO token (already validated by ``server.tab_auth``) is exchanged for a Graph
-   token with MSAL's on-behalf-of flow. MSAL is synchronous, so it runs in a worker thread
-   (``asyncio.to_thread``). There is one ``ConfidentialClientApplication`` per tenant
-   (authority ``{authority}/{tenant}``) sharing one ``SerializableTokenCache``.
+   token with MSAL's on-behalf-of flow. MSAL is synchronous, so it runs on the given thread
+   pool (the services give it MSAL's own, never the default executor). There is one
+   ``ConfidentialClientApplication`` per tenant (authority ``{authority}/{tenant}``)
+   sharing one ``SerializableTokenCache``.
    MSAL's ``acquire_token_on_behalf_of`` always asks the identity provider; so, as MSAL's own
    comments suggest, we map each user assertion (by its SHA-256) to the account MSAL cached
    for it and try ``acquire_token_silent`` first: the same SSO token reuses the cached Graph
@@ -34,29 +35,22 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any, Protocol
-from urllib.parse import urlparse
 
 import aiohttp
 import msal
 import requests
+
+from teams_app.adapters.http import OutboundHttp
+from teams_app.adapters.msal_http import TimeoutHttpClient, authority_options
 
 logger = logging.getLogger(__name__)
 
 GRAPH_SCOPES = (
     "https://graph.microsoft.com/User.Read",
     "https://graph.microsoft.com/GroupMember.Read.All",
-)
-MICROSOFT_AUTHORITY_HOSTS = frozenset(
-    {
-        "login.microsoftonline.com",
-        "login.microsoft.com",
-        "login.windows.net",
-        "login.microsoftonline.us",
-        "login.chinacloudapi.cn",
-        "login.partner.microsoftonline.cn",
-    }
 )
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 MAX_RETRY_WAIT_SECONDS = 5.0
@@ -113,35 +107,15 @@ def _require_guid(value: str, what: str) -> None:
         raise DirectoryError(f"{what} is not a GUID")
 
 
-class _TimeoutHttpClient:
-    """A ``requests.Session`` for MSAL with a timeout on every call."""
-
-    def __init__(self, session: requests.Session, timeout: float) -> None:
-        self._session = session
-        self._timeout = timeout
-
-    def get(self, *args: Any, **kwargs: Any) -> requests.Response:
-        kwargs.setdefault("timeout", self._timeout)
-        return self._session.get(*args, **kwargs)
-
-    def post(self, *args: Any, **kwargs: Any) -> requests.Response:
-        kwargs.setdefault("timeout", self._timeout)
-        return self._session.post(*args, **kwargs)
-
-    def close(self) -> None:
-        self._session.close()
-
-
 class _OnBehalfOf:
     """MSAL's on-behalf-of flow, synchronous and thread-safe: call it from a worker thread."""
 
     def __init__(
-        self, client_id: str, client_secret: str, authority: str, http_client: _TimeoutHttpClient
+        self, client_id: str, client_secret: str, authority: str, http_client: TimeoutHttpClient
     ) -> None:
         self._client_id = client_id
         self._secret = client_secret
         self._authority = authority.rstrip("/")
-        self._is_microsoft = urlparse(self._authority).hostname in MICROSOFT_AUTHORITY_HOSTS
         self._http = http_client
         self._cache = msal.SerializableTokenCache()
         self._apps: dict[str, msal.ConfidentialClientApplication] = {}
@@ -175,20 +149,10 @@ class _OnBehalfOf:
                     authority=f"{self._authority}/{tenant_id}",
                     token_cache=self._cache,
                     http_client=self._http,
-                    **self._authority_options(),
+                    **authority_options(self._authority),
                 )
                 self._apps[tenant_id] = app
             return app
-
-    def _authority_options(self) -> dict[str, bool]:
-        """MSAL options for the authority host.
-
-        MSAL validates an unknown host through Microsoft's instance discovery endpoint,
-        which a non-Microsoft host (a local test IdP) is not listed in: turn that off.
-        """
-        if self._is_microsoft:
-            return {}
-        return {"instance_discovery": False, "validate_authority": False}
 
     def _silent(
         self, app: msal.ConfidentialClientApplication, assertion: str
@@ -243,16 +207,18 @@ class GraphDirectory:
         *,
         authority: str = "https://login.microsoftonline.com",
         graph_url: str = "https://graph.microsoft.com",
-        session: aiohttp.ClientSession,
+        http: OutboundHttp,
+        executor: Executor | None = None,
         http_client: requests.Session | None = None,
         max_retries: int = 3,
     ) -> None:
         self._owns_http = http_client is None
-        http = _TimeoutHttpClient(http_client or requests.Session(), MSAL_TIMEOUT_SECONDS)
-        self._obo = _OnBehalfOf(client_id, client_secret, authority, http)
-        self._http = http
+        msal_http = TimeoutHttpClient(http_client or requests.Session(), MSAL_TIMEOUT_SECONDS)
+        self._obo = _OnBehalfOf(client_id, client_secret, authority, msal_http)
+        self._http = msal_http
         self._graph = graph_url.rstrip("/")
-        self._session = session
+        self._outbound = http
+        self._executor = executor
         self._max_retries = max(0, max_retries)
 
     def close(self) -> None:
@@ -290,7 +256,14 @@ class GraphDirectory:
         _require_guid(tenant_id, "tenant id")
         if not user_token:
             raise DirectoryError("no user token")
-        return await asyncio.to_thread(self._obo.token, tenant_id.lower(), user_token)
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(MSAL_TIMEOUT_SECONDS + 1):
+                return await loop.run_in_executor(
+                    self._executor, self._obo.token, tenant_id.lower(), user_token
+                )
+        except TimeoutError:
+            raise DirectoryUnavailable("identity provider did not answer") from None
 
     async def _collect_ids(self, url: str, token: str, what: str) -> list[str]:
         ids: list[str] = []
@@ -336,8 +309,13 @@ class GraphDirectory:
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_SECONDS)
         try:
-            async with self._session.get(
-                url, headers=headers, timeout=timeout, allow_redirects=False
+            async with self._outbound.session.get(
+                url,
+                headers=headers,
+                timeout=timeout,
+                allow_redirects=False,
+                ssl=self._outbound.ssl,
+                proxy=self._outbound.proxy(url),
             ) as response:
                 body = await response.read()
                 status = response.status

@@ -8,15 +8,27 @@ actions are answered from what is stored, never applied twice.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from teams_app import views
-from teams_app.domain.content import ROLE_LABELS, Curriculum, Question, Role, SkillId
+from teams_app.background import Background
+from teams_app.domain.content import (
+    ROLE_LABELS,
+    Curriculum,
+    Question,
+    QuestionType,
+    Role,
+    SkillId,
+    option_index,
+)
 from teams_app.domain.learner import (
     ISO_WEEK,
     Activity,
@@ -27,6 +39,7 @@ from teams_app.domain.learner import (
     answered,
     begin_quiz,
     choose_role,
+    handled_by,
     iso_week,
     next_lesson,
     record_answer,
@@ -50,13 +63,45 @@ MAX_WRITE_TRIES = 5
 MAX_FIELD_CHARS = 200
 
 
+class Commit(StrEnum):
+    """How far a turn's write got: what the learner may be told after a timeout."""
+
+    NONE = "none"  # nothing was written
+    WRITING = "writing"  # a write went out; whether it landed is unknown
+    DONE = "done"  # the commit point passed
+
+
+@dataclass(slots=True)
+class Progress:
+    """Mutable record of a turn's commit state, read by the error mapping."""
+
+    commit: Commit = Commit.NONE
+
+
 @dataclass(frozen=True, slots=True)
 class Turn:
-    """Who is acting, and when (the learner's local date decides the streak week)."""
+    """Who is acting, and when (the learner's local date decides the streak week).
+
+    ``action_id`` is the inbound activity's id: Teams redelivers an action with the same id,
+    so a state change records it and a redelivery changes nothing. ``deadline`` is the
+    ``time.monotonic()`` by which the answer is due; work after the commit point that is
+    still running then carries on in the background.
+    """
 
     key: LearnerKey
     now: datetime
     today: date
+    action_id: str = ""
+    deadline: float | None = None
+    progress: Progress = field(default_factory=Progress)
+
+
+def _valid_response(question: Question, response: str) -> bool:
+    """Whether ``response`` can be scored: a real option of a single-answer question, or
+    some text for a short answer. Anything else is refused, not scored as wrong."""
+    if question.type is QuestionType.SHORT:
+        return bool(response)
+    return option_index(response, len(question.options)) is not None
 
 
 def _field(data: Mapping[str, Any], name: str) -> str:
@@ -76,6 +121,7 @@ class LearningService:
         new_attempt: Callable[[], str] = lambda: secrets.token_hex(6),
         on_delete: Callable[[LearnerKey], Awaitable[None]] | None = None,
         on_change: Callable[[LearnerKey, LearnerState], Awaitable[None]] | None = None,
+        background: Background | None = None,
     ) -> None:
         self._store = store
         self._curriculum = curriculum
@@ -83,6 +129,7 @@ class LearningService:
         self._new_attempt = new_attempt
         self._on_delete = on_delete or _nothing
         self._on_change = on_change or _unchanged
+        self._background = background or Background()
 
     @property
     def assessment_size(self) -> int:
@@ -94,43 +141,78 @@ class LearningService:
         stored = await self._store.get_profile(key)
         return stored.state if stored else LearnerState()
 
+    async def _save(self, turn: Turn, state: LearnerState, etag: str | None) -> None:
+        """The commit point: write the profile, recording how far the write got."""
+        turn.progress.commit = Commit.WRITING
+        try:
+            await self._store.save_profile(turn.key, state, etag)
+        except ConcurrentUpdate:
+            turn.progress.commit = Commit.NONE  # refused: nothing changed
+            raise
+        turn.progress.commit = Commit.DONE
+
     async def _change(
-        self, key: LearnerKey, change: Callable[[LearnerState], LearnerState]
+        self, turn: Turn, change: Callable[[LearnerState], LearnerState]
     ) -> tuple[LearnerState, LearnerState]:
-        """Apply ``change`` with optimistic concurrency, re-reading on conflict.
+        """Apply ``change`` with optimistic concurrency, re-reading on conflict. The change
+        is recorded as handled by the turn's action, so a redelivery of it is a no-op.
 
         Returns the state before and after the change.
         """
         for _ in range(MAX_WRITE_TRIES):
-            stored = await self._store.get_profile(key)
+            stored = await self._store.get_profile(turn.key)
             state = stored.state if stored else LearnerState()
+            if state.was_handled(turn.action_id):
+                return state, state
             new_state = change(state)
             if stored is not None and new_state == state:
                 return state, state
+            new_state = handled_by(new_state, turn.action_id)
             try:
-                await self._store.save_profile(key, new_state, stored.etag if stored else None)
+                await self._save(turn, new_state, stored.etag if stored else None)
             except ConcurrentUpdate:
                 continue
             return state, new_state
         raise StorageUnavailable("profile kept changing under us")
 
-    async def _archive(self, turn: Turn, *activities: tuple[Activity | None, bool]) -> None:
-        """Write ended activities to the history (a repeat is a no-op)."""
-        for activity, finished in activities:
-            if activity is not None and activity.results:
-                record = AttemptRecord(activity=activity, finished=finished, ended_at=turn.now)
-                await self._store.add_attempt(turn.key, record)
+    async def _after_commit(self, turn: Turn, name: str, *work: Awaitable[Any]) -> None:
+        """Run what follows a commit (history, team figures) so that it finishes even if the
+        reply deadline passes; wait for it only while the deadline allows."""
+        if not work:
+            return
+
+        async def all_of() -> None:
+            for step in work:
+                await step
+
+        task = self._background.run(all_of(), name=name)
+        remaining = None if turn.deadline is None else max(0.0, turn.deadline - time.monotonic())
+        await asyncio.wait({task}, timeout=remaining)
+
+    def _archive(
+        self, turn: Turn, *activities: tuple[Activity | None, bool]
+    ) -> list[Awaitable[Any]]:
+        """History writes for ended activities (each a no-op when repeated)."""
+        return [
+            self._store.add_attempt(
+                turn.key, AttemptRecord(activity=activity, finished=finished, ended_at=turn.now)
+            )
+            for activity, finished in activities
+            if activity is not None and activity.results
+        ]
 
     async def _replace_activity(
         self, turn: Turn, change: Callable[[LearnerState], LearnerState]
     ) -> LearnerState:
         """Start a new activity; an abandoned one with answers goes to the history."""
-        before, after = await self._change(turn.key, change)
+        before, after = await self._change(turn, change)
+        work: list[Awaitable[Any]] = []
         abandoned = before.activity
         if abandoned is not None and after.activity is not abandoned:
-            await self._archive(turn, (abandoned, False))
+            work += self._archive(turn, (abandoned, False))
         if before.activity is None and not before.completed:  # first start counts as started
-            await self._on_change(turn.key, after)
+            work.append(self._on_change(turn.key, after))
+        await self._after_commit(turn, "history and team figures", *work)
         return after
 
     # --- welcome and role ---------------------------------------------------------------
@@ -158,8 +240,8 @@ class LearningService:
                 "Pick the role closest to your work from the list.",
                 action=("Choose my role", "show_role"),
             )
-        _, state = await self._change(turn.key, lambda s: choose_role(s, role))
-        await self._on_change(turn.key, state)
+        _, state = await self._change(turn, lambda s: choose_role(s, role))
+        await self._after_commit(turn, "team figures", self._on_change(turn.key, state))
         if not state.assessed and state.activity is None and not state.completed:
             return views.assessment_intro(role, self.assessment_size)
         track = next((t for t in self._curriculum.tracks_for(role)[1:]), None)
@@ -173,25 +255,63 @@ class LearningService:
 
     # --- assessment and lessons ----------------------------------------------------------
 
-    async def start_assessment(self, turn: Turn) -> Reply:
-        """Begin a fresh skills check."""
+    async def start_assessment(self, turn: Turn, data: Mapping[str, Any] | None = None) -> Reply:
+        """Begin a fresh skills check; ask first when work in progress would be lost."""
+        state = await self._state(turn.key)
+        if state.was_handled(turn.action_id):
+            return self._current(state)  # a redelivery of the click that started it
+        if not (data or {}).get("restart") and (ask := self._ask_before_replacing(state)):
+            return ask
         attempt = self._new_attempt()
         state = await self._replace_activity(
             turn, lambda s: start_assessment(s, self._curriculum, attempt)
         )
         return self._current(state)
 
+    def _ask_before_replacing(
+        self, state: LearnerState, lesson_id: str | None = None
+    ) -> Reply | None:
+        """A "carry on or start over?" card when starting something new would abandon
+        answers already given; ``None`` when nothing would be lost."""
+        current = state.activity
+        if current is None or not current.results:
+            return None
+        done, total = len(current.results), len(current.question_ids)
+        restart: tuple[str, str, dict[str, Any]]
+        if current.kind is ActivityKind.ASSESSMENT:
+            what = "the skills check"
+            restart = ("Start over", "start_assessment", {"restart": True})
+        else:
+            lesson = self._curriculum.lesson(current.lesson_id or "")
+            what = f"“{lesson.title}”" if lesson else "a lesson"
+            wanted: dict[str, Any] = {"restart": True}
+            if lesson_id:
+                wanted["lesson"] = lesson_id
+            restart = ("Leave it and move on", "start_lesson", wanted)
+        return views.notice(
+            f"You're {done} of {total} through {what}",
+            "Carry on where you left off, or start something else: the answers you've given "
+            "so far would then stay in your history, unfinished.",
+            heading="Work in progress",
+            action=("Carry on", "continue"),
+            second=restart,
+        )
+
     async def start_lesson(self, turn: Turn, data: Mapping[str, Any]) -> Reply:
         """Open the requested lesson, resume the one in progress, or start the next one."""
         wanted = self._curriculum.lesson(_field(data, "lesson"))
         state = await self._state(turn.key)
         current = state.activity
-        if (
+        if state.was_handled(turn.action_id) or (
             current is not None
             and current.kind is ActivityKind.LESSON
             and (wanted is None or wanted.id == current.lesson_id)
         ):
             return self._current(state)  # resume the lesson in progress
+        if not data.get("restart") and (
+            ask := self._ask_before_replacing(state, wanted.id if wanted else None)
+        ):
+            return ask
         lesson = wanted or next_lesson(state, self._curriculum)
         if lesson is None:
             return views.notice(
@@ -216,7 +336,7 @@ class LearningService:
                 return state
             return begin_quiz(state)
 
-        return self._current((await self._change(turn.key, change))[1])
+        return self._current((await self._change(turn, change))[1])
 
     async def continue_(self, turn: Turn) -> Reply:
         """Whatever comes next: the current step, or the next thing to do."""
@@ -293,20 +413,24 @@ class LearningService:
                 confidence = Confidence(confidence_text)
             except ValueError:
                 return self._ask_again(stored.state, question, skill)
-            if not response:
+            if not _valid_response(question, response):
                 return self._ask_again(stored.state, question, skill)
             new_state, result = record_answer(
                 stored.state, question, skill, response, confidence, turn.today
             )
             try:
-                await self._store.save_profile(turn.key, new_state, stored.etag)
+                await self._save(turn, new_state, stored.etag)
             except ConcurrentUpdate:
                 continue  # someone else wrote first: re-read; a duplicate becomes a replay
             scored = new_state.activity or new_state.last_activity
             assert scored is not None
             if new_state.activity is None:  # finished: history, and a retry of the last one
-                await self._archive(turn, (scored, True), (stored.state.last_activity, True))
-                await self._on_change(turn.key, new_state)
+                await self._after_commit(
+                    turn,
+                    "history and team figures",
+                    *self._archive(turn, (scored, True), (stored.state.last_activity, True)),
+                    self._on_change(turn.key, new_state),
+                )
             return views.feedback_card(
                 self._curriculum, scored, question, result, self._curriculum.skill_name(skill)
             )
@@ -349,7 +473,7 @@ class LearningService:
         if found is None:
             return self._stale()
         if activity is state.last_activity:  # its history row may be missing after a failure
-            await self._archive(turn, (activity, True))
+            await self._after_commit(turn, "history repair", *self._archive(turn, (activity, True)))
         question, skill = found
         return views.feedback_card(
             self._curriculum, activity, question, result, self._curriculum.skill_name(skill)
@@ -410,8 +534,8 @@ class LearningService:
             )
         if not ISO_WEEK.fullmatch(week) or week > iso_week(turn.today):
             return self._stale()
-        _, state = await self._change(turn.key, lambda s: record_pulse(s, week, pulse))
-        await self._on_change(turn.key, state)
+        _, state = await self._change(turn, lambda s: record_pulse(s, week, pulse))
+        await self._after_commit(turn, "team figures", self._on_change(turn.key, state))
         return views.notice(
             "Thanks, pulse received",
             "It takes a few weeks of answers to show a trend. Your answers only count in "
@@ -432,11 +556,23 @@ class LearningService:
         chat = await self._store.get_conversation(turn.key)
         return views.my_data(state, answers, chat_kept=chat is not None, min_group=self._min_group)
 
+    async def delete_learner(self, key: LearnerKey) -> int:
+        """The one delete sequence (chat and tab alike): leave every team's figures first,
+        then delete the rows, the chat reference included. Safe to repeat."""
+        await self._on_delete(key)
+        removed = await self._store.delete_learner(key)
+        logger.info("learner data deleted: %d rows", removed)
+        return removed
+
+    async def learning_record(self, key: LearnerKey) -> tuple[LearnerState, list[AttemptRecord]]:
+        """The learner's state and history (for My learning)."""
+        stored = await self._store.get_profile(key)
+        history = await self._store.list_attempts(key)
+        return (stored.state if stored else LearnerState()), history
+
     async def delete_my_data(self, turn: Turn) -> Reply:
         """Delete everything kept about the learner, the chat reference included."""
-        await self._on_delete(turn.key)
-        removed = await self._store.delete_learner(turn.key)
-        logger.info("learner data deleted: %d rows", removed)
+        await self.delete_learner(turn.key)
         return views.notice(
             "Your data is deleted",
             "Everything AI Ready kept about you is gone, and your team's figures no longer "
@@ -447,11 +583,21 @@ class LearningService:
     # --- reset ---------------------------------------------------------------------------
 
     async def confirm_reset(self, turn: Turn) -> Reply:
-        """Delete the learner's progress and answers; the chat itself is kept."""
-        removed = await self._store.delete_learner(turn.key, keep_conversation=True)
-        await self._on_change(turn.key, LearnerState())  # teams now count a fresh start
-        logger.info("learner reset: %d rows removed", removed)
-        return views.role_picker(LearnerState())
+        """Start the learner afresh: progress and answers go, the chat itself is kept.
+
+        The commit point is the profile replaced by a fresh one (which remembers this action,
+        so a redelivered click changes nothing); the history rows and team figures follow.
+        """
+        before, after = await self._change(turn, lambda _s: LearnerState())
+        if after is not before:
+            await self._after_commit(
+                turn,
+                "reset history and team figures",
+                self._store.delete_history(turn.key),
+                self._on_change(turn.key, after),  # teams now count a fresh start
+            )
+            logger.info("learner reset")
+        return views.role_picker(after)
 
 
 async def _nothing(_key: LearnerKey) -> None:

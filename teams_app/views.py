@@ -362,9 +362,16 @@ def help_card(intro: str = "") -> Reply:
 
 
 def notice(
-    title: str, text: str, *, heading: str = "Heads up", action: tuple[str, str] | None = None
+    title: str,
+    text: str,
+    *,
+    heading: str = "Heads up",
+    action: tuple[str, str] | None = None,
+    action_data: dict[str, Any] | None = None,
+    second: tuple[str, str, dict[str, Any]] | None = None,
 ) -> Reply:
-    """A short message with an optional main action ``(title, verb)``."""
+    """A short message with an optional main action ``(title, verb)`` (with ``action_data``)
+    and an optional second one ``(title, verb, data)``."""
     return Reply(
         "notice",
         {
@@ -373,6 +380,10 @@ def notice(
             "text": text,
             "action_title": action[0] if action else "",
             "action_verb": action[1] if action else "",
+            "action_data": action_data or {},
+            "second_title": second[0] if second else "",
+            "second_verb": second[1] if second else "",
+            "second_data": second[2] if second else {},
         },
     )
 

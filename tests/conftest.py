@@ -14,6 +14,7 @@ from teams_app.domain.content import Curriculum
 from teams_app.storage.memory import MemoryLearnerStore
 from teams_app.storage.tables import TableLearnerStore
 from tests.support.azurite import Azurite, start_azurite
+from tests.support.idp import LocalIdentityProvider, TestCA
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,6 +31,27 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def azurite() -> Iterator[Azurite]:
     """One Azurite table service for the whole session (tests use distinct table prefixes)."""
     server = start_azurite()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def test_ca() -> Iterator[TestCA]:
+    """A throw-away certificate authority for the session's local HTTPS servers."""
+    ca = TestCA()
+    try:
+        yield ca
+    finally:
+        ca.cleanup()
+
+
+@pytest.fixture(scope="session")
+def idp_server(test_ca: TestCA) -> Iterator[LocalIdentityProvider]:
+    """The local Entra ID (each test package registers its own app)."""
+    server = LocalIdentityProvider(test_ca)
+    server.start()
     try:
         yield server
     finally:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from server.config import SETTINGS, ConfigError, Environment, load_settings
+from server.config import SETTINGS, ConfigError, Environment, load_settings, settings_table
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STORAGE = {"AIREADY_STORAGE_CONNECTION_STRING": "UseDevelopmentStorage=true"}
@@ -82,10 +82,14 @@ def test_secrets_stay_out_of_repr() -> None:
     assert "UseDevelopmentStorage" not in repr(settings)
 
 
-def test_every_setting_is_documented_in_the_readme() -> None:
+def test_the_readme_settings_table_is_the_generated_one_word_for_word() -> None:
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
-    missing = [s.env for s in SETTINGS if f"`{s.env}`" not in readme]
-    assert not missing, f"add these to the README's settings table: {missing}"
+    start = readme.index("<!-- settings:start")
+    table = readme[readme.index("\n", start) + 1 : readme.index("<!-- settings:end -->")]
+    assert table.rstrip("\n") == settings_table(), (
+        "paste `python -m server settings --markdown` into the README"
+    )
+    assert all(f"`{s.env}`" in table for s in SETTINGS)
 
 
 def _run_server(env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -2,14 +2,17 @@
 
 Card actions arrive as ``adaptiveCard/action`` invokes and are routed by their
 ``Action.Execute`` verb through :data:`ACTIONS`; the reply card replaces the clicked card
-in place. Typed messages are matched as whole commands. Every failure becomes a friendly
-card (errors are mapped in :func:`_friendly_error` only); details go to the log.
+in place. Typed messages are matched as whole commands. Every handler runs inside
+:meth:`AiReadyAgent._guarded`: one deadline per turn, and the one place where failures
+become what a learner sees (:func:`friendly_error`). Each failed turn is logged once, with
+the activity id and the request's correlation id; tracebacks only for bugs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -18,25 +21,23 @@ from microsoft_agents.activity import Activity as SdkActivity
 from microsoft_agents.activity import (
     ActivityTypes,
     AdaptiveCardInvokeResponse,
-    Attachment,
     InvokeResponse,
 )
 from microsoft_agents.hosting.core import (
     AgentApplication,
     ApplicationOptions,
     MemoryStorage,
-    MessageFactory,
     RouteRank,
     TurnContext,
     TurnState,
 )
-from microsoft_agents.hosting.core.authorization import Connections
 
 from teams_app import views
+from teams_app.bot.adapter import ARRIVED_KEY, NoConnections, TeamsAdapter
 from teams_app.bot.commands import Command, parse_command
 from teams_app.bot.identity import is_personal, learner_key, local_date
 from teams_app.cards import CardRenderer
-from teams_app.learning import LearningService, Turn
+from teams_app.learning import Commit, LearningService, Turn
 from teams_app.storage.ports import StorageError
 from teams_app.verbs import Verb
 from teams_app.views import Reply
@@ -45,15 +46,11 @@ logger = logging.getLogger(__name__)
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 ACTION_INVOKE = "adaptiveCard/action"
-# Teams gives a card action about five seconds; answer before that, even when storage stalls.
-INVOKE_BUDGET_SECONDS = 4.5
-TURN_BUDGET_SECONDS = 12.0
+# Teams gives a card action about five seconds, counted from when it sent the request.
+INVOKE_BUDGET_SECONDS = 4.0
+MESSAGE_BUDGET_SECONDS = 9.0
 
 ActionHandler = Callable[[LearningService, Turn, Mapping[str, Any]], Awaitable[Reply]]
-
-
-async def _confirm_reset(service: LearningService, turn: Turn, _: Mapping[str, Any]) -> Reply:
-    return await service.confirm_reset(turn)
 
 
 async def _reset(_service: LearningService, _turn: Turn, _data: Mapping[str, Any]) -> Reply:
@@ -79,7 +76,7 @@ async def _help(_service: LearningService, _turn: Turn, _data: Mapping[str, Any]
 ACTIONS: dict[Verb, ActionHandler] = {
     Verb.CHOOSE_ROLE: lambda s, t, d: s.choose_role(t, d),
     Verb.SHOW_ROLE: lambda s, t, d: s.show_role(t),
-    Verb.START_ASSESSMENT: lambda s, t, d: s.start_assessment(t),
+    Verb.START_ASSESSMENT: lambda s, t, d: s.start_assessment(t, d),
     Verb.ANSWER: lambda s, t, d: s.answer(t, d),
     Verb.CONTINUE: lambda s, t, d: s.continue_(t),
     Verb.SHOW_RESULTS: lambda s, t, d: s.show_results(t, d),
@@ -88,7 +85,7 @@ ACTIONS: dict[Verb, ActionHandler] = {
     Verb.SHOW_PROGRESS: lambda s, t, d: s.progress(t),
     Verb.SHOW_HELP: _help,
     Verb.RESET: _reset,
-    Verb.CONFIRM_RESET: _confirm_reset,
+    Verb.CONFIRM_RESET: lambda s, t, d: s.confirm_reset(t),
     Verb.CANCEL_RESET: _cancel_reset,
     Verb.DELETE_MY_DATA: lambda s, t, d: _delete_confirm(),
     Verb.CONFIRM_DELETE_DATA: lambda s, t, d: s.delete_my_data(t),
@@ -106,15 +103,30 @@ COMMANDS: dict[Command, Callable[[LearningService, Turn], Awaitable[Reply]]] = {
 }
 
 
-def _friendly_error(err: BaseException) -> Reply:
-    """The one place where failures become what a user sees."""
+def friendly_error(err: BaseException, commit: Commit) -> Reply:
+    """The one place where failures become what a user sees. It says what is true: whether
+    the change was saved depends on how far the turn's write got."""
     if isinstance(err, StorageError | TimeoutError):
+        if commit is Commit.DONE:
+            text = (
+                "That's saved, but finishing up is taking longer than usual. "
+                "Tap Continue in a moment."
+            )
+        elif commit is Commit.WRITING:
+            text = (
+                "I couldn't confirm that was saved: storage is slow just now. "
+                "Tap Try again in a minute; if it went through, you'll see where you are."
+            )
+        else:
+            text = (
+                "I couldn't reach my storage just now, so nothing was saved. "
+                "Your progress so far is safe."
+            )
         return views.notice(
             "Please try again in a minute",
-            "I couldn't reach my storage just now, so nothing was saved. "
-            "Your progress so far is safe.",
+            text,
             heading="Temporary problem",
-            action=("Try again", Verb.CONTINUE.value),
+            action=("Continue" if commit is Commit.DONE else "Try again", Verb.CONTINUE.value),
         )
     return views.notice(
         "Something went wrong on my side",
@@ -122,6 +134,26 @@ def _friendly_error(err: BaseException) -> Reply:
         heading="Sorry",
         action=("Try again", Verb.CONTINUE.value),
     )
+
+
+def reply_activity(inbound: SdkActivity, card: dict[str, Any]) -> dict[str, Any]:
+    """A message carrying ``card``, addressed back to the conversation ``inbound`` came from."""
+    sender = inbound.from_property
+    recipient = inbound.recipient
+    conversation = inbound.conversation
+    return {
+        "type": "message",
+        "channelId": inbound.channel_id or "msteams",
+        "serviceUrl": inbound.service_url,
+        "from": {"id": recipient.id, "name": recipient.name or ""} if recipient else {},
+        "recipient": {"id": sender.id, "name": sender.name or ""} if sender else {},
+        "conversation": conversation.model_dump(by_alias=True, exclude_none=True, mode="json")
+        if conversation
+        else {},
+        "replyToId": inbound.id,
+        "inputHint": "acceptingInput",
+        "attachments": [{"contentType": CARD_CONTENT_TYPE, "content": card}],
+    }
 
 
 class AiReadyAgent:
@@ -137,7 +169,7 @@ class AiReadyAgent:
         self._renderer = renderer
         self._clock = clock
 
-    def build(self, connections: Connections) -> AgentApplication[TurnState]:
+    def build(self) -> AgentApplication[TurnState]:
         """An :class:`AgentApplication` with every route registered."""
         app = AgentApplication[TurnState](
             ApplicationOptions(
@@ -146,7 +178,7 @@ class AiReadyAgent:
                 # Learner state lives in our own tables; the SDK's turn state stays empty.
                 turn_state_factory=TurnState,
             ),
-            connection_manager=connections,
+            connection_manager=NoConnections(),
         )
         for verb in Verb:
             app.adaptive_card.action_execute(verb.value)(self._action(verb))
@@ -157,18 +189,47 @@ class AiReadyAgent:
         app.error(self._on_error)
         return app
 
-    def _turn(self, context: TurnContext) -> Turn:
+    def _turn(self, context: TurnContext, budget: float) -> Turn:
         now = self._clock()
         activity = context.activity
-        return Turn(key=learner_key(activity), now=now, today=local_date(activity, now))
+        arrived = context.turn_state.get(ARRIVED_KEY)
+        start = arrived if isinstance(arrived, float) else time.monotonic()
+        return Turn(
+            key=learner_key(activity),
+            now=now,
+            today=local_date(activity, now),
+            action_id=activity.id or "",
+            deadline=start + budget,
+        )
 
     def card(self, reply: Reply) -> dict[str, Any]:
         """Render a reply's card."""
         return self._renderer.render(reply.card, reply.data)
 
+    async def _guarded(
+        self, context: TurnContext, turn: Turn, work: Callable[[], Awaitable[Reply]]
+    ) -> Reply:
+        """Run ``work`` within the turn's deadline; map any failure to a friendly card."""
+        remaining = (turn.deadline or time.monotonic()) - time.monotonic()
+        try:
+            async with asyncio.timeout(max(0.0, remaining)):
+                return await work()
+        except Exception as err:  # the one place turn failures are mapped and logged
+            expected = isinstance(err, StorageError | TimeoutError)
+            logger.log(
+                logging.WARNING if expected else logging.ERROR,
+                "turn failed: %s (activity %s, commit %s)",
+                type(err).__name__,
+                context.activity.id,
+                turn.progress.commit.value,
+                exc_info=None if expected else err,
+            )
+            return friendly_error(err, turn.progress.commit)
+
     async def _send_card(self, context: TurnContext, reply: Reply) -> None:
-        attachment = Attachment(content_type=CARD_CONTENT_TYPE, content=self.card(reply))
-        await context.send_activity(MessageFactory.attachment(attachment))
+        adapter = context.adapter
+        assert isinstance(adapter, TeamsAdapter)
+        await adapter.send_reply(context, reply_activity(context.activity, self.card(reply)))
 
     def _card_response(self, reply: Reply) -> AdaptiveCardInvokeResponse:
         # Teams documents ``value`` as the card object (not a JSON string).
@@ -196,8 +257,8 @@ class AiReadyAgent:
             context: TurnContext, _state: TurnState, data: Any
         ) -> AdaptiveCardInvokeResponse:
             values = data if isinstance(data, dict) else {}
-            async with asyncio.timeout(INVOKE_BUDGET_SECONDS):
-                reply = await handler(self._service, self._turn(context), values)
+            turn = self._turn(context, INVOKE_BUDGET_SECONDS)
+            reply = await self._guarded(context, turn, lambda: handler(self._service, turn, values))
             return self._card_response(reply)
 
         on_action.__name__ = f"on_{verb.value}"
@@ -232,24 +293,26 @@ class AiReadyAgent:
                 ),
             )
             return
-        async with asyncio.timeout(TURN_BUDGET_SECONDS):
-            turn = self._turn(context)
-            reference = activity.get_conversation_reference().model_dump(
-                mode="json", by_alias=True, exclude_none=True
-            )
-            await self._service.remember_conversation(turn, reference)
-            name = activity.from_property.name if activity.from_property else ""
-            reply = await self._service.welcome(turn, name or "")
-        await self._send_card(context, reply)
+        turn = self._turn(context, MESSAGE_BUDGET_SECONDS)
+        name = activity.from_property.name if activity.from_property else ""
+
+        async def welcome() -> Reply:
+            await self._service.remember_conversation(turn, _reference(activity))
+            return await self._service.welcome(turn, name or "")
+
+        await self._send_card(context, await self._guarded(context, turn, welcome))
 
     async def _installation_update(self, context: TurnContext, _state: TurnState) -> None:
         activity = context.activity
         if activity.action not in ("add", "add-upgrade") or not is_personal(activity):
             return
-        reference = activity.get_conversation_reference().model_dump(
-            mode="json", by_alias=True, exclude_none=True
-        )
-        await self._service.remember_conversation(self._turn(context), reference)
+        turn = self._turn(context, MESSAGE_BUDGET_SECONDS)
+
+        async def remember() -> Reply:
+            await self._service.remember_conversation(turn, _reference(activity))
+            return views.help_card()
+
+        await self._guarded(context, turn, remember)
 
     async def _message(self, context: TurnContext, _state: TurnState) -> None:
         activity = context.activity
@@ -265,30 +328,42 @@ class AiReadyAgent:
             )
             return
         command = parse_command(activity.text)
-        turn = self._turn(context)
-        async with asyncio.timeout(TURN_BUDGET_SECONDS):
+        turn = self._turn(context, MESSAGE_BUDGET_SECONDS)
+
+        async def answer() -> Reply:
             if command is Command.RESET:
-                reply = views.reset_confirm()
-            elif command is Command.HELP:
-                reply = views.help_card()
-            elif command is Command.GREETING:
-                reply = views.help_card("Hi! I'm AI Ready, your AI skills coach.")
-            elif command is Command.UNKNOWN:
-                reply = views.help_card("I didn't catch that. I understand a few short commands:")
-            else:
-                reply = await COMMANDS[command](self._service, turn)
-        await self._send_card(context, reply)
+                return views.reset_confirm()
+            if command is Command.HELP:
+                return views.help_card()
+            if command is Command.GREETING:
+                return views.help_card("Hi! I'm AI Ready, your AI skills coach.")
+            if command is Command.UNKNOWN:
+                return views.help_card("I didn't catch that. I understand a few short commands:")
+            return await COMMANDS[command](self._service, turn)
+
+        await self._send_card(context, await self._guarded(context, turn, answer))
 
     async def _on_error(self, context: TurnContext, err: Exception) -> None:
-        logger.error("turn failed: %s", type(err).__name__, exc_info=err)
-        reply = _friendly_error(err)
-        try:
-            if context.activity.type == ActivityTypes.invoke:
-                await self._invoke_card(context, reply)
-            else:
-                await self._send_card(context, reply)
-        except Exception:  # the error path must not raise: log and give up on this turn
-            logger.exception("could not send the error card")
+        """Failures our handlers did not map (inside the SDK's routing): one log record and,
+        for an invoke, a friendly card; a message turn sends nothing more."""
+        logger.error(
+            "turn failed in routing: %s (activity %s)",
+            type(err).__name__,
+            context.activity.id,
+            exc_info=err,
+        )
+        if context.activity.type == ActivityTypes.invoke:
+            try:
+                await self._invoke_card(context, friendly_error(err, Commit.NONE))
+            except Exception:  # the error path must not raise
+                logger.exception("could not answer the failed invoke")
+
+
+def _reference(activity: SdkActivity) -> dict[str, Any]:
+    reference: dict[str, Any] = activity.get_conversation_reference().model_dump(
+        mode="json", by_alias=True, exclude_none=True
+    )
+    return reference
 
 
 def _any_card_action(context: TurnContext) -> bool:

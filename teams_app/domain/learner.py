@@ -25,6 +25,7 @@ from teams_app.domain.scoring import Confidence, Tally, cbm_mark
 
 ITEMS_PER_SKILL = 2
 MAX_REMEMBERED_WEEKS = 104
+MAX_HANDLED_ACTIONS = 16
 MAX_PULSE_MINUTES = 2400  # a 40-hour week
 
 
@@ -155,11 +156,25 @@ class LearnerState:
     active_weeks: tuple[str, ...] = ()
     last_activity: Activity | None = None
     pulses: dict[str, Pulse] = field(default_factory=dict)
+    # Ids of the latest inbound card actions that changed this state: a redelivered action
+    # (same id) finds itself here and changes nothing.
+    handled: tuple[str, ...] = ()
 
     @property
     def assessed(self) -> bool:
         """Whether the learner has a skills profile."""
         return bool(self.skills)
+
+    def was_handled(self, action_id: str) -> bool:
+        """Whether the inbound action ``action_id`` already changed this state."""
+        return bool(action_id) and action_id in self.handled
+
+
+def handled_by(state: LearnerState, action_id: str) -> LearnerState:
+    """``state`` marked as changed by the inbound action ``action_id``."""
+    if not action_id or action_id in state.handled:
+        return state
+    return replace(state, handled=(*state.handled, action_id)[-MAX_HANDLED_ACTIONS:])
 
 
 def answered(state: LearnerState, attempt: str, question_id: str) -> AnswerResult | None:

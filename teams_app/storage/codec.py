@@ -102,6 +102,7 @@ def state_to_columns(state: LearnerState) -> dict[str, Any]:
         "Pulses": _dump(
             {w: [p.confidence, p.minutes_saved, p.caught_error] for w, p in state.pulses.items()}
         ),
+        "Handled": _dump(list(state.handled)),
     }
 
 
@@ -131,6 +132,7 @@ def state_from_columns(row: dict[str, Any]) -> LearnerState:
             w: Pulse(v[0], v[1], bool(v[2]))
             for w, v in json.loads(row.get("Pulses") or "{}").items()
         },
+        handled=tuple(json.loads(row.get("Handled") or "[]")),
     )
 
 

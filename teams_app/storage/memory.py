@@ -70,6 +70,10 @@ class MemoryLearnerStore:
             self._conversations.pop(key, None)
         return removed
 
+    async def delete_history(self, key: LearnerKey) -> int:
+        """See :meth:`LearnerStore.delete_history`."""
+        return len(self._attempts.pop(key, {}))
+
     async def save_conversation(self, key: LearnerKey, reference: dict[str, Any]) -> None:
         """See :meth:`LearnerStore.save_conversation`."""
         self._conversations[key] = copy.deepcopy(reference)

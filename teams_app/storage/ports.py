@@ -83,6 +83,10 @@ class LearnerStore(Protocol):
         conversation reference); returns the number of profile and history rows removed."""
         ...
 
+    async def delete_history(self, key: LearnerKey) -> int:
+        """Delete the learner's history rows only (a reset); returns how many. Safe to repeat."""
+        ...
+
     async def save_conversation(self, key: LearnerKey, reference: dict[str, Any]) -> None:
         """Remember where to send the learner proactive messages."""
         ...

@@ -27,14 +27,17 @@ conversation reference for proactive messages, so a tenant's fan-out reads one p
 
 Queries pass ``parameters=`` and never format user input into a filter. Transient failures
 are retried by the SDK's retry policy (few, short tries: a card action has about 5 seconds);
-what still fails surfaces as :class:`StorageUnavailable`.
+every call also runs under :class:`~teams_app.storage.guard.StorageGuard`'s own deadline and
+circuit breaker, whatever transport is underneath; what still fails surfaces as
+:class:`StorageUnavailable`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-import os
+from collections.abc import Callable
 from typing import Any
 
 from azure.core import MatchConditions
@@ -45,8 +48,8 @@ from azure.core.exceptions import (
     ResourceModifiedError,
     ResourceNotFoundError,
 )
-from azure.core.pipeline.transport import AioHttpTransport
-from azure.data.tables import UpdateMode
+from azure.core.pipeline.transport import AioHttpTransport, AsyncHttpTransport
+from azure.data.tables import TableTransactionError, UpdateMode
 from azure.data.tables.aio import TableClient, TableServiceClient
 
 from teams_app.domain.learner import LearnerState
@@ -56,6 +59,7 @@ from teams_app.storage.codec import (
     state_from_columns,
     state_to_columns,
 )
+from teams_app.storage.guard import StorageGuard
 from teams_app.storage.keys import join_key
 from teams_app.storage.ports import (
     AttemptRecord,
@@ -69,26 +73,55 @@ logger = logging.getLogger(__name__)
 
 PROFILE_ROW = "profile"
 ATTEMPT_PREFIX = "attempt|"
-_PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY")
 BATCH_LIMIT = 100
 # Short, bounded retries: an invoke must be answered within about five seconds.
-CLIENT_OPTIONS: dict[str, Any] = {
-    "retry_total": 3,
+RETRY_OPTIONS: dict[str, Any] = {
+    "retry_total": 2,
     "retry_backoff_factor": 0.2,
     "retry_backoff_max": 1,
-    "connection_timeout": 2,
-    "read_timeout": 3,
 }
+CONNECT_TIMEOUT_SECONDS = 2
+READ_TIMEOUT_SECONDS = 3
 
 
 def storage_transport() -> AioHttpTransport:
-    """The HTTP transport for storage calls.
+    """The HTTP transport for storage calls, with short socket timeouts. It never trusts the
+    environment: aiohttp would then re-read proxy variables and ``~/.netrc`` on every request,
+    in the default thread pool; the proxy is passed explicitly instead."""
+    return AioHttpTransport(
+        use_env_settings=False,
+        connection_timeout=CONNECT_TIMEOUT_SECONDS,
+        read_timeout=READ_TIMEOUT_SECONDS,
+    )
 
-    aiohttp re-reads proxy variables and ``~/.netrc`` on every request when it trusts the
-    environment; that is only worth paying for when a proxy is actually configured.
-    """
-    proxied = any(os.environ.get(name) for name in _PROXY_VARIABLES)
-    return AioHttpTransport(use_env_settings=proxied)
+
+def service_client(
+    connection_string: str,
+    *,
+    proxy: Callable[[str], str | None] | None = None,
+    transport: AsyncHttpTransport[Any, Any] | None = None,
+) -> TableServiceClient:
+    """A table service client with the project's retries, timeouts and proxy."""
+    # A client is cheap to build and does no I/O until used: the first one tells the
+    # endpoint, and the proxy (if that endpoint needs one) goes into the one we keep.
+    endpoint = TableServiceClient.from_connection_string(connection_string).url
+    chosen = proxy(endpoint) if proxy is not None else None
+    options: dict[str, Any] = {"proxies": {"http": chosen, "https": chosen}} if chosen else {}
+    return TableServiceClient.from_connection_string(
+        connection_string, transport=transport or storage_transport(), **RETRY_OPTIONS, **options
+    )
+
+
+async def create_tables(
+    service: TableServiceClient, guard: StorageGuard, *tables: TableClient
+) -> None:
+    """Create ``tables`` if needed (start-up has a deadline too)."""
+    try:
+        async with guard.call("create tables"):
+            for table in tables:
+                await service.create_table_if_not_exists(table.table_name)
+    except AzureError as err:
+        raise StorageUnavailable("cannot create tables") from err
 
 
 def _partition(key: LearnerKey) -> str:
@@ -107,31 +140,42 @@ def _is_precondition(err: HttpResponseError) -> bool:
 class TableLearnerStore:
     """:class:`LearnerStore` on Azure Table Storage."""
 
-    def __init__(self, service: TableServiceClient, prefix: str) -> None:
+    def __init__(
+        self, service: TableServiceClient, prefix: str, guard: StorageGuard | None = None
+    ) -> None:
         self._service = service
+        self._guard = guard or StorageGuard()
         self._learners: TableClient = service.get_table_client(f"{prefix}learners")
         self._conversations: TableClient = service.get_table_client(f"{prefix}conversations")
 
     @classmethod
-    def from_connection_string(cls, connection_string: str, prefix: str) -> TableLearnerStore:
-        """Build a store with the project's retry settings (call :meth:`open` before use)."""
-        service = TableServiceClient.from_connection_string(
-            connection_string, transport=storage_transport(), **CLIENT_OPTIONS
-        )
-        return cls(service, prefix)
+    def from_connection_string(
+        cls,
+        connection_string: str,
+        prefix: str,
+        *,
+        proxy: Callable[[str], str | None] | None = None,
+        transport: AsyncHttpTransport[Any, Any] | None = None,
+        guard: StorageGuard | None = None,
+    ) -> TableLearnerStore:
+        """Build a store with the project's retries, timeouts and deadline (call :meth:`open`
+        before use)."""
+        service = service_client(connection_string, proxy=proxy, transport=transport)
+        return cls(service, prefix, guard)
 
     @property
     def service(self) -> TableServiceClient:
         """The service client (other stores on the same account share it)."""
         return self._service
 
+    @property
+    def guard(self) -> StorageGuard:
+        """The deadline and breaker (other stores on the same account share it)."""
+        return self._guard
+
     async def open(self) -> None:
         """Create the tables if needed."""
-        try:
-            for table in (self._learners, self._conversations):
-                await self._service.create_table_if_not_exists(table.table_name)
-        except AzureError as err:
-            raise StorageUnavailable("cannot create tables") from err
+        await create_tables(self._service, self._guard, self._learners, self._conversations)
 
     async def close(self) -> None:
         """Close the underlying HTTP sessions."""
@@ -142,7 +186,8 @@ class TableLearnerStore:
     async def get_profile(self, key: LearnerKey) -> StoredProfile | None:
         """See :meth:`LearnerStore.get_profile`."""
         try:
-            row = await self._learners.get_entity(_partition(key), PROFILE_ROW)
+            async with self._guard.call("profile read"):
+                row = await self._learners.get_entity(_partition(key), PROFILE_ROW)
         except ResourceNotFoundError:
             return None
         except AzureError as err:
@@ -153,15 +198,16 @@ class TableLearnerStore:
         """See :meth:`LearnerStore.save_profile`."""
         entity = {"PartitionKey": _partition(key), "RowKey": PROFILE_ROW, **state_to_columns(state)}
         try:
-            if etag is None:
-                meta = await self._learners.create_entity(entity)
-            else:
-                meta = await self._learners.update_entity(
-                    entity,
-                    mode=UpdateMode.REPLACE,
-                    etag=etag,
-                    match_condition=MatchConditions.IfNotModified,
-                )
+            async with self._guard.call("profile write"):
+                if etag is None:
+                    meta = await self._learners.create_entity(entity)
+                else:
+                    meta = await self._learners.update_entity(
+                        entity,
+                        mode=UpdateMode.REPLACE,
+                        etag=etag,
+                        match_condition=MatchConditions.IfNotModified,
+                    )
         except (ResourceExistsError, ResourceModifiedError) as err:
             raise ConcurrentUpdate from err
         except HttpResponseError as err:
@@ -180,7 +226,8 @@ class TableLearnerStore:
             **attempt_to_columns(record),
         }
         try:
-            await self._learners.create_entity(entity)
+            async with self._guard.call("history write"):
+                await self._learners.create_entity(entity)
         except ResourceExistsError:
             return False
         except AzureError as err:
@@ -189,10 +236,11 @@ class TableLearnerStore:
 
     async def _rows(self, key: LearnerKey) -> list[dict[str, Any]]:
         try:
-            pages = self._learners.query_entities(
-                "PartitionKey eq @pk", parameters={"pk": _partition(key)}
-            )
-            return [dict(row) async for row in pages]
+            async with self._guard.call("learner query"):
+                pages = self._learners.query_entities(
+                    "PartitionKey eq @pk", parameters={"pk": _partition(key)}
+                )
+                return [dict(row) async for row in pages]
         except AzureError as err:
             raise StorageUnavailable("learner query failed") from err
 
@@ -203,19 +251,42 @@ class TableLearnerStore:
         return sorted(found, key=lambda a: a.ended_at)
 
     async def delete_learner(self, key: LearnerKey, *, keep_conversation: bool = False) -> int:
-        """See :meth:`LearnerStore.delete_learner`."""
+        """See :meth:`LearnerStore.delete_learner`. Safe to repeat or to run twice at once:
+        rows someone else already deleted are skipped."""
         rows = await self._rows(key)
+        for start in range(0, len(rows), BATCH_LIMIT):
+            await self._delete_rows(rows[start : start + BATCH_LIMIT])
+        if not keep_conversation:
+            try:
+                async with self._guard.call("conversation delete"):
+                    await self._conversations.delete_entity(
+                        join_key(key.tenant_id), join_key(key.user_id)
+                    )
+            except AzureError as err:
+                raise StorageUnavailable("learner delete failed") from err
+        return len(rows)
+
+    async def delete_history(self, key: LearnerKey) -> int:
+        """See :meth:`LearnerStore.delete_history`."""
+        rows = [r for r in await self._rows(key) if r["RowKey"].startswith(ATTEMPT_PREFIX)]
+        for start in range(0, len(rows), BATCH_LIMIT):
+            await self._delete_rows(rows[start : start + BATCH_LIMIT])
+        return len(rows)
+
+    async def _delete_rows(self, rows: list[dict[str, Any]]) -> None:
         try:
-            for start in range(0, len(rows), BATCH_LIMIT):
-                chunk = rows[start : start + BATCH_LIMIT]
-                await self._learners.submit_transaction([("delete", r) for r in chunk])
-            if not keep_conversation:
-                await self._conversations.delete_entity(
-                    join_key(key.tenant_id), join_key(key.user_id)
-                )
+            async with self._guard.call("learner delete"):
+                try:
+                    await self._learners.submit_transaction([("delete", r) for r in rows])
+                except TableTransactionError:  # a row is already gone: delete one by one
+                    await asyncio.gather(
+                        *(
+                            self._learners.delete_entity(r["PartitionKey"], r["RowKey"])
+                            for r in rows
+                        )
+                    )
         except AzureError as err:
             raise StorageUnavailable("learner delete failed") from err
-        return len(rows)
 
     async def save_conversation(self, key: LearnerKey, reference: dict[str, Any]) -> None:
         """See :meth:`LearnerStore.save_conversation`."""
@@ -225,16 +296,18 @@ class TableLearnerStore:
             "Reference": json.dumps(reference, separators=(",", ":")),
         }
         try:
-            await self._conversations.upsert_entity(entity, mode=UpdateMode.REPLACE)
+            async with self._guard.call("conversation write"):
+                await self._conversations.upsert_entity(entity, mode=UpdateMode.REPLACE)
         except AzureError as err:
             raise StorageUnavailable("conversation write failed") from err
 
     async def get_conversation(self, key: LearnerKey) -> dict[str, Any] | None:
         """See :meth:`LearnerStore.get_conversation`."""
         try:
-            row = await self._conversations.get_entity(
-                join_key(key.tenant_id), join_key(key.user_id)
-            )
+            async with self._guard.call("conversation read"):
+                row = await self._conversations.get_entity(
+                    join_key(key.tenant_id), join_key(key.user_id)
+                )
         except ResourceNotFoundError:
             return None
         except AzureError as err:
@@ -243,11 +316,12 @@ class TableLearnerStore:
         return reference
 
     async def ping(self) -> bool:
-        """See :meth:`LearnerStore.ping`."""
+        """See :meth:`LearnerStore.ping`: one read, without retries, under the deadline."""
         try:
-            await self._learners.get_entity("~ping", "~ping")
+            async with self._guard.call("ping"):
+                await self._learners.get_entity("~ping", "~ping", retry_total=0)
         except ResourceNotFoundError:
             return True
-        except AzureError:
+        except (AzureError, StorageUnavailable):
             return False
         return True

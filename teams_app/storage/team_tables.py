@@ -41,6 +41,7 @@ from azure.data.tables.aio import TableClient, TableServiceClient
 
 from teams_app.domain.team import Contribution, TeamSummary
 from teams_app.storage.codec import contribution_from_json, contribution_to_json
+from teams_app.storage.guard import StorageGuard
 from teams_app.storage.keys import decode_part, join_key
 from teams_app.storage.ports import ConcurrentUpdate, StorageUnavailable
 from teams_app.storage.team_ports import StoredTeam, TeamKey
@@ -49,6 +50,7 @@ SUMMARY_ROW = "summary"
 MEMBER_PREFIX = "m|"
 BATCH_LIMIT = 100
 MAX_TRIES = 8
+ROSTER_DEADLINE_SECONDS = 60.0
 
 
 def _team_partition(team: TeamKey) -> str:
@@ -76,14 +78,18 @@ def _conflict(err: HttpResponseError) -> bool:
 class TableTeamStore:
     """:class:`TeamStore` on Azure Table Storage."""
 
-    def __init__(self, service: TableServiceClient, prefix: str) -> None:
+    def __init__(
+        self, service: TableServiceClient, prefix: str, guard: StorageGuard | None = None
+    ) -> None:
         self._service = service
+        self._guard = guard or StorageGuard()
         self._table: TableClient = service.get_table_client(f"{prefix}teams")
 
     async def open(self) -> None:
         """Create the table if needed."""
         try:
-            await self._service.create_table_if_not_exists(self._table.table_name)
+            async with self._guard.call("create the teams table"):
+                await self._service.create_table_if_not_exists(self._table.table_name)
         except AzureError as err:
             raise StorageUnavailable("cannot create the teams table") from err
 
@@ -101,7 +107,8 @@ class TableTeamStore:
 
     async def get_team(self, team: TeamKey) -> StoredTeam | None:
         """See :meth:`TeamStore.get_team` (reads the published copy)."""
-        row = await self._get(_published_partition(team.tenant_id), join_key(team.team_id))
+        async with self._guard.call("team read"):
+            row = await self._get(_published_partition(team.tenant_id), join_key(team.team_id))
         if row is None:
             return None
         return StoredTeam(
@@ -111,6 +118,10 @@ class TableTeamStore:
 
     async def update_member(self, team: TeamKey, user_id: str, new: Contribution | None) -> bool:
         """See :meth:`TeamStore.update_member`."""
+        async with self._guard.call("team update", deadline=2 * self._guard.deadline):
+            return await self._update_member(team, user_id, new)
+
+    async def _update_member(self, team: TeamKey, user_id: str, new: Contribution | None) -> bool:
         partition = _team_partition(team)
         for _ in range(MAX_TRIES):
             summary_row = await self._table_entity(partition, SUMMARY_ROW)
@@ -205,6 +216,12 @@ class TableTeamStore:
         self, team: TeamKey, members: Mapping[str, Contribution], synced_at: datetime
     ) -> None:
         """See :meth:`TeamStore.replace_roster`."""
+        async with self._guard.call("roster write", deadline=ROSTER_DEADLINE_SECONDS):
+            await self._replace_roster(team, members, synced_at)
+
+    async def _replace_roster(
+        self, team: TeamKey, members: Mapping[str, Contribution], synced_at: datetime
+    ) -> None:
         partition = _team_partition(team)
         before = await self._table_entity(partition, SUMMARY_ROW)
         existing = await self._member_ids(partition)
@@ -291,9 +308,10 @@ class TableTeamStore:
     async def teams_of(self, tenant_id: str, user_id: str) -> list[str]:
         """See :meth:`TeamStore.teams_of`."""
         try:
-            rows = self._table.query_entities(
-                "PartitionKey eq @pk", parameters={"pk": _user_partition(tenant_id, user_id)}
-            )
-            return sorted([r["TeamId"] async for r in rows])
+            async with self._guard.call("membership read"):
+                rows = self._table.query_entities(
+                    "PartitionKey eq @pk", parameters={"pk": _user_partition(tenant_id, user_id)}
+                )
+                return sorted([r["TeamId"] async for r in rows])
         except AzureError as err:
             raise StorageUnavailable("membership read failed") from err

@@ -11,6 +11,7 @@ from aiohttp.test_utils import TestServer
 from server.app import create_app
 from server.config import Settings, load_settings
 from teams_app.storage.ports import LearnerStore
+from teams_app.storage.team_memory import MemoryTeamStore
 from tests.support.activities import TeamsUser
 from tests.support.cardcheck import CardValidator
 from tests.support.connector import FakeConnector, start_connector
@@ -55,6 +56,7 @@ def make_driver(
     async def make(
         store: LearnerStore, user: TeamsUser | None = None, **app_kwargs: Any
     ) -> BotDriver:
+        app_kwargs.setdefault("team_store", MemoryTeamStore())
         app = create_app(dev_settings(), store=store, **app_kwargs)
         client = await aiohttp_client(app)
         user = user or TeamsUser(service_url=str(server.make_url("/")))

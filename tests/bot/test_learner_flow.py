@@ -8,11 +8,13 @@ card is checked by Microsoft's Adaptive Cards library on the way.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from azure.data.tables.aio import TableClient
 
 from teams_app.domain.content import Curriculum, SkillId
+from teams_app.domain.learner import LearnerState
 from teams_app.storage.ports import LearnerKey
 from teams_app.storage.tables import TableLearnerStore
 from tests.bot.play import answer_all
@@ -138,7 +140,9 @@ async def test_reset_asks_first_and_then_starts_fresh(
 
     fresh = await bot.click("confirm_reset")
     assert "Which role fits" in texts(fresh)
-    assert await table_store.get_profile(key) is None
+    stored = await table_store.get_profile(key)
+    assert stored is not None and replace(stored.state, handled=()) == LearnerState()
+    assert await table_store.list_attempts(key) == []
     assert await table_store.get_conversation(key) is not None, "the chat is kept"
 
 

@@ -30,6 +30,7 @@ from server.app import create_app
 from server.config import Settings, load_settings
 from server.tab_auth import TabTokenValidator
 from server.tabs import DEMO_TEAM
+from teams_app.adapters.http import OutboundHttp
 from teams_app.directory import GraphDirectory
 from teams_app.domain.content import Curriculum, Question, QuestionType, SkillId
 from teams_app.domain.learner import ActivityKind
@@ -218,11 +219,11 @@ class TabServer:
 
     @property
     def service(self) -> LearningService:
-        return self.app[keys.SERVICE]
+        return self.app[keys.SERVICES].learning
 
     @property
     def curriculum(self) -> Curriculum:
-        return self.app[keys.CURRICULUM]
+        return self.app[keys.SERVICES].curriculum
 
     def learner(self, user: str, tenant: str = TENANT) -> Learner:
         return Learner(self.service, self.store, self.curriculum, LearnerKey(tenant, user))
@@ -659,15 +660,19 @@ async def teams_server(
     msal_http = requests.Session()
     msal_http.trust_env = False  # REQUESTS_CA_BUNDLE would override verify=
     msal_http.verify = entra.ca.pem_path
+    outbound = OutboundHttp(http, entra.ca.client_context(), lambda _url: None)
     validator = TabTokenValidator(
-        CLIENT_ID, authority=entra.url, allowed_tenants=frozenset({TEAMS_TENANT}), session=http
+        frozenset({CLIENT_ID}),
+        authority=entra.url,
+        allowed_tenants=frozenset({TEAMS_TENANT}),
+        http=outbound,
     )
     directory = GraphDirectory(
         CLIENT_ID,
         CLIENT_SECRET,
         authority=entra.url,
         graph_url=directory_server.url,
-        session=http,
+        http=outbound,
         http_client=msal_http,
     )
     try:

@@ -10,6 +10,7 @@ import pytest
 
 from server.app import create_app
 from teams_app.storage.memory import MemoryLearnerStore
+from teams_app.storage.team_memory import MemoryTeamStore
 from tests.bot.conftest import dev_settings
 from tests.support.activities import TeamsUser
 
@@ -17,7 +18,9 @@ from tests.support.activities import TeamsUser
 @pytest.fixture
 async def client(aiohttp_client: Callable[..., Any]) -> Any:
     store = MemoryLearnerStore()
-    client = await aiohttp_client(create_app(dev_settings(), store=store))
+    client = await aiohttp_client(
+        create_app(dev_settings(), store=store, team_store=MemoryTeamStore())
+    )
     client.store = store
     return client
 

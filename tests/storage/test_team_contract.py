@@ -7,10 +7,9 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
-from azure.data.tables.aio import TableServiceClient
 
 from teams_app.domain.team import Contribution, TeamSummary
-from teams_app.storage.tables import CLIENT_OPTIONS
+from teams_app.storage.tables import service_client
 from teams_app.storage.team_memory import MemoryTeamStore
 from teams_app.storage.team_ports import TeamKey, TeamStore
 from teams_app.storage.team_tables import TableTeamStore
@@ -28,7 +27,7 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[TeamStore]:
         yield MemoryTeamStore()
         return
     azurite: Azurite = request.getfixturevalue("azurite")
-    service = TableServiceClient.from_connection_string(azurite.connection_string, **CLIENT_OPTIONS)
+    service = service_client(azurite.connection_string)
     tables = TableTeamStore(service, table_prefix())
     await tables.open()
     try:

@@ -55,6 +55,12 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from tests.support.tokens import SigningKey
 
 GRAPH = "https://graph.microsoft.com"
+POSED_HOSTS = (
+    "login.microsoftonline.com",
+    "login.botframework.com",
+    "smba.trafficmanager.net",
+    "graph.microsoft.com",
+)
 OBO_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 TEAMS_WEB_CLIENT_ID = "5e3ce6c0-2b1f-4285-8d4b-75ee78787346"
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
@@ -135,7 +141,13 @@ class TestCA:
         now: datetime.datetime,
     ) -> x509.Certificate:
         san = x509.SubjectAlternativeName(
-            [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+            [
+                x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                x509.DNSName("localhost"),
+                # Local servers can pose as the real services behind a tunnelling proxy
+                # (tests/support/tunnel.py), so production settings run unchanged in tests.
+                *(x509.DNSName(host) for host in POSED_HOSTS),
+            ]
         )
         return (
             x509.CertificateBuilder()
@@ -516,7 +528,8 @@ class LocalIdentityProvider:
         if refused := await self._enter("discovery", request):
             return refused
         tenant = request.match_info["tenant"]
-        base = f"{self.url}/{tenant}"
+        host = f"https://{request.host}"  # answers as whichever host it was reached at
+        base = f"{host}/{tenant}"
         issuer_tenant = "{tenantid}" if tenant in _ALIASES else tenant
         return web.json_response(
             {
@@ -528,7 +541,7 @@ class LocalIdentityProvider:
                 "id_token_signing_alg_values_supported": ["RS256"],
                 "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
                 "scopes_supported": ["openid", "profile", "email", "offline_access"],
-                "issuer": f"{self.url}/{issuer_tenant}/v2.0",
+                "issuer": f"{host}/{issuer_tenant}/v2.0",
                 "request_uri_parameter_supported": False,
                 "userinfo_endpoint": f"{GRAPH}/oidc/userinfo",
                 "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 
 @dataclass
@@ -30,6 +31,15 @@ class SigningKey:
             claims, self.private, algorithm="RS256", headers={"kid": self.kid, **header}
         )
 
+    def sign_raw(self, claims: dict[str, Any]) -> str:
+        """RS256 over any JSON payload, even one PyJWT refuses to build (``iss`` as a list):
+        what an attacker with a trusted key could send."""
+        signing_input = f"{_segment({'alg': 'RS256', 'kid': self.kid, 'typ': 'JWT'})}." + _segment(
+            claims
+        )
+        signature = self.private.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+        return f"{signing_input}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
+
 
 def jwks(*keys: SigningKey) -> dict[str, Any]:
     """A JSON Web Key Set."""
@@ -49,10 +59,10 @@ def claims(audience: str, issuer: str, *, lifetime: int = 3600, **extra: Any) ->
     }
 
 
+def _segment(value: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+
 def unsigned(payload: dict[str, Any]) -> str:
     """An ``alg: none`` token."""
-
-    def part(value: dict[str, Any]) -> str:
-        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
-
-    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(payload)}."
+    return f"{_segment({'alg': 'none', 'typ': 'JWT'})}.{_segment(payload)}."

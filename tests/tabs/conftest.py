@@ -13,6 +13,7 @@ import aiohttp
 import pytest
 import requests
 
+from teams_app.adapters.http import OutboundHttp
 from tests.support.graph_server import LocalGraph
 from tests.support.idp import LocalIdentityProvider, TestCA
 
@@ -21,26 +22,8 @@ CLIENT_SECRET = "local-test-secret-4f8a9c2d1e0b7a6f5e4d3c2b1a09f8e7"
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 OTHER_TENANT = "3c1a7b2d-5e4f-4a6b-8c9d-0e1f2a3b4c5d"
 USER = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"
-
-
-@pytest.fixture(scope="session")
-def test_ca() -> Iterator[TestCA]:
-    ca = TestCA()
-    try:
-        yield ca
-    finally:
-        ca.cleanup()
-
-
-@pytest.fixture(scope="session")
-def idp_server(test_ca: TestCA) -> Iterator[LocalIdentityProvider]:
-    server = LocalIdentityProvider(test_ca)
-    server.register_client(CLIENT_ID, CLIENT_SECRET)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+APP_ID_URI = f"api://ai-ready.example.com/{CLIENT_ID}"
+AUDIENCES = frozenset({CLIENT_ID, APP_ID_URI})
 
 
 @pytest.fixture(scope="session")
@@ -54,8 +37,10 @@ def graph_server(idp_server: LocalIdentityProvider) -> Iterator[LocalGraph]:
 
 @pytest.fixture
 def idp(idp_server: LocalIdentityProvider) -> LocalIdentityProvider:
-    """The local Entra ID with fresh counters, one signing key and no injected faults."""
+    """The local Entra ID with fresh counters, one signing key and no injected faults; the
+    tabs' app registration exists."""
     idp_server.reset()
+    idp_server.register_client(CLIENT_ID, CLIENT_SECRET)
     return idp_server
 
 
@@ -79,6 +64,19 @@ async def trusting_http(test_ca: TestCA) -> AsyncIterator[aiohttp.ClientSession]
     connector = aiohttp.TCPConnector(ssl=test_ca.client_context())
     async with aiohttp.ClientSession(connector=connector) as session:
         yield session
+
+
+def no_proxy(_url: str) -> None:
+    """Direct connections only."""
+    return None
+
+
+@pytest.fixture
+def trusting_outbound(
+    trusting_http: aiohttp.ClientSession, test_ca: TestCA
+) -> OutboundHttp:
+    """Outbound HTTP as the services build it, trusting the test CA."""
+    return OutboundHttp(trusting_http, test_ca.client_context(), no_proxy)
 
 
 @pytest.fixture

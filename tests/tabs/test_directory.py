@@ -13,6 +13,7 @@ import msal
 import pytest
 import requests
 
+from teams_app.adapters.http import OutboundHttp
 from teams_app.directory import (
     Directory,
     DirectoryError,
@@ -34,7 +35,7 @@ MEMBERS = [f"00000000-0000-4000-8000-00000000000{i}" for i in range(1, 6)]
 def make_directory(
     idp: LocalIdentityProvider,
     graph: LocalGraph,
-    trusting_http: aiohttp.ClientSession,
+    trusting_outbound: OutboundHttp,
     msal_http: requests.Session,
 ) -> Iterator[Callable[..., GraphDirectory]]:
     made: list[GraphDirectory] = []
@@ -43,7 +44,7 @@ def make_directory(
         arguments: dict[str, Any] = {
             "authority": idp.url,
             "graph_url": graph.url,
-            "session": trusting_http,
+            "http": trusting_outbound,
             "http_client": msal_http,
         }
         secret = options.pop("client_secret", CLIENT_SECRET)

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-import aiohttp
 import pytest
 import requests
 
@@ -21,6 +20,7 @@ from server import keys
 from server.app import create_app
 from server.config import load_settings
 from server.tab_auth import TabTokenValidator
+from teams_app.adapters.http import OutboundHttp
 from teams_app.directory import GraphDirectory
 from teams_app.learning import Turn
 from teams_app.storage.memory import MemoryLearnerStore
@@ -28,7 +28,7 @@ from teams_app.storage.ports import LearnerKey
 from teams_app.storage.team_memory import MemoryTeamStore
 from tests.support.graph_server import LocalGraph
 from tests.support.idp import LocalIdentityProvider
-from tests.tabs.conftest import CLIENT_ID, CLIENT_SECRET, OTHER_TENANT, TENANT
+from tests.tabs.conftest import AUDIENCES, CLIENT_ID, CLIENT_SECRET, OTHER_TENANT, TENANT
 
 TEAM = "7d1f0c2e-0000-4000-8000-00000000aaaa"
 OTHER_TEAM = "7d1f0c2e-0000-4000-8000-00000000bbbb"
@@ -44,7 +44,7 @@ async def api(
     aiohttp_client: Callable[..., Any],
     idp: LocalIdentityProvider,
     graph: LocalGraph,
-    trusting_http: aiohttp.ClientSession,
+    trusting_outbound: OutboundHttp,
     msal_http: requests.Session,
 ) -> Any:
     settings = load_settings(
@@ -58,17 +58,17 @@ async def api(
         }
     )
     validator = TabTokenValidator(
-        CLIENT_ID,
+        AUDIENCES,
         authority=idp.url,
         allowed_tenants=frozenset({TENANT, OTHER_TENANT}),
-        session=trusting_http,
+        http=trusting_outbound,
     )
     directory = GraphDirectory(
         CLIENT_ID,
         CLIENT_SECRET,
         authority=idp.url,
         graph_url=graph.url,
-        session=trusting_http,
+        http=trusting_outbound,
         http_client=msal_http,
     )
     app = create_app(
@@ -108,13 +108,13 @@ async def _view(client: Any, user: str, team: str = TEAM, tenant: str = TENANT) 
 
 async def _learn(client: Any, user: str, lessons: int) -> None:
     """The member does ``lessons`` lessons through the real learning use cases."""
-    service = client.app[keys.SERVICE]
+    service = client.app[keys.SERVICES].learning
     turn = Turn(LearnerKey(TENANT, user), NOW, date(2026, 11, 26))
     await service.choose_role(turn, {"role": "everyone"})
-    curriculum = client.app[keys.CURRICULUM]
+    curriculum = client.app[keys.SERVICES].curriculum
     for _ in range(lessons):
         await service.start_lesson(turn, {})
-        stored = await client.app[keys.STORE].get_profile(turn.key)
+        stored = await client.app[keys.SERVICES].store.get_profile(turn.key)
         activity = stored.state.activity
         await service.start_quiz(turn, {"attempt": activity.attempt})
         lesson = curriculum.lesson(activity.lesson_id)
@@ -244,7 +244,7 @@ async def test_a_learner_downloads_and_deletes_their_data(api: Any) -> None:
         "/api/me/data", headers=_auth(api, me), json={"confirm": "delete my data"}
     )
     assert deleted.status == 200
-    assert await api.app[keys.STORE].get_profile(LearnerKey(TENANT, me)) is None
+    assert await api.app[keys.SERVICES].store.get_profile(LearnerKey(TENANT, me)) is None
     after = (await (await _view(api, LEADER)).json())["view"]
     assert after["learning"]["lessons_completed"] == before["learning"]["lessons_completed"] - 1
     assert after["members"] == before["members"] - 1
@@ -255,7 +255,7 @@ async def test_a_reset_in_the_chat_resets_the_members_team_figures(api: Any) -> 
         await _learn(api, member, 1)
     before = (await (await _view(api, LEADER)).json())["view"]
     turn = Turn(LearnerKey(TENANT, MEMBERS[0]), NOW, date(2026, 11, 26))
-    await api.app[keys.SERVICE].confirm_reset(turn)
+    await api.app[keys.SERVICES].learning.confirm_reset(turn)
     after = (await (await _view(api, LEADER)).json())["view"]
     assert after["members"] == before["members"], "still on the team"
     assert after["learning"]["lessons_completed"] == before["learning"]["lessons_completed"] - 1

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import json
 import logging
+import ssl
 import time
 from collections.abc import Callable
 from typing import Any
@@ -17,10 +18,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from server.tab_auth import TabAuthError, TabIdentity, TabTokenValidator, bearer_token
+from teams_app.adapters.http import OutboundHttp
 from tests.support.idp import LocalIdentityProvider, TestCA
 from tests.support.tokens import SigningKey, unsigned
 
-from .conftest import CLIENT_ID, CLIENT_SECRET, OTHER_TENANT, TENANT, USER
+from .conftest import (
+    APP_ID_URI,
+    AUDIENCES,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    OTHER_TENANT,
+    TENANT,
+    USER,
+    no_proxy,
+)
 
 
 class FakeClock:
@@ -46,11 +57,10 @@ def make_validator(
         arguments: dict[str, Any] = {
             "authority": idp.url,
             "allowed_tenants": None,
-            "session": http,
-            "ssl_context": test_ca.client_context(),
+            "http": OutboundHttp(http, test_ca.client_context(), no_proxy),
             "clock": clock,
         }
-        return TabTokenValidator(CLIENT_ID, **(arguments | options))
+        return TabTokenValidator(AUDIENCES, **(arguments | options))
 
     return make
 
@@ -92,10 +102,8 @@ async def test_a_valid_token_gives_the_identity_from_its_claims(
     assert token not in repr(identity)
 
 
-@pytest.mark.parametrize(
-    "aud", [CLIENT_ID, f"api://{CLIENT_ID}", f"api://ai-ready.example.com/{CLIENT_ID}"]
-)
-async def test_the_client_id_and_application_id_uris_are_accepted_audiences(
+@pytest.mark.parametrize("aud", [CLIENT_ID, APP_ID_URI])
+async def test_the_client_id_and_the_application_id_uri_are_accepted_audiences(
     idp: LocalIdentityProvider, validator: TabTokenValidator, aud: str
 ) -> None:
     assert (await validator.validate(token_for(idp, aud=aud))).user_id == USER
@@ -160,6 +168,10 @@ async def test_a_token_without_exp_or_nbf_is_refused(
     [
         "00000003-0000-0000-c000-000000000000",  # Graph's id: a token for someone else
         f"api://ai-ready.example.com/{CLIENT_ID}x",
+        # Another host's Application ID URI ending in our client id: any app registration
+        # could claim such a URI, so only the configured one is accepted.
+        f"api://{CLIENT_ID}",
+        f"api://evil.example.net/{CLIENT_ID}",
         f"https://ai-ready.example.com/{CLIENT_ID}",
         f"{CLIENT_ID}/",
         "",
@@ -327,7 +339,10 @@ def test_arbitrary_input_is_only_ever_refused(token: str) -> None:
     async def run() -> None:
         async with aiohttp.ClientSession() as session:
             validator = TabTokenValidator(
-                CLIENT_ID, authority="https://127.0.0.1:9", allowed_tenants=None, session=session
+                AUDIENCES,
+                authority="https://127.0.0.1:9",
+                allowed_tenants=None,
+                http=OutboundHttp(session, ssl.create_default_context(), no_proxy),
             )
             with pytest.raises(TabAuthError):
                 await validator.validate(token)
@@ -421,13 +436,13 @@ async def test_an_unreachable_identity_provider_is_refused_quickly(
     )
     started = time.monotonic()
 
-    with caplog.at_level(logging.DEBUG, logger="server.tab_auth"):
+    with caplog.at_level(logging.DEBUG, logger="server"):
         assert await refused(validator, token) == "keys unavailable"
 
     assert time.monotonic() - started < 2
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert [r.getMessage() for r in warnings] == [
-        "could not fetch tab token signing keys: ClientConnectorError"
+        "could not fetch token signing keys: ClientConnectorError"
     ]
 
 

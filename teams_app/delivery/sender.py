@@ -1,0 +1,206 @@
+"""The one sender every outbound message goes through: replies, welcomes, proactive cards.
+
+``Sender.send`` posts an activity to a conversation through the Bot Connector and decides
+what a failure means, in one place:
+
+- it waits for a slot from the :class:`~teams_app.delivery.pacing.RateGate` (per tenant,
+  per conversation, and the tenant's pause after a 429);
+- 429, 412, 502, 503 and 504, and connections that failed before the request went out, are
+  retried with jittered exponential backoff, honouring ``Retry-After`` (a 429 also pauses
+  the whole tenant);
+- 403 and 404 are final: the conversation is blocked or gone; the ``on_gone`` callback marks
+  it unreachable and nothing more is sent to it from this process;
+- a request that went out but got no answer may have arrived: it is not resent
+  (:attr:`SendStatus.UNKNOWN`), because a learner must never get a message twice;
+- what can't be sent before ``deadline`` is handed to the durable outbox, if there is one,
+  with the delivery's id, so the queue worker sends it later, exactly once
+  (:attr:`SendStatus.QUEUED`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+from teams_app.adapters.connector import (
+    NOT_SENT,
+    REFUSED_HOST,
+    UNKNOWN,
+    ConnectorClient,
+    PostResult,
+)
+from teams_app.delivery.pacing import RateGate
+
+logger = logging.getLogger(__name__)
+
+RETRYABLE = frozenset({429, 412, 502, 503, 504, NOT_SENT})
+GONE = frozenset({403, 404})
+BACKOFF_BASE_SECONDS = 0.5
+BACKOFF_MAX_SECONDS = 30.0
+MAX_ATTEMPTS = 6
+
+
+class SendStatus(StrEnum):
+    """How a send ended."""
+
+    SENT = "sent"
+    QUEUED = "queued"  # handed to the outbox for a later, single delivery
+    RETRY = "retry"  # not sent yet and no outbox: the caller retries (the queue worker does)
+    GONE = "gone"  # 403/404: blocked or uninstalled
+    FAILED = "failed"  # refused for good (another 4xx, a host not on the allow-list)
+    UNKNOWN = "unknown"  # went out, no answer: may have arrived, never resent
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    """One message for one conversation."""
+
+    delivery_id: str  # unique per message: the outbox and ledger key
+    tenant_id: str
+    user_id: str
+    service_url: str
+    conversation_id: str
+    activity: dict[str, Any] = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """The outcome, the last HTTP status and how many attempts it took."""
+
+    status: SendStatus
+    http_status: int | None = None
+    attempts: int = 0
+    activity_id: str | None = None
+    retry_after: float | None = None
+
+
+class Outbox(Protocol):
+    """The durable queue that takes what could not be sent in time."""
+
+    async def put(self, message: Outbound, *, delay: float) -> None:
+        """Queue ``message`` for sending in ``delay`` seconds (at the earliest)."""
+        ...
+
+
+@dataclass
+class SendCounts:
+    """Running totals, for metrics and the deliveries report."""
+
+    sent: int = 0
+    retried: int = 0
+    throttled: int = 0
+    queued: int = 0
+    gone: int = 0
+    failed: int = 0
+    unknown: int = 0
+
+
+def backoff(attempt: int, rng: Callable[[], float] = random.random) -> float:
+    """Exponential backoff with jitter: between half and all of ``base * 2**attempt`` s."""
+    ceiling: float = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2.0**attempt)
+    return ceiling * (0.5 + rng() / 2)
+
+
+class Sender:
+    """Paced, retrying sends with one policy for every caller."""
+
+    def __init__(
+        self,
+        connector: ConnectorClient,
+        gate: RateGate,
+        *,
+        outbox: Outbox | None = None,
+        on_gone: Callable[[Outbound], Awaitable[None]] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._connector = connector
+        self._gate = gate
+        self._outbox = outbox
+        self._on_gone = on_gone
+        self._clock = clock
+        self._sleep = sleep
+        self._gone: set[str] = set()
+        self.counts = SendCounts()
+
+    def forget_gone(self, conversation_id: str) -> None:
+        """The user wrote again: the conversation is reachable again."""
+        self._gone.discard(conversation_id)
+
+    async def send(self, message: Outbound, *, deadline: float) -> SendResult:
+        """Send ``message``, retrying until ``deadline`` (a ``time.monotonic()`` value)."""
+        if message.conversation_id in self._gone:
+            return SendResult(SendStatus.GONE)
+        if not self._connector.allows(message.service_url):
+            logger.warning("not sending %s: its host is not on the allow-list", message.delivery_id)
+            self.counts.failed += 1
+            return SendResult(SendStatus.FAILED, REFUSED_HOST)
+        attempt = 0
+        while True:
+            wait = await self._gate.reserve(
+                message.tenant_id, message.conversation_id, deadline - self._clock()
+            )
+            if wait is None:
+                return await self._later(message, 1.0, attempt, None)
+            if wait > 0:
+                await self._sleep(wait)
+            remaining = deadline - self._clock()
+            result = await self._connector.post(
+                message.service_url,
+                message.conversation_id,
+                message.activity,
+                timeout=max(1.0, min(10.0, remaining)),
+            )
+            attempt += 1
+            outcome = await self._judge(message, result, attempt)
+            if outcome is not None:
+                return outcome
+            delay = result.retry_after if result.retry_after is not None else backoff(attempt)
+            if attempt >= MAX_ATTEMPTS or self._clock() + delay > deadline:
+                return await self._later(message, delay, attempt, result.status)
+            self.counts.retried += 1
+            await self._sleep(delay)
+
+    async def _judge(
+        self, message: Outbound, result: PostResult, attempt: int
+    ) -> SendResult | None:
+        """The final result of this attempt, or ``None`` to retry."""
+        if result.ok:
+            self.counts.sent += 1
+            return SendResult(SendStatus.SENT, result.status, attempt, result.activity_id)
+        if result.status in GONE:
+            self.counts.gone += 1
+            self._gone.add(message.conversation_id)
+            if self._on_gone is not None:
+                await self._on_gone(message)
+            return SendResult(SendStatus.GONE, result.status, attempt)
+        if result.status == UNKNOWN:
+            self.counts.unknown += 1
+            logger.warning(
+                "no answer for %s: it may have arrived; not resending", message.delivery_id
+            )
+            return SendResult(SendStatus.UNKNOWN, result.status, attempt)
+        if result.status == 429:
+            self.counts.throttled += 1
+            await self._gate.pause(message.tenant_id, result.retry_after or backoff(attempt))
+        if result.status in RETRYABLE:
+            return None
+        self.counts.failed += 1
+        logger.warning("connector refused %s with %s", message.delivery_id, result.status)
+        return SendResult(SendStatus.FAILED, result.status, attempt)
+
+    async def _later(
+        self, message: Outbound, delay: float, attempts: int, http_status: int | None
+    ) -> SendResult:
+        if self._outbox is None:
+            return SendResult(SendStatus.RETRY, http_status, attempts, retry_after=delay)
+        await self._outbox.put(message, delay=delay)
+        self.counts.queued += 1
+        logger.info("%s handed to the outbox after %d attempt(s)", message.delivery_id, attempts)
+        return SendResult(SendStatus.QUEUED, http_status, attempts, retry_after=delay)
