@@ -19,10 +19,16 @@ from server.bot_auth import ChannelTokenValidator
 from server.config import Settings
 from server.errors import error_middleware
 from server.jwks import KeySet
+from server.logs import (
+    correlation_middleware,
+    install_correlation_ids,
+    quiet_sdk_validation_log,
+)
 from server.routes import setup_routes
 from server.services import Services, build_services
 from server.tab_auth import TabTokenValidator
 from server.tabs import TEAMS_JS, setup_tab_routes, template_environment
+from server.telemetry import Telemetry, telemetry_for
 from teams_app.bot.adapter import TeamsAdapter
 from teams_app.bot.agent import AiReadyAgent
 from teams_app.cards import CardRenderer
@@ -37,13 +43,23 @@ def create_app(
     *,
     tab_validator: TabTokenValidator | None = None,
     channel_validator: ChannelTokenValidator | None = None,
+    telemetry: Telemetry | None = None,
     **overrides: Any,
 ) -> web.Application:
     """Build the aiohttp application. ``overrides`` go to :func:`build_services` (store,
     team_store, curriculum, clock, directory, tokens, gate, outbox); the validators replace
-    the bot's and the tabs' token checks (tests point them at local identity providers)."""
-    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[error_middleware])
+    the bot's and the tabs' token checks (tests point them at local identity providers);
+    ``telemetry`` replaces the process's OpenTelemetry providers."""
+    install_correlation_ids()
+    quiet_sdk_validation_log()
+    telemetry = telemetry or telemetry_for(settings.applicationinsights_connection_string)
+    app = web.Application(
+        client_max_size=settings.max_body_bytes,
+        middlewares=[telemetry.middleware(), correlation_middleware, error_middleware],
+    )
     app[keys.SETTINGS] = settings
+    app[keys.TELEMETRY] = telemetry
+    overrides.setdefault("on_send", telemetry.message_sent)
     app[keys.TEMPLATES] = template_environment()
     if settings.has_bot_credentials:
         _warn_if_missing_identity(settings)
@@ -81,7 +97,9 @@ def _services(
             app[keys.SERVICES] = built
             _sign_in(app, built, tab_validator, channel_validator)
             app[keys.ADAPTER] = TeamsAdapter(built.sender)
-            agent = AiReadyAgent(built.learning, CardRenderer(CARDS_DIR), built.clock)
+            agent = AiReadyAgent(
+                built.learning, CardRenderer(CARDS_DIR), built.clock, app[keys.TELEMETRY]
+            )
             app[keys.AGENT] = agent.build()
             yield
 

@@ -8,8 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-
-from aiohttp import web
+from typing import Any
 
 from server.config import (
     REPO_ROOT,
@@ -20,27 +19,38 @@ from server.config import (
     load_settings,
     settings_table,
 )
+from server.logs import configure_logging
 
 logger = logging.getLogger("server")
 
 
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
-    # The SDK logs routine details at INFO; keep them for DEBUG.
-    logging.getLogger("microsoft_agents").setLevel(
-        max(logging.getLevelName(level), logging.WARNING)
-    )
-    logging.getLogger("azure").setLevel(logging.WARNING)
-
-
 def _serve(settings: Settings) -> int:
-    from server.app import create_app
+    if settings.workers > 1:
+        return _serve_with_gunicorn(settings)
+    import asyncio
 
-    app = create_app(settings)
-    logger.info("AI Ready listening on http://%s:%d", settings.host, settings.port)
-    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+    from server.app import create_app
+    from server.http_server import serve
+
+    asyncio.run(serve(create_app(settings), settings.host, settings.port))
+    return 0
+
+
+def _serve_with_gunicorn(settings: Settings) -> int:
+    from gunicorn.app.base import BaseApplication
+
+    from server.http_server import gunicorn_app, gunicorn_options
+
+    class _Gunicorn(BaseApplication):  # type: ignore[misc]  # gunicorn ships no types
+        def load_config(self) -> None:
+            for name, value in gunicorn_options(settings).items():
+                self.cfg.set(name, value)
+
+        def load(self) -> Any:
+            return gunicorn_app
+
+    logger.info("AI Ready starting %d worker processes", settings.workers)
+    _Gunicorn().run()
     return 0
 
 
@@ -191,12 +201,12 @@ def main(argv: Sequence[str] | None = None, env: dict[str, str] | None = None) -
         extra = environ.get("AIREADY_EXTRA_CONTENT_DIR")
         return _content_check(content_dir, [Path(extra)] if extra else [])
     if args.command == "package":
-        _configure_logging("INFO")
+        configure_logging("INFO")
         return _package(args.out, environ)
     try:
         settings = load_settings(environ)
     except ConfigError as err:
         print(f"AI Ready cannot start: {err}", file=sys.stderr)
         return 2
-    _configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     return _serve(settings)

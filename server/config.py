@@ -79,6 +79,7 @@ class Settings:
     log_format: str = "text"
     workers: int = 1
     applicationinsights_connection_string: str = field(default="", repr=False)
+    send_rate: float = 20.0
     https_proxy: str = field(default="", repr=False)
     no_proxy: str = ""
 
@@ -172,6 +173,13 @@ def _hosts(text: str) -> tuple[str, ...]:
     if bad := [h for h in hosts if not _HOST_PATTERN.match(h) or _is_ip(h)]:
         raise ValueError(f"not host names (use host or *.domain): {', '.join(bad)}")
     return hosts
+
+
+def _rate(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= 1000:
+        raise ValueError("must be a number above 0 and at most 1000")
+    return value
 
 
 def _proxy(text: str) -> str:
@@ -336,6 +344,13 @@ SETTINGS: tuple[Setting, ...] = (
         "workers",
         "Server processes on this host (default 1); more than one runs under gunicorn.",
         _workers,
+    ),
+    Setting(
+        "AIREADY_SEND_RATE",
+        "send_rate",
+        "Messages per second the bot sends to one tenant, all processes together (default 20; "
+        "Teams documents 50 per app per tenant and throttles above it).",
+        _rate,
     ),
     Setting(
         "HTTPS_PROXY",

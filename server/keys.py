@@ -10,6 +10,7 @@ from server.bot_auth import ChannelTokenValidator
 from server.config import Settings
 from server.services import Services
 from server.tab_auth import TabTokenValidator
+from server.telemetry import Telemetry
 from teams_app.bot.adapter import TeamsAdapter
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -19,3 +20,4 @@ ADAPTER = web.AppKey("adapter", TeamsAdapter)
 AGENT = web.AppKey("agent", AgentApplication[TurnState])
 CHANNEL_VALIDATOR = web.AppKey("channel_validator", ChannelTokenValidator)
 TAB_VALIDATOR = web.AppKey("tab_validator", TabTokenValidator)
+TELEMETRY = web.AppKey("telemetry", Telemetry)

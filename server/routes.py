@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 from typing import Any
 
@@ -36,6 +37,7 @@ MAX_KEY_CHARS = 1000  # Azure Tables keys are at most 1 KiB
 MAX_ID_CHARS = {"from.id": 256, "from.aadObjectId": 128, "conversation.id": 1024, "id": 256}
 _NEEDS_SENDER = {"message", "invoke", "conversationUpdate", "installationUpdate"}
 _UNAUTHORIZED = {"error": "unauthorized"}
+_CHANNEL = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
 def _bad_request(reason: str) -> web.HTTPBadRequest:
@@ -90,6 +92,8 @@ def check_activity(body: dict[str, Any]) -> None:
         raise _bad_request("activity needs 'from.id'")
     if not _text(body.get("recipient"), "id"):
         raise _bad_request("activity needs 'recipient.id'")
+    if not _CHANNEL.match(_text(body, "channelId") or ""):
+        raise _bad_request("activity needs a 'channelId'")
     service_url = body.get("serviceUrl")
     if not isinstance(service_url, str) or not service_url.startswith(("https://", "http://")):
         raise _bad_request("activity needs a valid 'serviceUrl'")
@@ -151,13 +155,19 @@ async def messages(request: web.Request) -> web.StreamResponse:
     activity = _model(body)
     claims = identity.claims_identity() if identity is not None else ClaimsIdentity()
     app = request.app
-    invoke = await app[keys.ADAPTER].process_turn(
-        claims,
-        activity,
-        app[keys.AGENT].on_turn,
-        arrived=arrived,
-        reply_seconds=REPLY_BUDGET_SECONDS,
-    )
+    outcome = "error"
+    try:
+        invoke = await app[keys.ADAPTER].process_turn(
+            claims,
+            activity,
+            app[keys.AGENT].on_turn,
+            arrived=arrived,
+            reply_seconds=REPLY_BUDGET_SECONDS,
+        )
+        outcome = "ok"
+    finally:
+        elapsed = (time.monotonic() - arrived) * 1000
+        app[keys.TELEMETRY].turn_done(str(activity.type), outcome, elapsed)
     if activity.type == "invoke":
         if invoke is None:
             return web.json_response({"error": "not implemented"}, status=501)

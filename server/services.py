@@ -41,8 +41,6 @@ from teams_app.team_service import TeamService
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_SEND_RATE = 20.0  # per tenant per second: well under Teams' documented 50
-
 
 @dataclass
 class Services:
@@ -80,6 +78,7 @@ async def build_services(
     tokens: TokenSource | None = None,
     gate: RateGate | None = None,
     outbox: Outbox | None = None,
+    on_send: Callable[[str], None] | None = None,
 ) -> AsyncIterator[Services]:
     """Build the services, and close what was opened when the block ends."""
     async with contextlib.AsyncExitStack() as stack:
@@ -119,7 +118,9 @@ async def build_services(
             stack.callback(graph.close)
             directory = graph
         connector = ConnectorClient(http, tokens, connector_hosts(settings))
-        sender = Sender(connector, gate or LocalRateGate(DEFAULT_SEND_RATE), outbox=outbox)
+        sender = Sender(
+            connector, gate or LocalRateGate(settings.send_rate), outbox=outbox, observe=on_send
+        )
         leaders = settings.leaders
         if settings.dev_demo_user is not None:  # local development: the demo user leads
             leaders = leaders | {settings.dev_demo_user[1]}

@@ -8,12 +8,14 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from aiohttp.test_utils import TestServer
 
 from teams_app.content_files import load_curriculum
 from teams_app.domain.content import Curriculum
 from teams_app.storage.memory import MemoryLearnerStore
 from teams_app.storage.tables import TableLearnerStore
 from tests.support.azurite import Azurite, start_azurite
+from tests.support.connector import FakeConnector, start_connector
 from tests.support.idp import LocalIdentityProvider, TestCA
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +37,16 @@ def azurite() -> Iterator[Azurite]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+async def connector() -> AsyncIterator[tuple[FakeConnector, TestServer]]:
+    """A local Bot Connector on a loopback port (plain HTTP, as in local development)."""
+    fake, server = await start_connector()
+    try:
+        yield fake, server
+    finally:
+        await server.close()
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from microsoft_agents.activity import Activity as SdkActivity
 from microsoft_agents.activity import (
@@ -38,6 +38,7 @@ from teams_app.bot.commands import Command, parse_command
 from teams_app.bot.identity import is_personal, learner_key, local_date
 from teams_app.cards import CardRenderer
 from teams_app.learning import Commit, LearningService, Turn
+from teams_app.logsafe import safe
 from teams_app.storage.ports import StorageError
 from teams_app.verbs import Verb
 from teams_app.views import Reply
@@ -51,6 +52,19 @@ INVOKE_BUDGET_SECONDS = 4.0
 MESSAGE_BUDGET_SECONDS = 9.0
 
 ActionHandler = Callable[[LearningService, Turn, Mapping[str, Any]], Awaitable[Reply]]
+
+
+class TurnMetrics(Protocol):
+    """Where failed turns are counted (OpenTelemetry in the server)."""
+
+    def turn_failed(self, kind: str, error: str) -> None:
+        """Count a turn that became an error card."""
+        ...
+
+
+class _NoMetrics:
+    def turn_failed(self, kind: str, error: str) -> None:
+        return None
 
 
 async def _reset(_service: LearningService, _turn: Turn, _data: Mapping[str, Any]) -> Reply:
@@ -164,10 +178,12 @@ class AiReadyAgent:
         service: LearningService,
         renderer: CardRenderer,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        metrics: TurnMetrics | None = None,
     ) -> None:
         self._service = service
         self._renderer = renderer
         self._clock = clock
+        self._metrics = metrics or _NoMetrics()
 
     def build(self) -> AgentApplication[TurnState]:
         """An :class:`AgentApplication` with every route registered."""
@@ -220,10 +236,11 @@ class AiReadyAgent:
                 logging.WARNING if expected else logging.ERROR,
                 "turn failed: %s (activity %s, commit %s)",
                 type(err).__name__,
-                context.activity.id,
+                safe(context.activity.id),
                 turn.progress.commit.value,
                 exc_info=None if expected else err,
             )
+            self._metrics.turn_failed(str(context.activity.type), type(err).__name__)
             return friendly_error(err, turn.progress.commit)
 
     async def _send_card(self, context: TurnContext, reply: Reply) -> None:
@@ -349,7 +366,7 @@ class AiReadyAgent:
         logger.error(
             "turn failed in routing: %s (activity %s)",
             type(err).__name__,
-            context.activity.id,
+            safe(context.activity.id),
             exc_info=err,
         )
         if context.activity.type == ActivityTypes.invoke:

@@ -36,6 +36,7 @@ from teams_app.adapters.connector import (
     PostResult,
 )
 from teams_app.delivery.pacing import RateGate
+from teams_app.logsafe import safe
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +118,7 @@ class Sender:
         *,
         outbox: Outbox | None = None,
         on_gone: Callable[[Outbound], Awaitable[None]] | None = None,
+        observe: Callable[[str], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -124,6 +126,7 @@ class Sender:
         self._gate = gate
         self._outbox = outbox
         self._on_gone = on_gone
+        self._observe = observe or (lambda _status: None)
         self._clock = clock
         self._sleep = sleep
         self._gone: set[str] = set()
@@ -135,10 +138,17 @@ class Sender:
 
     async def send(self, message: Outbound, *, deadline: float) -> SendResult:
         """Send ``message``, retrying until ``deadline`` (a ``time.monotonic()`` value)."""
+        result = await self._send(message, deadline)
+        self._observe(result.status.value)
+        return result
+
+    async def _send(self, message: Outbound, deadline: float) -> SendResult:
         if message.conversation_id in self._gone:
             return SendResult(SendStatus.GONE)
         if not self._connector.allows(message.service_url):
-            logger.warning("not sending %s: its host is not on the allow-list", message.delivery_id)
+            logger.warning(
+                "not sending %s: its host is not on the allow-list", safe(message.delivery_id)
+            )
             self.counts.failed += 1
             return SendResult(SendStatus.FAILED, REFUSED_HOST)
         attempt = 0
@@ -183,7 +193,7 @@ class Sender:
         if result.status == UNKNOWN:
             self.counts.unknown += 1
             logger.warning(
-                "no answer for %s: it may have arrived; not resending", message.delivery_id
+                "no answer for %s: it may have arrived; not resending", safe(message.delivery_id)
             )
             return SendResult(SendStatus.UNKNOWN, result.status, attempt)
         if result.status == 429:
@@ -192,7 +202,7 @@ class Sender:
         if result.status in RETRYABLE:
             return None
         self.counts.failed += 1
-        logger.warning("connector refused %s with %s", message.delivery_id, result.status)
+        logger.warning("connector refused %s with %s", safe(message.delivery_id), result.status)
         return SendResult(SendStatus.FAILED, result.status, attempt)
 
     async def _later(
@@ -202,5 +212,7 @@ class Sender:
             return SendResult(SendStatus.RETRY, http_status, attempts, retry_after=delay)
         await self._outbox.put(message, delay=delay)
         self.counts.queued += 1
-        logger.info("%s handed to the outbox after %d attempt(s)", message.delivery_id, attempts)
+        logger.info(
+            "%s handed to the outbox after %d attempt(s)", safe(message.delivery_id), attempts
+        )
         return SendResult(SendStatus.QUEUED, http_status, attempts, retry_after=delay)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -14,7 +14,7 @@ from teams_app.storage.ports import LearnerStore
 from teams_app.storage.team_memory import MemoryTeamStore
 from tests.support.activities import TeamsUser
 from tests.support.cardcheck import CardValidator
-from tests.support.connector import FakeConnector, start_connector
+from tests.support.connector import FakeConnector
 from tests.support.driver import BotDriver
 
 DEV_ENV = {
@@ -27,15 +27,6 @@ DEV_ENV = {
 def dev_settings(**extra: str) -> Settings:
     """Local-dev settings (anonymous bot requests), as the dev script sets them."""
     return load_settings({**DEV_ENV, **extra})
-
-
-@pytest.fixture
-async def connector() -> AsyncIterator[tuple[FakeConnector, TestServer]]:
-    fake, server = await start_connector()
-    try:
-        yield fake, server
-    finally:
-        await server.close()
 
 
 @pytest.fixture(scope="session")
@@ -59,7 +50,8 @@ def make_driver(
         app_kwargs.setdefault("team_store", MemoryTeamStore())
         app = create_app(dev_settings(), store=store, **app_kwargs)
         client = await aiohttp_client(app)
-        user = user or TeamsUser(service_url=str(server.make_url("/")))
+        user = user or TeamsUser(service_url="")
+        user.service_url = user.service_url or str(server.make_url("/"))
         return BotDriver(client, fake, user, validator=card_validator)
 
     return make

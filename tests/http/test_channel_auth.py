@@ -11,6 +11,7 @@ delivered to the connector, all through the proxy.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import jwt
@@ -148,6 +149,13 @@ async def test_an_app_token_from_entra_for_the_bots_id_is_refused(
     await _assert_refused(production, _victim(production), _bearer(token))
 
 
+@dataclass(frozen=True)
+class FromNow:
+    """A time claim, in seconds from when the test runs."""
+
+    seconds: int
+
+
 OTHER = SigningKey("bf-channel-key")  # the channel key's id, a different key: a forgery
 STRANGER = SigningKey("unknown-kid")
 
@@ -185,8 +193,8 @@ async def test_malformed_and_unsigned_tokens_are_refused(
         ("forged signature", {}, OTHER),
         ("unknown key id", {}, STRANGER),
         ("no expiry", {"exp": None}, None),
-        ("expired past the skew", {"exp": int(time.time()) - 400}, None),
-        ("not valid yet", {"nbf": int(time.time()) + 400}, None),
+        ("expired past the skew", {"exp": FromNow(-400)}, None),
+        ("not valid yet", {"nbf": FromNow(400)}, None),
         ("non-numeric expiry", {"exp": "tomorrow"}, None),
         ("wrong audience", {"aud": "00000000-0000-4000-8000-000000000000"}, None),
         ("audience list", {"aud": [BOT_ID]}, None),
@@ -196,6 +204,10 @@ async def test_malformed_and_unsigned_tokens_are_refused(
 async def test_flawed_channel_tokens_are_refused(
     production: Production, case: str, overrides: dict[str, Any], key: SigningKey | None
 ) -> None:
+    now = int(time.time())  # times relative to when the test runs, not when it was collected
+    overrides = {
+        k: now + v.seconds if isinstance(v, FromNow) else v for k, v in overrides.items()
+    }
     token = production.botframework.channel_token(BOT_ID, SERVICE_URL, key=key, **overrides)
     await _assert_refused(production, _victim(production), _bearer(token))
 

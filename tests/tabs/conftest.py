@@ -72,9 +72,7 @@ def no_proxy(_url: str) -> None:
 
 
 @pytest.fixture
-def trusting_outbound(
-    trusting_http: aiohttp.ClientSession, test_ca: TestCA
-) -> OutboundHttp:
+def trusting_outbound(trusting_http: aiohttp.ClientSession, test_ca: TestCA) -> OutboundHttp:
     """Outbound HTTP as the services build it, trusting the test CA."""
     return OutboundHttp(trusting_http, test_ca.client_context(), no_proxy)
 
