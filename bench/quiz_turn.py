@@ -6,15 +6,17 @@ handler on the same SDK stack that makes one Table point read and one upsert and
 fixed card. Ours scores the answer, writes the answer row and the learner's profile in one
 ETag-guarded transaction, and renders the feedback card.
 
-Measured, in one run:
-  * latency at 1 concurrent learner (requests alternate between the two servers);
-  * latency under a steady open-loop arrival of 100 answers per second (latency counted from
-    the scheduled send time, so queueing is not hidden);
-  * the maximum sustained answers per second with many concurrent learners.
-Ratios are printed next to the targets: p50 ours <= 2x floor at 1 concurrent; p99 < 100 ms at
-100/s; max throughput ours >= 0.5x floor.
+Measured, in one run, and stated as ratios to the floor (a fixed rate or latency would not
+hold from one machine to the next):
+  * latency at 1 concurrent learner (requests alternate between the two servers):
+    target p50 ours <= 1.3x floor;
+  * the maximum sustained answers per second with many concurrent learners:
+    target ours >= 0.8x floor;
+  * latency under a steady open-loop arrival at half of the floor's measured maximum (latency
+    counted from the scheduled send time, so queueing is not hidden), for both servers:
+    target p99 ours <= 2x floor's p99.
 
-Usage: .venv/bin/python bench/quiz_turn.py [--rate 100] [--seconds 8] [--samples 300]
+Usage: .venv/bin/python bench/quiz_turn.py [--seconds 8] [--samples 300]
 """
 
 from __future__ import annotations
@@ -54,7 +56,6 @@ def _floor_app(connection_string: str) -> Any:
     from aiohttp import web
     from azure.core.exceptions import ResourceNotFoundError
     from azure.data.tables import UpdateMode
-    from azure.data.tables.aio import TableServiceClient
     from microsoft_agents.activity import AdaptiveCardInvokeResponse
     from microsoft_agents.authentication.msal import MsalConnectionManager
     from microsoft_agents.hosting.aiohttp import CloudAdapter, start_agent_process
@@ -75,12 +76,10 @@ def _floor_app(connection_string: str) -> Any:
         ),
         connection_manager=connections,
     )
-    from teams_app.storage.tables import CLIENT_OPTIONS, storage_transport
+    from teams_app.storage.tables import service_client
 
     # The same client settings as ours, so the comparison is about the work, not the client.
-    service = TableServiceClient.from_connection_string(
-        connection_string, transport=storage_transport(), **CLIENT_OPTIONS
-    )
+    service = service_client(connection_string)
     table = service.get_table_client("benchfloor")
 
     @agent.adaptive_card.action_execute("answer")
@@ -328,7 +327,7 @@ async def run(
     connector = aiohttp.TCPConnector(limit=0)
     timeout = aiohttp.ClientTimeout(total=30)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        need = args.samples + int(args.rate * args.seconds) + int(args.max_seconds * 600) + 200
+        need = args.samples + int(args.max_seconds * 600) * 2 + 200
         pool = await _prepare(session, ours_url, need // 8 + args.concurrency * 2, store)
         await store.close()
         ours = Target("ours", ours_url, True, pool)
@@ -336,34 +335,35 @@ async def run(
         await _sequential(session, ours, floor, 20)  # warm up both
 
         seq_ours, seq_floor = await _sequential(session, ours, floor, args.samples)
-        open_ours = await _open_loop(session, ours, args.rate, args.seconds)
-        open_floor = await _open_loop(session, floor, args.rate, args.seconds)
         max_ours = await _max_throughput(session, ours, args.concurrency, args.max_seconds)
         max_floor = await _max_throughput(session, floor, args.concurrency, args.max_seconds)
+        rate = max_floor / 2
+        open_ours = await _open_loop(session, ours, rate, args.seconds)
+        open_floor = await _open_loop(session, floor, rate, args.seconds)
 
     p50_ratio = statistics.median(seq_ours) / statistics.median(seq_floor)
-    p99_open = _percentile(open_ours, 0.99)
+    p99_ratio = _percentile(open_ours, 0.99) / _percentile(open_floor, 0.99)
     throughput_ratio = max_ours / max_floor
     print("quiz-answer invoke (ours) vs the SDK's bare invoke with one read + one upsert (floor)")
     print("1 concurrent learner:")
     print(_row("ours", seq_ours))
     print(_row("floor", seq_floor))
-    print(f"open loop at {args.rate:g} answers/s for {args.seconds:g} s:")
-    print(_row("ours", open_ours))
-    print(_row("floor", open_floor))
     print(
         f"maximum sustained answers/s ({args.concurrency} concurrent learners, "
         f"{args.max_seconds:g} s):"
     )
     print(f"  ours {max_ours:8.1f}/s   floor {max_floor:8.1f}/s")
+    print(f"open loop at half the floor's maximum, {rate:.0f} answers/s for {args.seconds:g} s:")
+    print(_row("ours", open_ours))
+    print(_row("floor", open_floor))
     checks = [
-        (f"p50 ratio at 1 concurrent (ours/floor) = {p50_ratio:.2f}", p50_ratio <= 2.0, "<= 2.0"),
-        (f"p99 at {args.rate:g}/s (ours) = {1000 * p99_open:.1f} ms", p99_open < 0.100, "< 100 ms"),
+        (f"p50 ratio at 1 concurrent (ours/floor) = {p50_ratio:.2f}", p50_ratio <= 1.3, "<= 1.3"),
         (
             f"max throughput ratio (ours/floor) = {throughput_ratio:.2f}",
-            throughput_ratio >= 0.5,
-            ">= 0.5",
+            throughput_ratio >= 0.8,
+            ">= 0.8",
         ),
+        (f"p99 ratio at half the floor's maximum = {p99_ratio:.2f}", p99_ratio <= 2.0, "<= 2.0"),
     ]
     print("targets:")
     for text, ok, target in checks:
@@ -373,7 +373,6 @@ async def run(
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--samples", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=16)

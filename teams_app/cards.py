@@ -69,8 +69,15 @@ class CardRenderer:
 
     def __init__(self, cards_dir: Path) -> None:
         self._templates: dict[str, Any] = {}
+        self._data_verbs: dict[str, bool] = {}  # whether a verb comes from the data
+        known = {v.value for v in Verb}
         for path in sorted(cards_dir.glob("*.json")):
-            self._templates[path.stem] = json.loads(path.read_text(encoding="utf-8"))
+            template = json.loads(path.read_text(encoding="utf-8"))
+            verbs = execute_verbs(template)
+            if unknown := [v for v in verbs if "${" not in v and v not in known]:
+                raise CardError(f"template {path.stem!r} uses unknown verbs {unknown}")
+            self._templates[path.stem] = template
+            self._data_verbs[path.stem] = any("${" in v for v in verbs)
 
     @property
     def names(self) -> list[str]:
@@ -90,18 +97,22 @@ class CardRenderer:
         card = _render(template, _Scope(data, data, None))
         if not isinstance(card, dict):
             raise CardError(f"template {name!r} did not render to an object")
-        check_card(card)
+        # A template's own verbs were checked when it was loaded; walk the card only when
+        # the data chose a verb.
+        check_card(card, verbs=self._data_verbs[name])
         return card
 
 
-def check_card(card: dict[str, Any]) -> None:
+def check_card(card: dict[str, Any], *, verbs: bool = True) -> None:
     """Raise :class:`CardError` unless the card is a 1.5 card under the size limit whose
-    ``Action.Execute`` verbs are all known."""
+    ``Action.Execute`` verbs are all known (``verbs=False`` skips that walk)."""
     if card.get("type") != "AdaptiveCard" or card.get("version") != CARD_VERSION:
         raise CardError("not an Adaptive Card 1.5")
     size = len(json.dumps(card, ensure_ascii=False).encode("utf-8"))
     if size > MAX_CARD_BYTES:
         raise CardError(f"card is {size} bytes, over {MAX_CARD_BYTES}")
+    if not verbs:
+        return
     known = {v.value for v in Verb}
     for verb in execute_verbs(card):
         if verb not in known:
@@ -154,9 +165,12 @@ def _value(value: Any) -> Any:
 
 
 def _render_string(text: str, scope: _Scope) -> Any:
+    if "${" not in text:
+        return text
     whole = _EXPR.fullmatch(text)
     if whole:
-        return copy.deepcopy(_value(_lookup(whole.group(1), scope)))
+        value = _value(_lookup(whole.group(1), scope))
+        return copy.deepcopy(value) if isinstance(value, dict | list) else value
     return _EXPR.sub(lambda m: str(_value(_lookup(m.group(1), scope))), text)
 
 

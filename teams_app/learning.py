@@ -54,6 +54,7 @@ from teams_app.storage.ports import (
     LearnerKey,
     LearnerStore,
     StorageUnavailable,
+    StoredProfile,
 )
 from teams_app.views import Reply
 
@@ -94,6 +95,13 @@ class Turn:
     action_id: str = ""
     deadline: float | None = None
     progress: Progress = field(default_factory=Progress)
+
+
+class _Unread:
+    """Marks "the caller has not read the profile"."""
+
+
+UNREAD = _Unread()
 
 
 def _valid_response(question: Question, response: str) -> bool:
@@ -152,15 +160,22 @@ class LearningService:
         turn.progress.commit = Commit.DONE
 
     async def _change(
-        self, turn: Turn, change: Callable[[LearnerState], LearnerState]
+        self,
+        turn: Turn,
+        change: Callable[[LearnerState], LearnerState],
+        read: StoredProfile | _Unread | None = UNREAD,
     ) -> tuple[LearnerState, LearnerState]:
         """Apply ``change`` with optimistic concurrency, re-reading on conflict. The change
         is recorded as handled by the turn's action, so a redelivery of it is a no-op.
+        ``read`` is the profile the caller already read (its ETag guards the write).
 
         Returns the state before and after the change.
         """
         for _ in range(MAX_WRITE_TRIES):
-            stored = await self._store.get_profile(turn.key)
+            if isinstance(read, _Unread):
+                stored = await self._store.get_profile(turn.key)
+            else:
+                stored, read = read, UNREAD  # used once: a conflict reads afresh
             state = stored.state if stored else LearnerState()
             if state.was_handled(turn.action_id):
                 return state, state
@@ -202,10 +217,13 @@ class LearningService:
         ]
 
     async def _replace_activity(
-        self, turn: Turn, change: Callable[[LearnerState], LearnerState]
+        self,
+        turn: Turn,
+        change: Callable[[LearnerState], LearnerState],
+        read: StoredProfile | None,
     ) -> LearnerState:
         """Start a new activity; an abandoned one with answers goes to the history."""
-        before, after = await self._change(turn, change)
+        before, after = await self._change(turn, change, read)
         work: list[Awaitable[Any]] = []
         abandoned = before.activity
         if abandoned is not None and after.activity is not abandoned:
@@ -257,14 +275,15 @@ class LearningService:
 
     async def start_assessment(self, turn: Turn, data: Mapping[str, Any] | None = None) -> Reply:
         """Begin a fresh skills check; ask first when work in progress would be lost."""
-        state = await self._state(turn.key)
+        stored = await self._store.get_profile(turn.key)
+        state = stored.state if stored else LearnerState()
         if state.was_handled(turn.action_id):
             return self._current(state)  # a redelivery of the click that started it
         if not (data or {}).get("restart") and (ask := self._ask_before_replacing(state)):
             return ask
         attempt = self._new_attempt()
         state = await self._replace_activity(
-            turn, lambda s: start_assessment(s, self._curriculum, attempt)
+            turn, lambda s: start_assessment(s, self._curriculum, attempt), stored
         )
         return self._current(state)
 
@@ -300,7 +319,8 @@ class LearningService:
     async def start_lesson(self, turn: Turn, data: Mapping[str, Any]) -> Reply:
         """Open the requested lesson, resume the one in progress, or start the next one."""
         wanted = self._curriculum.lesson(_field(data, "lesson"))
-        state = await self._state(turn.key)
+        stored = await self._store.get_profile(turn.key)
+        state = stored.state if stored else LearnerState()
         current = state.activity
         if state.was_handled(turn.action_id) or (
             current is not None
@@ -323,7 +343,9 @@ class LearningService:
             )
         attempt = self._new_attempt()
         chosen = lesson
-        state = await self._replace_activity(turn, lambda s: start_lesson(s, chosen, attempt))
+        state = await self._replace_activity(
+            turn, lambda s: start_lesson(s, chosen, attempt), stored
+        )
         return self._current(state)
 
     async def start_quiz(self, turn: Turn, data: Mapping[str, Any]) -> Reply:

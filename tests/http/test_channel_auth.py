@@ -205,9 +205,7 @@ async def test_flawed_channel_tokens_are_refused(
     production: Production, case: str, overrides: dict[str, Any], key: SigningKey | None
 ) -> None:
     now = int(time.time())  # times relative to when the test runs, not when it was collected
-    overrides = {
-        k: now + v.seconds if isinstance(v, FromNow) else v for k, v in overrides.items()
-    }
+    overrides = {k: now + v.seconds if isinstance(v, FromNow) else v for k, v in overrides.items()}
     token = production.botframework.channel_token(BOT_ID, SERVICE_URL, key=key, **overrides)
     await _assert_refused(production, _victim(production), _bearer(token))
 
