@@ -31,8 +31,17 @@ def _serve(settings: Settings) -> int:
 
     from server.app import create_app
     from server.http_server import serve
+    from teams_app.content_files import ContentError
+    from teams_app.storage.ports import StorageError
 
-    asyncio.run(serve(create_app(settings), settings.host, settings.port))
+    try:
+        asyncio.run(serve(create_app(settings), settings.host, settings.port))
+    except StorageError as err:
+        print(f"AI Ready cannot start: storage did not answer ({err})", file=sys.stderr)
+        return 3
+    except ContentError as err:
+        print(f"AI Ready cannot start: the content has problems ({err})", file=sys.stderr)
+        return 3
     return 0
 
 

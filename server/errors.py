@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiohttp import web
@@ -19,10 +20,17 @@ def _json_error(status: int, reason: str) -> web.Response:
     return web.json_response({"error": reason}, status=status)
 
 
+API_DEADLINE_SECONDS = 10.0
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Turn typed errors and HTTP exceptions into JSON bodies; anything else is a generic 500."""
+    """Turn typed errors and HTTP exceptions into JSON bodies; anything else is a generic 500.
+    The tabs' API calls get a deadline of their own (the bot endpoint keeps Teams' budgets)."""
     try:
+        if request.path.startswith("/api/") and request.path != "/api/messages":
+            async with asyncio.timeout(API_DEADLINE_SECONDS):
+                return await handler(request)
         return await handler(request)
     except web.HTTPException as exc:
         if exc.content_type == "application/json":
@@ -37,7 +45,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return _json_error(401, "unauthorized")
     except Forbidden:
         return _json_error(403, "only the team's owners and designated leaders can see this")
-    except (StorageError, DirectoryUnavailable) as err:
+    except (StorageError, DirectoryUnavailable, TimeoutError) as err:
         logger.warning("dependency unavailable on %s: %s", request.path, type(err).__name__)
         return _json_error(503, "temporarily unavailable, please try again in a minute")
     except Exception:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,67 @@ def test_the_server_names_bad_settings_without_echoing_secrets() -> None:
     assert result.returncode == 2
     assert "AIREADY_BOT_TENANT_ID: must be a GUID" in result.stderr
     assert "s3cret-value" not in result.stderr
+
+
+def test_the_server_names_unreachable_storage_at_start_up_without_a_traceback() -> None:
+    closed = (
+        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey="
+        + (
+            "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+        )
+        + ";TableEndpoint=http://127.0.0.1:9/devstoreaccount1;"
+    )
+    started = time.monotonic()
+    result = _run_server({**CREDENTIALS, "AIREADY_STORAGE_CONNECTION_STRING": closed})
+    assert result.returncode == 3
+    assert "storage did not answer" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert time.monotonic() - started < 30
+
+
+@pytest.mark.parametrize(
+    ("extra", "problem"),
+    [
+        ({"AIREADY_DEV_DEMO_USER": "t/u"}, "AIREADY_DEV_DEMO_USER: only allowed with AIREADY_ENV"),
+        (
+            {
+                "AIREADY_ENV": "development",
+                "AIREADY_DEV_DEMO_USER": "t/u",
+                "AIREADY_HOST": "10.0.0.5",
+            },
+            "AIREADY_DEV_DEMO_USER: only allowed on a loopback AIREADY_HOST",
+        ),
+        (
+            {"AIREADY_ENV": "development", "AIREADY_DEV_DEMO_USER": "t/u", **CREDENTIALS},
+            "AIREADY_DEV_DEMO_USER: unset it when bot credentials are configured",
+        ),
+        ({"AIREADY_CONNECTOR_HOSTS": "127.0.0.1"}, "AIREADY_CONNECTOR_HOSTS: not host names"),
+        (
+            {"AIREADY_CONNECTOR_HOSTS": "evil.example/path"},
+            "AIREADY_CONNECTOR_HOSTS: not host names",
+        ),
+        ({"AIREADY_APP_ID_URI": "https://x"}, "AIREADY_APP_ID_URI: must start with api://"),
+        ({"AIREADY_SEND_RATE": "0"}, "AIREADY_SEND_RATE: must be a number above 0"),
+        ({"AIREADY_WORKERS": "0"}, "AIREADY_WORKERS: must be a whole number from 1 to 64"),
+    ],
+)
+def test_switches_and_lists_that_would_weaken_security_are_refused(
+    extra: dict[str, str], problem: str
+) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_settings(
+            {**STORAGE, **CREDENTIALS, **extra}
+            if "AIREADY_ENV" not in extra
+            else {**STORAGE, **extra}
+        )
+    assert any(problem in p for p in err.value.problems), err.value.problems
+
+
+def test_the_tab_audiences_are_the_client_id_and_one_application_id_uri() -> None:
+    settings = load_settings(
+        {**STORAGE, **CREDENTIALS, "AIREADY_PUBLIC_URL": "https://ai-ready.contoso.com/"}
+    )
+    client = CREDENTIALS["AIREADY_BOT_CLIENT_ID"]
+    assert settings.tab_audiences == {client, f"api://ai-ready.contoso.com/{client}"}
+    explicit = load_settings({**STORAGE, **CREDENTIALS, "AIREADY_APP_ID_URI": f"api://x/{client}"})
+    assert explicit.tab_audiences == {client, f"api://x/{client}"}

@@ -8,13 +8,15 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
+from azure.core.pipeline.transport import AioHttpTransport
 
 from teams_app.domain.content import Curriculum
 from teams_app.storage.memory import MemoryLearnerStore
-from teams_app.storage.ports import LearnerKey
+from teams_app.storage.ports import LearnerKey, StorageUnavailable
 from teams_app.storage.tables import TableLearnerStore
 from tests.bot.play import choice, question_of
 from tests.conftest import table_prefix
+from tests.support.activities import TeamsUser
 from tests.support.azurite import Azurite, table_connection_string
 from tests.support.driver import BotDriver, answers_stored, find_action, texts
 from tests.support.flaky_proxy import FlakyProxy
@@ -222,3 +224,53 @@ async def test_storage_down_gives_a_try_again_card_in_time(
     flaky.down = False
     assert (await bot.client.get("/healthz")).status == 200
     assert "skills check" in texts(await bot.click("choose_role", {"role": "sales"}))
+
+
+async def test_a_hundred_learners_get_their_error_cards_in_time_while_storage_is_down(
+    make_driver: Callable[..., Any], flaky: FlakyProxy, flaky_store: TableLearnerStore
+) -> None:
+    bot = await make_driver(flaky_store)
+    await bot.install()
+    flaky.down = True
+    flaky.reset_open()
+    users = [
+        TeamsUser(
+            service_url=bot.user.service_url,
+            user_id=f"29:crowd-{i}",
+            aad_object_id=f"00000000-0000-4000-8000-{i + 500:012d}",
+        )
+        for i in range(100)
+    ]
+
+    async def click(user: TeamsUser) -> float:
+        started = time.monotonic()
+        response = await bot.post(user.invoke("choose_role", {"role": "sales"}))
+        assert response.status == 200
+        assert "try again" in (await response.text()).lower()
+        return time.monotonic() - started
+
+    latencies = await asyncio.gather(*(click(u) for u in users))
+    assert max(latencies) < 5, f"slowest error card took {max(latencies):.1f} s"
+
+
+class _StalledTransport(AioHttpTransport):
+    """A caller's own transport with no timeouts at all (the SDK's defaults are 300 s)."""
+
+
+async def test_a_stalled_storage_endpoint_cannot_hold_a_call_past_its_deadline() -> None:
+    async def never_answer(_r: asyncio.StreamReader, _w: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(3600)
+
+    server = await asyncio.start_server(never_answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    store = TableLearnerStore.from_connection_string(
+        table_connection_string(port), table_prefix(), transport=_StalledTransport()
+    )
+    started = time.monotonic()
+    try:
+        with pytest.raises(StorageUnavailable):
+            await store.get_profile(LearnerKey("t", "u"))
+        assert time.monotonic() - started < 4, "the store's own deadline held"
+    finally:
+        await store.close()
+        server.close()
