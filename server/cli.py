@@ -82,6 +82,32 @@ def _content_check(content_dir: Path, extra: list[Path]) -> int:
     return 0
 
 
+def _content_cues(content_dir: Path, tracks: list[str], assessment_only: bool) -> int:
+    from teams_app.content_cues import analyse, bank
+    from teams_app.content_files import ContentError, load_curriculum
+
+    try:
+        curriculum = load_curriculum(content_dir)
+    except ContentError as err:
+        print(err, file=sys.stderr)
+        return 1
+    questions = bank(curriculum)
+    if tracks or assessment_only:
+        lessons = {
+            lesson_id for t in curriculum.tracks if t.id in tracks for lesson_id in t.lesson_ids
+        }
+        items = {item.id for item in curriculum.assessment} if assessment_only else set()
+        questions = [
+            q for q in questions if q.where.split("/")[0] in lessons or q.where in items
+        ]
+    report = analyse(questions)
+    print("\n".join(report.lines()))
+    failures = report.failures()
+    for failure in failures:
+        print(f"FAIL: {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
 def _package(out: Path, env: dict[str, str]) -> int:
     from server.package import PackageError, PackageOptions, build_package
 
@@ -179,6 +205,12 @@ def main(argv: Sequence[str] | None = None, env: dict[str, str] | None = None) -
     content_sub = content.add_subparsers(dest="content_command", required=True)
     check = content_sub.add_parser("check", help="validate every content file")
     check.add_argument("--dir", type=Path, default=None, help="content folder")
+    cues = content_sub.add_parser(
+        "cues", help="how far a guesser who never reads the lessons beats chance"
+    )
+    cues.add_argument("--dir", type=Path, default=None, help="content folder")
+    cues.add_argument("--track", action="append", default=[], help="only this track (repeatable)")
+    cues.add_argument("--assessment", action="store_true", help="only the assessment bank")
     gift_in = content_sub.add_parser(
         "import-gift", help="convert Moodle GIFT questions to a lesson's questions: YAML"
     )
@@ -205,6 +237,8 @@ def main(argv: Sequence[str] | None = None, env: dict[str, str] | None = None) -
         content_dir = getattr(args, "dir", None) or Path(
             environ.get("AIREADY_CONTENT_DIR") or REPO_ROOT / "content"
         )
+        if args.content_command == "cues":
+            return _content_cues(content_dir, args.track, args.assessment)
         if args.content_command == "export-gift":
             return _export_gift(args.lesson, args.assessment, content_dir)
         extra = environ.get("AIREADY_EXTRA_CONTENT_DIR")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, cast
 
@@ -258,7 +259,7 @@ class _Checker:
         items = []
         for raw in f.sequence(doc, "items", "assessment.yaml"):
             node = f.mapping(
-                raw, "item", {"id", "skill", "level", "prompt", "options"}, {"sources"}
+                raw, "item", {"id", "skill", "level", "prompt", "options"}, {"sources", "rationale"}
             )
             where = f"item {node.get('id')}"
             ident = f.ident(node, "id", where)
@@ -275,10 +276,16 @@ class _Checker:
                 f.problem(
                     node.line, f"{where}: states a figure or names a study/law but has no sources"
                 )
+            rationale = f.text(node, "rationale", where, required=False)
             if skill is not None:
                 items.append(
                     AssessmentItem(
-                        ident, skill, int(level) if level in (1, 2) else 1, question, sources
+                        ident,
+                        skill,
+                        int(level) if level in (1, 2) else 1,
+                        question,
+                        sources,
+                        rationale,
                     )
                 )
         for skill in ASSESSED_SKILLS:
@@ -336,7 +343,9 @@ class _Checker:
     def lesson(self, path: Path, track_id: str) -> Lesson | None:
         f = self.file(path)
         keys = {"id", "title", "skill", "concept", "example", "try_it", "sources", "questions"}
-        node = f.mapping(f.load(), "lesson", keys, set())
+        node = f.mapping(
+            f.load(), "lesson", keys, {"review_questions", "reviewed", "jurisdictions"}
+        )
         if not node:
             return None
         ident = f.ident(node, "id", "lesson")
@@ -351,7 +360,11 @@ class _Checker:
             f.problem(
                 _line(node, "questions"), f"{where}: needs 2 to 4 questions, has {len(questions)}"
             )
-        question_ids = [q.id for q in questions]
+        review = [
+            self.question(f, raw, f"{where} review question {i + 1}")
+            for i, raw in enumerate(f.sequence(node, "review_questions", where, required=False))
+        ]
+        question_ids = [q.id for q in (*questions, *review)]
         if len(set(question_ids)) != len(question_ids):
             f.problem(_line(node, "questions"), f"{where}: question ids must be unique")
         texts = [f.text(node, k, where) for k in ("title", "concept", "example", "try_it")]
@@ -366,6 +379,12 @@ class _Checker:
                 f"{MAX_LESSON_MINUTES:g}-minute budget",
             )
         sources = self.sources(f, node, where, required=True)
+        reviewed = node.get("reviewed")
+        if reviewed is not None and not isinstance(reviewed, date):
+            f.problem(_line(node, "reviewed"), f"{where}: 'reviewed' must be a date (YYYY-MM-DD)")
+        jurisdictions = tuple(
+            str(j) for j in f.sequence(node, "jurisdictions", where, required=False)
+        )
         if skill is None:
             return None
         return Lesson(
@@ -379,6 +398,9 @@ class _Checker:
             questions=tuple(questions),
             sources=sources,
             reading_minutes=round(minutes, 1),
+            review_questions=tuple(review),
+            reviewed=reviewed if isinstance(reviewed, date) else None,
+            jurisdictions=jurisdictions,
         )
 
     def challenges(self, root: Path) -> tuple[Challenge, ...]:

@@ -7,6 +7,7 @@ These types are built by :mod:`teams_app.content_files` from the YAML files unde
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 
 
@@ -134,11 +135,13 @@ class AssessmentItem:
     level: int
     question: Question
     sources: tuple[Source, ...] = ()
+    rationale: str = ""  # level 2: why this item is harder than a level-1 one
 
 
 @dataclass(frozen=True, slots=True)
 class Lesson:
-    """A five-minute lesson: concept, example, try-it step and 2-4 questions."""
+    """A five-minute lesson: concept, example, try-it step and 2-4 quiz questions, plus a
+    pool of further questions that only spaced review asks."""
 
     id: str
     track_id: str
@@ -150,6 +153,18 @@ class Lesson:
     questions: tuple[Question, ...]
     sources: tuple[Source, ...]
     reading_minutes: float = 0.0
+    review_questions: tuple[Question, ...] = ()
+    reviewed: date | None = None  # when its facts were last checked against the sources
+    jurisdictions: tuple[str, ...] = ()
+
+    @property
+    def all_questions(self) -> tuple[Question, ...]:
+        """The quiz and the review pool."""
+        return (*self.questions, *self.review_questions)
+
+    def question(self, question_id: str) -> Question | None:
+        """The quiz or review question with this id."""
+        return next((q for q in self.all_questions if q.id == question_id), None)
 
 
 @dataclass(frozen=True, slots=True)
