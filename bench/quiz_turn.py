@@ -190,7 +190,7 @@ async def _post(
     session: aiohttp.ClientSession, url: str, activity: dict[str, Any]
 ) -> dict[str, Any]:
     async with session.post(url, json=activity) as response:
-        body = await response.json()
+        body: dict[str, Any] = await response.json()
         if response.status != 200 or body.get("statusCode") != 200:
             raise RuntimeError(f"unexpected answer {response.status}: {str(body)[:200]}")
         return body

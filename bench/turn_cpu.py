@@ -59,7 +59,7 @@ def _cards() -> dict[str, dict[str, Any]]:
     item = curriculum.item(activity.current_question_id)
     assert item is not None
     after, result = record_answer(
-        state, item.question, item.skill, "0", Confidence.HIGH, date(2026, 12, 1)
+        state, item.question, item.skill, "0", Confidence.HIGH, date(2026, 12, 1), curriculum
     )
     scored = after.activity or after.last_activity
     assert scored is not None

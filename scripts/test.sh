@@ -13,6 +13,7 @@ fi
 echo "==> lint and types"
 .venv/bin/ruff check .
 .venv/bin/mypy server teams_app
+.venv/bin/mypy --explicit-package-bases tests bench
 echo "==> content check"
 .venv/bin/python -m server content check
 echo "==> tests"

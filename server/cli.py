@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +65,8 @@ def _serve_with_gunicorn(settings: Settings) -> int:
 
 
 def _content_check(content_dir: Path, extra: list[Path]) -> int:
-    from teams_app.content_files import check_content, load_curriculum
+    from teams_app.content_cues import analyse, bank
+    from teams_app.content_files import check_content, content_warnings, load_curriculum
 
     problems = check_content(content_dir, extra)
     for problem in problems:
@@ -74,11 +76,16 @@ def _content_check(content_dir: Path, extra: list[Path]) -> int:
         return 1
     curriculum = load_curriculum(content_dir, extra)
     questions = sum(len(lesson.questions) for lesson in curriculum.lessons.values())
+    review = sum(len(lesson.review_questions) for lesson in curriculum.lessons.values())
     print(
         f"content OK: {len(curriculum.tracks)} tracks, {len(curriculum.lessons)} lessons, "
-        f"{questions} lesson questions, {len(curriculum.assessment)} assessment items, "
-        f"{len(curriculum.challenges)} challenges"
+        f"{questions} lesson questions (+{review} for review), "
+        f"{len(curriculum.assessment)} assessment items, {len(curriculum.challenges)} challenges"
     )
+    print("surface cues (a guesser who never reads the lessons):")
+    print("\n".join("  " + line for line in analyse(bank(curriculum)).lines()))
+    for warning in content_warnings(curriculum, date.today()):
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 
@@ -97,9 +104,7 @@ def _content_cues(content_dir: Path, tracks: list[str], assessment_only: bool) -
             lesson_id for t in curriculum.tracks if t.id in tracks for lesson_id in t.lesson_ids
         }
         items = {item.id for item in curriculum.assessment} if assessment_only else set()
-        questions = [
-            q for q in questions if q.where.split("/")[0] in lessons or q.where in items
-        ]
+        questions = [q for q in questions if q.where.split("/")[0] in lessons or q.where in items]
     report = analyse(questions)
     print("\n".join(report.lines()))
     failures = report.failures()

@@ -14,6 +14,7 @@ Pure functions over the loaded curriculum; no I/O.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -27,12 +28,49 @@ MIN_POSITION_GROUP = 20  # fewer questions with this many options: too few to ju
 COPY_RUN_WORDS = 4
 
 HEDGES = frozenset(
-    "may might could can usually often sometimes likely unlikely some check verify possibly "
-    "probably typically generally depends perhaps tend tends".split()
+    [
+        "may",
+        "might",
+        "could",
+        "can",
+        "usually",
+        "often",
+        "sometimes",
+        "likely",
+        "unlikely",
+        "some",
+        "check",
+        "verify",
+        "possibly",
+        "probably",
+        "typically",
+        "generally",
+        "depends",
+        "perhaps",
+        "tend",
+        "tends",
+    ]
 )
 ABSOLUTES = frozenset(
-    "never always all none only every everything nothing guaranteed guarantees completely "
-    "entirely must cannot impossible certainly totally".split()
+    [
+        "never",
+        "always",
+        "all",
+        "none",
+        "only",
+        "every",
+        "everything",
+        "nothing",
+        "guaranteed",
+        "guarantees",
+        "completely",
+        "entirely",
+        "must",
+        "cannot",
+        "impossible",
+        "certainly",
+        "totally",
+    ]
 )
 _WORD = re.compile(r"[a-z0-9']+")
 
@@ -106,26 +144,33 @@ def _fewest_absolutes(q: BankQuestion) -> Sequence[float]:
     return [-float(_absolutes(t)) for t in q.options]
 
 
+@functools.lru_cache(maxsize=256)
+def _grams(taught: str, size: int) -> frozenset[tuple[str, ...]]:
+    """Every run of ``size`` consecutive words of ``taught`` (cached: one lesson text serves
+    all its questions)."""
+    source = words(taught)
+    return frozenset(tuple(source[i : i + size]) for i in range(len(source) - size + 1))
+
+
 def copied_run(text: str, taught: str, run: int = COPY_RUN_WORDS) -> bool:
     """Whether ``text`` repeats ``run`` consecutive words of ``taught``."""
-    mine, source = words(text), words(taught)
-    if len(mine) < run or len(source) < run:
-        return False
-    grams = {tuple(source[i : i + run]) for i in range(len(source) - run + 1)}
+    mine = words(text)
+    grams = _grams(taught, run)
     return any(tuple(mine[i : i + run]) in grams for i in range(len(mine) - run + 1))
 
 
 def _longest_copy(q: BankQuestion) -> Sequence[float]:
-    source = words(q.taught)
+    """Per option, the longest run of words it shares with the lesson (a run of n shared
+    words contains one of every shorter length, so the search climbs from 1)."""
     scores = []
     for text in q.options:
         mine = words(text)
         best = 0
-        for size in range(len(mine), 0, -1):
-            grams = {tuple(source[i : i + size]) for i in range(len(source) - size + 1)}
-            if any(tuple(mine[i : i + size]) in grams for i in range(len(mine) - size + 1)):
-                best = size
+        for size in range(1, len(mine) + 1):
+            grams = _grams(q.taught, size)
+            if not any(tuple(mine[i : i + size]) in grams for i in range(len(mine) - size + 1)):
                 break
+            best = size
         scores.append(float(best))
     return scores
 
@@ -207,8 +252,7 @@ class CueReport:
         """A readable report."""
         out = [f"{self.questions} single-answer questions; chance {self.chance:.1%}"]
         out += [
-            f"  {s.name:<36} {s.score:6.1%}  ({s.edge * 100:+.1f} points)"
-            for s in self.strategies
+            f"  {s.name:<36} {s.score:6.1%}  ({s.edge * 100:+.1f} points)" for s in self.strategies
         ]
         for count, shares in sorted(self.positions.items()):
             spread = " ".join(f"{share:.0%}" for share in shares)
@@ -262,9 +306,7 @@ def analyse(questions: Sequence[BankQuestion]) -> CueReport:
     by_count: dict[int, Counter[int]] = {}
     for q in questions:
         by_count.setdefault(len(q.options), Counter())[q.key] += 1
-    positions = {
-        n: tuple(c[i] / sum(c.values()) for i in range(n)) for n, c in by_count.items()
-    }
+    positions = {n: tuple(c[i] / sum(c.values()) for i in range(n)) for n, c in by_count.items()}
     keys = [q.options[q.key] for q in questions]
     distractors = [t for q in questions for i, t in enumerate(q.options) if i != q.key]
     taught_keys = [(q.options[q.key], q.taught) for q in questions if q.taught]

@@ -16,6 +16,7 @@ from typing import Any, cast
 
 import yaml
 
+from teams_app.content_cues import analyse, bank
 from teams_app.domain.content import (
     ASSESSED_SKILLS,
     AssessmentItem,
@@ -33,6 +34,13 @@ from teams_app.domain.content import (
 )
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
+ITEM_OPTIONS = 4
+MIN_ITEMS_PER_SKILL = 10
+MIN_ITEMS_PER_LEVEL = 3
+MIN_LESSON_POOL = 5
+REVIEW_AFTER_DAYS = 365
+_JURISDICTION = re.compile(r"^(global|EU|[A-Z]{2})$")
+_LAW = re.compile(r"\b(?:Act|Regulation|Article \d+|GDPR|Local Law \d+|Penal Code|U\.S\.C\.)")
 WORDS_PER_MINUTE = 200
 SECONDS_PER_QUESTION = 20
 MAX_LESSON_MINUTES = 5.0
@@ -77,7 +85,7 @@ class _Seq(list[Any]):
     line = 0
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(yaml.CSafeLoader):  # libyaml: the PyPI wheels include it
     def construct_mapping(  # type: ignore[override]
         self, node: yaml.MappingNode, deep: bool = False
     ) -> _Map:
@@ -271,12 +279,18 @@ class _Checker:
             if level not in (1, 2):
                 f.problem(_line(node, "level"), f"{where}: level must be 1 or 2")
             question = self._item_question(f, node, ident, where)
+            if question.options and len(question.options) != ITEM_OPTIONS:
+                f.problem(
+                    _line(node, "options"),
+                    f"{where}: skills-check items need exactly {ITEM_OPTIONS} options (the "
+                    "guessing bound of the adaptive check depends on it)",
+                )
             sources = self.sources(f, node, where, required=False)
             if not sources and _CLAIM.search(_question_text(question)):
                 f.problem(
                     node.line, f"{where}: states a figure or names a study/law but has no sources"
                 )
-            rationale = f.text(node, "rationale", where, required=False)
+            rationale = f.text(node, "rationale", where, required=level == 2)
             if skill is not None:
                 items.append(
                     AssessmentItem(
@@ -289,9 +303,19 @@ class _Checker:
                     )
                 )
         for skill in ASSESSED_SKILLS:
+            mine = [i for i in items if i.skill is skill]
+            if len(mine) < MIN_ITEMS_PER_SKILL:
+                f.problem(
+                    doc.line,
+                    f"skill '{skill}' has {len(mine)} items; the adaptive check needs at least "
+                    f"{MIN_ITEMS_PER_SKILL}",
+                )
             for level in (1, 2):
-                if not any(i.skill is skill and i.level == level for i in items):
-                    f.problem(doc.line, f"no level-{level} item for skill '{skill}'")
+                if sum(1 for i in mine if i.level == level) < MIN_ITEMS_PER_LEVEL:
+                    f.problem(
+                        doc.line,
+                        f"skill '{skill}' needs at least {MIN_ITEMS_PER_LEVEL} level-{level} items",
+                    )
         return tuple(items)
 
     def _item_question(self, f: _File, node: _Map, ident: str, where: str) -> Question:
@@ -343,9 +367,8 @@ class _Checker:
     def lesson(self, path: Path, track_id: str) -> Lesson | None:
         f = self.file(path)
         keys = {"id", "title", "skill", "concept", "example", "try_it", "sources", "questions"}
-        node = f.mapping(
-            f.load(), "lesson", keys, {"review_questions", "reviewed", "jurisdictions"}
-        )
+        keys |= {"review_questions", "reviewed", "jurisdictions"}
+        node = f.mapping(f.load(), "lesson", keys, set())
         if not node:
             return None
         ident = f.ident(node, "id", "lesson")
@@ -362,8 +385,14 @@ class _Checker:
             )
         review = [
             self.question(f, raw, f"{where} review question {i + 1}")
-            for i, raw in enumerate(f.sequence(node, "review_questions", where, required=False))
+            for i, raw in enumerate(f.sequence(node, "review_questions", where))
         ]
+        if questions and len(questions) + len(review) < MIN_LESSON_POOL:
+            f.problem(
+                _line(node, "review_questions"),
+                f"{where}: needs at least {MIN_LESSON_POOL} questions with its review pool, has "
+                f"{len(questions) + len(review)}",
+            )
         question_ids = [q.id for q in (*questions, *review)]
         if len(set(question_ids)) != len(question_ids):
             f.problem(_line(node, "questions"), f"{where}: question ids must be unique")
@@ -380,11 +409,14 @@ class _Checker:
             )
         sources = self.sources(f, node, where, required=True)
         reviewed = node.get("reviewed")
-        if reviewed is not None and not isinstance(reviewed, date):
+        if not isinstance(reviewed, date):
             f.problem(_line(node, "reviewed"), f"{where}: 'reviewed' must be a date (YYYY-MM-DD)")
-        jurisdictions = tuple(
-            str(j) for j in f.sequence(node, "jurisdictions", where, required=False)
-        )
+        jurisdictions = tuple(str(j) for j in f.sequence(node, "jurisdictions", where))
+        for bad in (j for j in jurisdictions if not _JURISDICTION.match(j)):
+            f.problem(
+                _line(node, "jurisdictions"),
+                f"{where}: jurisdiction {bad!r} is not global, EU or a country code",
+            )
         if skill is None:
             return None
         return Lesson(
@@ -486,12 +518,35 @@ def _build(
         )
     challenges = checker.challenges(content_dir)
     curriculum = Curriculum(skills, assessment, tuple(tracks), lessons, challenges)
+    if not checker.problems:  # the bank is only meaningful once every file is well formed
+        report = analyse(bank(curriculum))
+        checker.problems += [
+            ContentProblem(content_dir, 0, f"question bank: {failure}")
+            for failure in report.failures()
+        ]
     return curriculum, checker.problems
 
 
 def check_content(content_dir: Path, extra_dirs: Iterable[Path] = ()) -> list[ContentProblem]:
     """Every problem in the curriculum files; empty when the content is good."""
     return _build(content_dir, extra_dirs)[1]
+
+
+def content_warnings(curriculum: Curriculum, today: date) -> list[str]:
+    """What should be looked at without blocking a release: lessons that cite a law and were
+    last reviewed more than a year ago (laws in this field change fast)."""
+    stale = []
+    for lesson in sorted(curriculum.lessons.values(), key=lambda x: x.id):
+        text = " ".join((lesson.concept, lesson.example, lesson.try_it))
+        if lesson.reviewed is None or not _LAW.search(text):
+            continue
+        age = (today - lesson.reviewed).days
+        if age > REVIEW_AFTER_DAYS:
+            stale.append(
+                f"lesson {lesson.id} cites a law and was last reviewed {lesson.reviewed} "
+                f"({age} days ago): check it against its sources"
+            )
+    return stale
 
 
 def load_curriculum(content_dir: Path, extra_dirs: Iterable[Path] = ()) -> Curriculum:

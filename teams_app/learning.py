@@ -47,6 +47,7 @@ from teams_app.domain.learner import (
     start_assessment,
     start_lesson,
 )
+from teams_app.domain.placement import question_range
 from teams_app.domain.scoring import Confidence
 from teams_app.storage.ports import (
     AttemptRecord,
@@ -140,10 +141,9 @@ class LearningService:
         self._background = background or Background()
 
     @property
-    def assessment_size(self) -> int:
-        """How many questions the skills check asks."""
-        skills = {item.skill for item in self._curriculum.assessment}
-        return 2 * len(skills)
+    def assessment_size(self) -> tuple[int, int]:
+        """The fewest and the most questions the skills check asks."""
+        return question_range()
 
     async def _state(self, key: LearnerKey) -> LearnerState:
         stored = await self._store.get_profile(key)
@@ -262,7 +262,9 @@ class LearningService:
         await self._after_commit(turn, "team figures", self._on_change(turn.key, state))
         if not state.assessed and state.activity is None and not state.completed:
             return views.assessment_intro(role, self.assessment_size)
-        track = next((t for t in self._curriculum.tracks_for(role)[1:]), None)
+        track = next(
+            (t for t in self._curriculum.tracks_for(role) if Role.EVERYONE not in t.roles), None
+        )
         extra = f" Your path now includes the {track.title} track." if track else ""
         return views.notice(
             "Role saved",
@@ -438,7 +440,7 @@ class LearningService:
             if not _valid_response(question, response):
                 return self._ask_again(stored.state, question, skill)
             new_state, result = record_answer(
-                stored.state, question, skill, response, confidence, turn.today
+                stored.state, question, skill, response, confidence, turn.today, self._curriculum
             )
             try:
                 await self._save(turn, new_state, stored.etag)

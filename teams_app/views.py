@@ -7,6 +7,7 @@ two. Text that a user typed is wrapped in :class:`~teams_app.cards.UserText`.
 from __future__ import annotations
 
 import math
+import random
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -64,19 +65,28 @@ def role_choices() -> list[dict[str, str]]:
     return [{"title": ROLE_LABELS[r], "value": r.value} for r in Role]
 
 
-def assessment_minutes(items: int) -> int:
-    """Rough time for the skills check."""
-    return max(1, math.ceil(items * SECONDS_PER_ASSESSMENT_ITEM / 60))
+def _series(names: list[str]) -> str:
+    """``A``, ``A, then B``, ``A, B, then C``."""
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + ", then " + names[-1]
 
 
-def welcome(name: str, state: LearnerState, items: int, min_group: int) -> Reply:
+def assessment_length(items: tuple[int, int]) -> tuple[str, str]:
+    """How many questions the adaptive skills check asks, and roughly how long it takes."""
+    fewest, most = items
+    low, high = (max(1, math.ceil(n * SECONDS_PER_ASSESSMENT_ITEM / 60)) for n in items)
+    return f"{fewest} to {most}", f"{low} to {high}"
+
+
+def welcome(name: str, state: LearnerState, items: tuple[int, int], min_group: int) -> Reply:
     """The first card after install."""
     return Reply(
         "welcome",
         {
             "name": UserText(name or "there"),
-            "assessment_items": items,
-            "assessment_minutes": assessment_minutes(items),
+            "assessment_items": assessment_length(items)[0],
+            "assessment_minutes": assessment_length(items)[1],
             "min_group": min_group,
             "current_role": state.role.value if state.role else "",
             "roles": role_choices(),
@@ -92,19 +102,26 @@ def role_picker(state: LearnerState) -> Reply:
     )
 
 
-def assessment_intro(role: Role, items: int) -> Reply:
+def assessment_intro(role: Role, items: tuple[int, int]) -> Reply:
     """Role saved; offer the skills check."""
+    count, minutes = assessment_length(items)
     return Reply(
-        "assessment_intro",
-        {"role_label": ROLE_LABELS[role], "items": items, "minutes": assessment_minutes(items)},
+        "assessment_intro", {"role_label": ROLE_LABELS[role], "items": count, "minutes": minutes}
     )
 
 
-def _choices(question: Question) -> list[dict[str, str]]:
-    return [{"title": o.text, "value": str(i)} for i, o in enumerate(question.options)]
+def choices(question: Question, attempt: str) -> list[dict[str, str]]:
+    """The options in an order shuffled per attempt (the same every time this attempt's card
+    is drawn, different on a retake), each keeping its original index as its value: so the
+    key's position in the file gives nothing away, and answers stay idempotent."""
+    shown = list(enumerate(question.options))
+    random.Random(f"{attempt}:{question.id}").shuffle(shown)  # noqa: S311 - not security
+    return [{"title": option.text, "value": str(index)} for index, option in shown]
 
 
 def _progress_text(activity: Activity, index: int) -> str:
+    if activity.kind is ActivityKind.ASSESSMENT:  # adaptive: the total isn't known yet
+        return f"Question {index + 1}"
     return f"Question {index + 1} of {len(activity.question_ids)}"
 
 
@@ -131,7 +148,7 @@ def question_card(
             "notice": notice,
             "prompt": question.prompt,
             "short": question.type is QuestionType.SHORT,
-            "choices": _choices(question),
+            "choices": choices(question, activity.attempt),
             "kind": activity.kind.value,
             "attempt": activity.attempt,
             "question_id": question.id,
@@ -228,7 +245,7 @@ def assessment_result(curriculum: Curriculum, state: LearnerState) -> Reply:
         {
             "skills": _skills_rows(curriculum, state),
             "calibration": CALIBRATION_HINTS[calibration_of(state)],
-            "path_summary": ", then ".join(tracks),
+            "path_summary": _series(tracks),
             "path": preview,
             "more_text": f"and {more} more lesson{'s' if more != 1 else ''}" if more > 0 else "",
             "first_lesson": path[0].lesson.title if path else "Foundation",

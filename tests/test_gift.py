@@ -6,6 +6,7 @@ samples follow one good question, so every expected line number is past line 1.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -498,6 +499,12 @@ def test_lesson_yaml_keeps_texts_that_look_like_other_yaml_values() -> None:
     assert data["questions"][1]["answers"] == ["42", "3.0"]
 
 
+def _shipped_review_questions() -> list[dict[str, object]]:
+    shipped = REPO_ROOT / "content" / "tracks" / "foundation" / "01-what-genai-is.yaml"
+    lesson = yaml.safe_load(shipped.read_text(encoding="utf-8"))
+    return list(lesson["questions"]) + list(lesson["review_questions"])[:1]
+
+
 def _write_lesson(folder: Path, questions_yaml: str) -> None:
     """A one-lesson track in ``folder`` whose questions are ``questions_yaml``."""
     track = folder / "gift-import"
@@ -515,6 +522,12 @@ def _write_lesson(folder: Path, questions_yaml: str) -> None:
         "example": "A short example. " * 10,
         "try_it": "A short step. " * 10,
         "sources": [{"title": "Internal guide", "url": "https://example.com/guide"}],
+        "reviewed": date(2026, 11, 30),
+        "jurisdictions": ["global"],
+        # A lesson also needs a review pool; the imported questions are what is under test.
+        "review_questions": [
+            {**q, "id": f"r{i}"} for i, q in enumerate(_shipped_review_questions(), start=1)
+        ],
     }
     text = yaml.safe_dump(lesson, sort_keys=False) + questions_yaml
     (track / "lesson.yaml").write_text(text, encoding="utf-8")

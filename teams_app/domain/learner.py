@@ -6,7 +6,6 @@ use cases can retry a whole step after an optimistic-concurrency conflict.
 
 from __future__ import annotations
 
-import random
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -14,16 +13,17 @@ from enum import StrEnum
 
 from teams_app.domain.content import (
     ASSESSED_SKILLS,
-    AssessmentItem,
     Curriculum,
     Lesson,
     Question,
     Role,
     SkillId,
 )
+from teams_app.domain.placement import Answer, SkillLevel, next_item, place
 from teams_app.domain.scoring import Confidence, Tally, cbm_mark
 
-ITEMS_PER_SKILL = 2
+__all__ = ["SkillLevel"]  # re-exported: placement owns it, most callers import it from here
+
 MAX_REMEMBERED_WEEKS = 104
 MAX_HANDLED_ACTIONS = 16
 MAX_PULSE_MINUTES = 2400  # a 40-hour week
@@ -41,14 +41,6 @@ class Stage(StrEnum):
 
     READING = "reading"
     QUIZ = "quiz"
-
-
-class SkillLevel(StrEnum):
-    """Placement of one skill after the assessment."""
-
-    GAP = "gap"
-    DEVELOPING = "developing"
-    MASTERED = "mastered"
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,35 +184,28 @@ def choose_role(state: LearnerState, role: Role) -> LearnerState:
     return replace(state, role=role)
 
 
-def pick_assessment_items(
-    curriculum: Curriculum, seen: tuple[str, ...], seed: str
-) -> tuple[str, ...]:
-    """Choose the diagnostic: per assessed skill, one item of each level, unseen ones first.
-
-    A retake therefore gets fresh items while the bank has them. The order interleaves skills
-    and puts the foundational items first.
-    """
-    rng = random.Random(seed)  # noqa: S311 - item choice, not security
-    seen_set = set(seen)
-    chosen: list[AssessmentItem] = []
-    for skill in ASSESSED_SKILLS:
-        pool = [item for item in curriculum.assessment if item.skill is skill]
-        for level in sorted({item.level for item in pool})[:ITEMS_PER_SKILL]:
-            candidates = [i for i in pool if i.level == level]
-            fresh = [i for i in candidates if i.id not in seen_set]
-            chosen.append(rng.choice(fresh or candidates))
-        while sum(1 for c in chosen if c.skill is skill) < min(ITEMS_PER_SKILL, len(pool)):
-            rest = [i for i in pool if i not in chosen]
-            chosen.append(rng.choice(rest))
-    chosen.sort(key=lambda item: (item.level, ASSESSED_SKILLS.index(item.skill)))
-    return tuple(item.id for item in chosen)
-
-
 def start_assessment(state: LearnerState, curriculum: Curriculum, attempt: str) -> LearnerState:
-    """Begin a new diagnostic (abandoning whatever was in progress)."""
-    items = pick_assessment_items(curriculum, state.seen_items, attempt)
-    activity = Activity(kind=ActivityKind.ASSESSMENT, attempt=attempt, question_ids=items)
+    """Begin a new adaptive skills check (abandoning whatever was in progress); its first
+    item is chosen now, each next one when an answer arrives."""
+    first = next_item(curriculum, (), {}, state.seen_items, attempt)
+    if first is None:
+        raise ValueError("the assessment bank is empty")
+    activity = Activity(kind=ActivityKind.ASSESSMENT, attempt=attempt, question_ids=(first,))
     return replace(state, activity=activity)
+
+
+def assessment_answers(
+    results: tuple[AnswerResult, ...], curriculum: Curriculum
+) -> dict[SkillId, list[Answer]]:
+    """A skills check's answers per skill, with each item's level."""
+    answers: dict[SkillId, list[Answer]] = {}
+    for result in results:
+        item = curriculum.item(result.question_id)
+        level = item.level if item is not None else 1
+        answers.setdefault(result.skill, []).append(
+            Answer(level, result.correct, result.confidence)
+        )
+    return answers
 
 
 def start_lesson(state: LearnerState, lesson: Lesson, attempt: str) -> LearnerState:
@@ -265,11 +250,13 @@ def record_answer(
     response: str,
     confidence: Confidence,
     today: date,
+    curriculum: Curriculum,
 ) -> tuple[LearnerState, AnswerResult]:
     """Score the answer to the current question and advance the activity.
 
-    When it was the last question, the activity ends: an assessment sets the skills profile,
-    a lesson is recorded as completed and counts the week towards the streak.
+    A skills check chooses its next item from the answers so far. When nothing is left to
+    ask, the activity ends: a skills check sets the skills profile, a lesson is recorded as
+    completed and counts the week towards the streak.
     """
     activity = state.activity
     if activity is None or activity.current_question_id != question.id:
@@ -284,6 +271,16 @@ def record_answer(
         skill=skill,
     )
     activity = replace(activity, results=(*activity.results, result))
+    if activity.kind is ActivityKind.ASSESSMENT and activity.finished:
+        following = next_item(
+            curriculum,
+            activity.question_ids,
+            assessment_answers(activity.results, curriculum),
+            state.seen_items,
+            activity.attempt,
+        )
+        if following is not None:
+            activity = replace(activity, question_ids=(*activity.question_ids, following))
     tallies = dict(state.tallies)
     tallies[confidence] = tallies.get(confidence, Tally()).add(correct)
     per_skill = {k: dict(v) for k, v in state.skill_tallies.items()}
@@ -291,18 +288,20 @@ def record_answer(
     skill_tally[confidence] = skill_tally.get(confidence, Tally()).add(correct)
     state = replace(state, activity=activity, tallies=tallies, skill_tallies=per_skill)
     if activity.finished:
-        state = _finish(state, activity, today)
+        state = _finish(state, activity, today, curriculum)
     return state, result
 
 
-def _finish(state: LearnerState, activity: Activity, today: date) -> LearnerState:
+def _finish(
+    state: LearnerState, activity: Activity, today: date, curriculum: Curriculum
+) -> LearnerState:
     """End the activity; it stays as ``last_activity`` so replays and results can be shown."""
     state = replace(state, last_activity=activity)
     if activity.kind is ActivityKind.ASSESSMENT:
         return replace(
             state,
             activity=None,
-            skills=skill_profile(activity.results),
+            skills=skill_profile(activity.results, curriculum),
             assessed_on=today,
             assessments_taken=state.assessments_taken + 1,
             seen_items=tuple(dict.fromkeys((*state.seen_items, *activity.question_ids))),
@@ -325,26 +324,23 @@ def _finish(state: LearnerState, activity: Activity, today: date) -> LearnerStat
     )
 
 
-def skill_profile(results: tuple[AnswerResult, ...]) -> dict[SkillId, SkillResult]:
-    """Place each assessed skill from diagnostic answers.
-
-    Mastered needs every answer right *and* at least medium confidence on average (a CBM mark
-    of two per answer): a lucky guess is not mastery. A skill whose mark is not positive is a gap.
-    """
+def skill_profile(
+    results: tuple[AnswerResult, ...], curriculum: Curriculum
+) -> dict[SkillId, SkillResult]:
+    """Place each assessed skill from its skills-check answers
+    (:func:`teams_app.domain.placement.place`)."""
+    answers = assessment_answers(results, curriculum)
     profile: dict[SkillId, SkillResult] = {}
     for skill in ASSESSED_SKILLS:
         mine = [r for r in results if r.skill is skill]
         if not mine:
             continue
-        right = sum(r.correct for r in mine)
-        mark = sum(r.mark for r in mine)
-        if right == len(mine) and mark >= 2 * len(mine):
-            level = SkillLevel.MASTERED
-        elif 2 * right >= len(mine) and mark > 0:
-            level = SkillLevel.DEVELOPING
-        else:
-            level = SkillLevel.GAP
-        profile[skill] = SkillResult(level=level, right=right, total=len(mine), mark=mark)
+        profile[skill] = SkillResult(
+            level=place(answers[skill]),
+            right=sum(r.correct for r in mine),
+            total=len(mine),
+            mark=sum(r.mark for r in mine),
+        )
     return profile
 
 

@@ -129,7 +129,7 @@ async def _click(
             await asyncio.sleep(0.2)  # the server is gone: Teams would redeliver later
             continue
         elapsed = time.monotonic() - sent
-        card = body.get("value", {})
+        card: dict[str, Any] = body.get("value", {})
         if "Temporary problem" in str(card) or "try again" in str(card).lower():
             run.error_latencies.append(elapsed)
             await asyncio.sleep(0.3)

@@ -123,7 +123,7 @@ async def test_missing_or_invalid_inputs_ask_again_without_storing(
     for bad in crafted:
         reply = await bot.click("answer", bad)
         assert "Pick an answer and say how sure you are" in texts(reply), bad
-        assert "Question 1 of 8" in texts(reply)
+        assert "Question 1" in texts(reply)
     key = LearnerKey(bot.user.tenant_id, bot.user.aad_object_id)
     assert await answers_stored(memory_store, key) == [], "nothing crafted is scored"
 
@@ -253,7 +253,7 @@ async def test_a_hundred_learners_get_their_error_cards_in_time_while_storage_is
     assert max(latencies) < 5, f"slowest error card took {max(latencies):.1f} s"
 
 
-class _StalledTransport(AioHttpTransport):
+class _StalledTransport(AioHttpTransport):  # type: ignore[misc]  # azure-core has no stubs
     """A caller's own transport with no timeouts at all (the SDK's defaults are 300 s)."""
 
 

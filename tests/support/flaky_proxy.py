@@ -61,7 +61,7 @@ class FlakyProxy:
             return
         task = asyncio.current_task()
         assert task is not None
-        self._tasks.add(task)  # type: ignore[arg-type]
+        self._tasks.add(task)
         self._open.add(writer)
         try:
             await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
@@ -69,7 +69,7 @@ class FlakyProxy:
             pass
         finally:
             self._open.discard(writer)
-            self._tasks.discard(task)  # type: ignore[arg-type]
+            self._tasks.discard(task)
 
 
 def _reset(writer: asyncio.StreamWriter) -> None:

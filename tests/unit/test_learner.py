@@ -9,16 +9,13 @@ import pytest
 from teams_app.domain.content import ASSESSED_SKILLS, Curriculum, Role, SkillId
 from teams_app.domain.learner import (
     ActivityKind,
-    AnswerResult,
     LearnerState,
     SkillLevel,
     begin_quiz,
     choose_role,
     next_lesson,
-    pick_assessment_items,
     recommended_path,
     record_answer,
-    skill_profile,
     start_assessment,
     start_lesson,
     streak_weeks,
@@ -28,50 +25,68 @@ from teams_app.domain.scoring import Confidence
 TODAY = date(2026, 11, 26)
 
 
-def _result(skill: SkillId, correct: bool, confidence: Confidence) -> AnswerResult:
-    mark = {Confidence.LOW: (1, 0), Confidence.MEDIUM: (2, -2), Confidence.HIGH: (3, -6)}
-    return AnswerResult("q", "0", correct, confidence, mark[confidence][0 if correct else 1], skill)
-
-
-def test_assessment_covers_every_skill_at_both_levels(curriculum: Curriculum) -> None:
-    items = [curriculum.item(i) for i in pick_assessment_items(curriculum, (), "seed")]
-    assert len(items) == 8
-    for skill in ASSESSED_SKILLS:
-        levels = sorted(i.level for i in items if i is not None and i.skill is skill)
-        assert levels == [1, 2]
-
-
-def test_retake_gets_fresh_items_while_the_bank_has_them(curriculum: Curriculum) -> None:
-    first = pick_assessment_items(curriculum, (), "one")
-    second = pick_assessment_items(curriculum, first, "two")
-    assert not set(first) & set(second)
-
-
-def test_lucky_guesses_are_not_mastery() -> None:
-    sure = [_result(SkillId.PROMPTING, True, Confidence.HIGH)] * 2
-    guessed = [_result(SkillId.AI_LITERACY, True, Confidence.LOW)] * 2
-    wrong = [_result(SkillId.CRITICAL_THINKING, False, Confidence.MEDIUM)] * 2
-    mixed = [
-        _result(SkillId.DATA_INTERPRETATION, True, Confidence.MEDIUM),
-        _result(SkillId.DATA_INTERPRETATION, False, Confidence.LOW),
-    ]
-    profile = skill_profile((*sure, *guessed, *wrong, *mixed))
-    assert profile[SkillId.PROMPTING].level is SkillLevel.MASTERED
-    assert profile[SkillId.AI_LITERACY].level is SkillLevel.DEVELOPING
-    assert profile[SkillId.CRITICAL_THINKING].level is SkillLevel.GAP
-    assert profile[SkillId.DATA_INTERPRETATION].level is SkillLevel.DEVELOPING
-
-
-def _assess(curriculum: Curriculum, right_skills: set[SkillId]) -> LearnerState:
-    state = start_assessment(choose_role(LearnerState(), Role.HR), curriculum, "attempt")
+def _assess(
+    curriculum: Curriculum,
+    right_skills: set[SkillId],
+    confidence: Confidence = Confidence.HIGH,
+    attempt: str = "attempt",
+    state: LearnerState | None = None,
+) -> LearnerState:
+    state = start_assessment(state or choose_role(LearnerState(), Role.HR), curriculum, attempt)
     while state.activity is not None:
         item = curriculum.item(state.activity.current_question_id or "")
         assert item is not None
         right = next(i for i, o in enumerate(item.question.options) if o.correct)
         wrong = next(i for i, o in enumerate(item.question.options) if not o.correct)
         response = str(right if item.skill in right_skills else wrong)
-        state, _ = record_answer(state, item.question, item.skill, response, Confidence.HIGH, TODAY)
+        state, _ = record_answer(
+            state, item.question, item.skill, response, confidence, TODAY, curriculum
+        )
     return state
+
+
+def test_a_strong_learner_climbs_to_three_level_two_items_per_skill(
+    curriculum: Curriculum,
+) -> None:
+    state = _assess(curriculum, set(ASSESSED_SKILLS))
+    asked = state.last_activity.question_ids if state.last_activity else ()
+    assert len(asked) == 16
+    for skill in ASSESSED_SKILLS:
+        levels = [i.level for i in map(curriculum.item, asked) if i and i.skill is skill]
+        assert levels == [1, 2, 2, 2]
+        assert state.skills[skill].level is SkillLevel.MASTERED
+
+
+def test_a_learner_who_misses_everything_answers_two_level_one_items_per_skill(
+    curriculum: Curriculum,
+) -> None:
+    state = _assess(curriculum, set())
+    asked = state.last_activity.question_ids if state.last_activity else ()
+    assert len(asked) == 8
+    items = [curriculum.item(i) for i in asked]
+    assert {item.level for item in items if item is not None} == {1}
+    assert all(r.level is SkillLevel.GAP for r in state.skills.values())
+
+
+def test_the_check_moves_between_skills_rather_than_drilling_one(curriculum: Curriculum) -> None:
+    state = _assess(curriculum, {SkillId.PROMPTING})
+    asked = state.last_activity.question_ids if state.last_activity else ()
+    items = [curriculum.item(i) for i in asked[:4]]
+    first_round = [item.skill for item in items if item is not None]
+    assert first_round == list(ASSESSED_SKILLS)
+
+
+def test_right_answers_given_as_guesses_are_not_mastery(curriculum: Curriculum) -> None:
+    state = _assess(curriculum, set(ASSESSED_SKILLS), confidence=Confidence.LOW)
+    assert all(r.level is SkillLevel.DEVELOPING for r in state.skills.values())
+
+
+def test_a_retake_gets_items_the_learner_has_not_seen(curriculum: Curriculum) -> None:
+    first = _assess(curriculum, set(ASSESSED_SKILLS), attempt="one")
+    second = _assess(curriculum, set(ASSESSED_SKILLS), attempt="two", state=first)
+    one = set(first.last_activity.question_ids if first.last_activity else ())
+    two = set(second.last_activity.question_ids if second.last_activity else ())
+    assert one and two and not one & two
 
 
 def test_finishing_the_assessment_places_each_skill(curriculum: Curriculum) -> None:
@@ -80,7 +95,7 @@ def test_finishing_the_assessment_places_each_skill(curriculum: Curriculum) -> N
     assert state.assessed_on == TODAY
     assert state.skills[SkillId.AI_LITERACY].level is SkillLevel.MASTERED
     assert state.skills[SkillId.PROMPTING].level is SkillLevel.GAP
-    assert len(state.seen_items) == 8
+    assert len(state.seen_items) == 4 + 3 * 2  # one skill climbed, three failed twice
 
 
 def test_path_puts_gaps_first_and_mastered_lessons_last_as_optional(
@@ -101,9 +116,9 @@ def test_path_puts_gaps_first_and_mastered_lessons_last_as_optional(
 
 def test_without_an_assessment_the_path_keeps_the_authored_order(curriculum: Curriculum) -> None:
     path = recommended_path(LearnerState(role=Role.EVERYONE), curriculum)
-    foundation = curriculum.track("foundation")
-    assert foundation is not None
-    assert [e.lesson.id for e in path] == list(foundation.lesson_ids)
+    everyone = [t for t in curriculum.tracks_for(Role.EVERYONE)]
+    assert [t.id for t in everyone] == ["foundation", "at-work"], "foundation first"
+    assert [e.lesson.id for e in path] == [i for t in everyone for i in t.lesson_ids]
     assert not any(e.optional for e in path)
 
 
@@ -113,10 +128,14 @@ def test_a_lesson_is_read_then_answered_then_recorded(curriculum: Curriculum) ->
     state = start_lesson(LearnerState(role=Role.EVERYONE), lesson, "l1")
     assert state.activity is not None and state.activity.kind is ActivityKind.LESSON
     with pytest.raises(ValueError, match="current"):
-        record_answer(state, lesson.questions[1], lesson.skill, "0", Confidence.LOW, TODAY)
+        record_answer(
+            state, lesson.questions[1], lesson.skill, "0", Confidence.LOW, TODAY, curriculum
+        )
     state = begin_quiz(state)
     for question in lesson.questions:
-        state, result = record_answer(state, question, lesson.skill, "0", Confidence.LOW, TODAY)
+        state, result = record_answer(
+            state, question, lesson.skill, "0", Confidence.LOW, TODAY, curriculum
+        )
         assert result.mark in (0, 1)
     record = state.completed[lesson.id]
     assert record.total == len(lesson.questions)
