@@ -7,9 +7,9 @@ overrides, each replacing that part only.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -25,7 +25,7 @@ from server.logs import (
     quiet_sdk_validation_log,
 )
 from server.routes import setup_routes
-from server.services import Services, build_services
+from server.services import CARDS_DIR, Services, build_services
 from server.tab_auth import TabTokenValidator
 from server.tabs import TEAMS_JS, setup_tab_routes, template_environment
 from server.telemetry import Telemetry, telemetry_for
@@ -34,8 +34,6 @@ from teams_app.bot.agent import AiReadyAgent
 from teams_app.cards import CardRenderer
 
 logger = logging.getLogger(__name__)
-
-CARDS_DIR = Path(__file__).resolve().parent.parent / "cards"
 
 
 def create_app(
@@ -98,10 +96,26 @@ def _services(
             _sign_in(app, built, tab_validator, channel_validator)
             app[keys.ADAPTER] = TeamsAdapter(built.sender)
             agent = AiReadyAgent(
-                built.learning, CardRenderer(CARDS_DIR), built.clock, app[keys.TELEMETRY]
+                built.learning,
+                CardRenderer(CARDS_DIR),
+                built.contacts,
+                clock=built.clock,
+                metrics=app[keys.TELEMETRY],
+                background=built.background,
+                on_reachable=built.sender.forget_gone,
             )
             app[keys.AGENT] = agent.build()
-            yield
+            if not settings.engine_in_web:
+                yield
+                return
+            engine = built.engine_runner()
+            app[keys.ENGINE] = engine
+            running = asyncio.create_task(engine.run(), name="engine")
+            try:
+                yield
+            finally:
+                engine.stop()
+                await running
 
     return services
 

@@ -1,4 +1,4 @@
-"""The command line: ``python -m server [serve|package|content check|settings]``."""
+"""The command line: ``python -m server [serve|worker|deliveries|package|content|settings]``."""
 
 from __future__ import annotations
 
@@ -227,6 +227,10 @@ def main(argv: Sequence[str] | None = None, env: dict[str, str] | None = None) -
     settings_cmd.add_argument(
         "--markdown", action="store_true", help="as the README's table (paste it there)"
     )
+    sub.add_parser("worker", help="run the continuous-learning engine (planner and sender)")
+    deliveries = sub.add_parser("deliveries", help="per-campaign delivery counts")
+    deliveries.add_argument("--campaign", default=None, help="only this campaign")
+    deliveries.add_argument("--json", action="store_true", help="as JSON")
     demo = sub.add_parser("demo", help="local development helpers")
     demo_sub = demo.add_subparsers(dest="demo_command", required=True)
     demo_sub.add_parser("seed", help="write a made-up team for the demo user (development only)")
@@ -257,4 +261,26 @@ def main(argv: Sequence[str] | None = None, env: dict[str, str] | None = None) -
         print(f"AI Ready cannot start: {err}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level, settings.log_format)
+    if args.command == "worker":
+        return _engine(settings, None)
+    if args.command == "deliveries":
+        return _engine(settings, args)
     return _serve(settings)
+
+
+def _engine(settings: Settings, report: argparse.Namespace | None) -> int:
+    """Run the worker, or (with ``report``'s arguments) print the delivery report."""
+    import asyncio
+
+    from server.worker import delivery_report, print_report, run_worker
+    from teams_app.storage.ports import StorageError
+
+    try:
+        if report is None:
+            asyncio.run(run_worker(settings))
+        else:
+            print_report(asyncio.run(delivery_report(settings, report.campaign)), report.json)
+    except StorageError as err:
+        print(f"AI Ready cannot reach its storage ({err})", file=sys.stderr)
+        return 3
+    return 0

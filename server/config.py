@@ -15,6 +15,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from teams_app.domain.schedule import valid_zone
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MIN_GROUP_FLOOR = 3
 BOT_FRAMEWORK_OPENID_METADATA = "https://login.botframework.com/v1/.well-known/openidconfiguration"
@@ -82,6 +84,10 @@ class Settings:
     send_rate: float = 20.0
     https_proxy: str = field(default="", repr=False)
     no_proxy: str = ""
+    engine_in_web: bool = True
+    default_time_zone: str = "UTC"
+    dev_clock_speed: float = 1.0
+    dev_clock_epoch: float = 0.0
 
     @property
     def has_bot_credentials(self) -> bool:
@@ -199,6 +205,26 @@ def _workers(text: str) -> int:
     value = int(text)
     if not 1 <= value <= 64:
         raise ValueError("must be a whole number from 1 to 64")
+    return value
+
+
+def _zone(text: str) -> str:
+    if not valid_zone(text):
+        raise ValueError("must be an IANA time zone name, like Europe/Berlin")
+    return text
+
+
+def _speed(text: str) -> float:
+    value = float(text)
+    if not 1 <= value <= 100_000:
+        raise ValueError("must be a number from 1 to 100000")
+    return value
+
+
+def _epoch(text: str) -> float:
+    value = float(text)
+    if not 0 <= value < 10**11:
+        raise ValueError("must be a Unix time in seconds")
     return value
 
 
@@ -353,6 +379,34 @@ SETTINGS: tuple[Setting, ...] = (
         _rate,
     ),
     Setting(
+        "AIREADY_ENGINE_IN_WEB",
+        "engine_in_web",
+        "Run the continuous-learning engine (planner and sender) inside the web process "
+        "(default true). Set false where separate `python -m server worker` processes run it.",
+        _bool,
+    ),
+    Setting(
+        "AIREADY_DEFAULT_TIME_ZONE",
+        "default_time_zone",
+        "Time zone for learners whose zone Teams hasn't told yet (default `UTC`): proactive "
+        "messages keep to 09:00-17:00 there.",
+        _zone,
+    ),
+    Setting(
+        "AIREADY_DEV_CLOCK_SPEED",
+        "dev_clock_speed",
+        "Local development only: run the engine's clock this many times faster (1440 makes a "
+        "day pass in a minute), to watch reminders arrive. Needs `AIREADY_ENV=development`.",
+        _speed,
+    ),
+    Setting(
+        "AIREADY_DEV_CLOCK_EPOCH",
+        "dev_clock_epoch",
+        "Local development only: the Unix time the fast clock starts from, so the web app and "
+        "the worker agree (`scripts/dev.sh` sets it; default: when the process starts).",
+        _epoch,
+    ),
+    Setting(
         "HTTPS_PROXY",
         "https_proxy",
         "Proxy for outbound https calls (Bot Connector, Entra ID, Graph, storage), read once at "
@@ -437,6 +491,8 @@ def _check(s: Settings) -> list[str]:
         problems.append("AIREADY_TABLE_PREFIX: 3-40 letters and digits, starting with a letter")
     if s.min_group_size < MIN_GROUP_FLOOR:
         problems.append(f"AIREADY_MIN_GROUP_SIZE: must be at least {MIN_GROUP_FLOOR}")
+    if s.dev_clock_speed != 1.0 and s.environment is not Environment.DEVELOPMENT:
+        problems.append("AIREADY_DEV_CLOCK_SPEED: only allowed with AIREADY_ENV=development")
     for name, switched_on in (
         ("AIREADY_DEV_ALLOW_ANONYMOUS", s.dev_allow_anonymous),
         ("AIREADY_DEV_DEMO_USER", s.dev_demo_user is not None),

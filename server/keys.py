@@ -12,6 +12,7 @@ from server.services import Services
 from server.tab_auth import TabTokenValidator
 from server.telemetry import Telemetry
 from teams_app.bot.adapter import TeamsAdapter
+from teams_app.engine.runner import Engine
 
 SETTINGS = web.AppKey("settings", Settings)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
@@ -21,3 +22,4 @@ AGENT = web.AppKey("agent", AgentApplication[TurnState])
 CHANNEL_VALIDATOR = web.AppKey("channel_validator", ChannelTokenValidator)
 TAB_VALIDATOR = web.AppKey("tab_validator", TabTokenValidator)
 TELEMETRY = web.AppKey("telemetry", Telemetry)
+ENGINE = web.AppKey("engine", Engine)

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 
 from server.config import Settings
 from teams_app.adapters.bot_tokens import MsalBotTokens
@@ -27,19 +29,33 @@ from teams_app.adapters.connector import (
 from teams_app.adapters.http import OutboundHttp, open_outbound_http
 from teams_app.adapters.msal_http import msal_executor
 from teams_app.background import Background
+from teams_app.cards import CardRenderer
 from teams_app.content_files import load_curriculum
 from teams_app.delivery.pacing import LocalRateGate, RateGate
-from teams_app.delivery.sender import Outbox, Sender
+from teams_app.delivery.sender import Outbound, Outbox, Sender
 from teams_app.directory import Directory, GraphDirectory
 from teams_app.domain.content import Curriculum
+from teams_app.engine.clock import Clock
+from teams_app.engine.contacts import Contacts
+from teams_app.engine.gate import TableRateGate
+from teams_app.engine.outbox import QueueOutbox
+from teams_app.engine.planner import Planner, owner_name
+from teams_app.engine.runner import Engine
+from teams_app.engine.worker import Worker
 from teams_app.learning import LearningService
-from teams_app.storage.ports import LearnerStore
+from teams_app.proactive import ProactiveCards
+from teams_app.storage.engine_ports import EnginePorts
+from teams_app.storage.engine_tables import TableLeases, TableLedger, TableSchedule
+from teams_app.storage.ports import LearnerKey, LearnerStore
+from teams_app.storage.queues import AzureDeliveryQueue
 from teams_app.storage.tables import TableLearnerStore
 from teams_app.storage.team_ports import TeamStore
 from teams_app.storage.team_tables import TableTeamStore
 from teams_app.team_service import TeamService
 
 logger = logging.getLogger(__name__)
+
+CARDS_DIR = Path(__file__).resolve().parent.parent / "cards"
 
 
 @dataclass
@@ -49,9 +65,12 @@ class Services:
     settings: Settings
     curriculum: Curriculum
     clock: Callable[[], datetime]
+    engine_clock: Clock
     http: OutboundHttp
     store: LearnerStore
     team_store: TeamStore
+    engine: EnginePorts
+    contacts: Contacts
     connector: ConnectorClient
     sender: Sender
     learning: LearningService
@@ -59,6 +78,33 @@ class Services:
     directory: Directory | None
     background: Background
     executor: ThreadPoolExecutor = field(repr=False)
+
+    def engine_runner(self, owner: str | None = None) -> Engine:
+        """A planner and a worker for this process (the web app's, or a worker's)."""
+        name = owner or owner_name()
+        cards = ProactiveCards(
+            CardRenderer(CARDS_DIR), self.curriculum, self.settings.min_group_size
+        )
+        planner = Planner(
+            self.engine.leases,
+            self.engine.schedule,
+            self.engine.queue,
+            self.engine_clock,
+            owner=name,
+        )
+        worker = Worker(
+            queue=self.engine.queue,
+            ledger=self.engine.ledger,
+            store=self.store,
+            schedule=self.engine.schedule,
+            sender=self.sender,
+            curriculum=self.curriculum,
+            render=cards,
+            clock=self.engine_clock,
+            owner=name,
+            default_zone=self.settings.default_time_zone,
+        )
+        return Engine(planner, worker, self.engine_clock)
 
 
 def connector_hosts(settings: Settings) -> HostAllowList:
@@ -78,6 +124,7 @@ async def build_services(
     tokens: TokenSource | None = None,
     gate: RateGate | None = None,
     outbox: Outbox | None = None,
+    engine: EnginePorts | None = None,
     on_send: Callable[[str], None] | None = None,
 ) -> AsyncIterator[Services]:
     """Build the services, and close what was opened when the block ends."""
@@ -88,20 +135,39 @@ async def build_services(
         stack.push_async_callback(http.close)
         extra = [settings.extra_content_dir] if settings.extra_content_dir else []
         curriculum = curriculum or load_curriculum(settings.content_dir, extra)
-        now = clock or (lambda: datetime.now(UTC))
-        if store is None or team_store is None:
-            tables = TableLearnerStore.from_connection_string(
+        engine_clock = Clock(
+            speed=settings.dev_clock_speed,
+            epoch=settings.dev_clock_epoch or time.time(),
+            source=clock,
+        )
+        now = engine_clock.now
+        account: TableLearnerStore | None = None
+        if store is None or team_store is None or engine is None:
+            account = TableLearnerStore.from_connection_string(
                 settings.storage_connection_string, settings.table_prefix, proxy=http.proxy
             )
-            await tables.open()
-            stack.push_async_callback(tables.close)
-            if store is None:
-                store = tables
-            if team_store is None:
-                teams_table = TableTeamStore(tables.service, settings.table_prefix, tables.guard)
-                await teams_table.open()
-                stack.push_async_callback(teams_table.close)
-                team_store = teams_table
+            await account.open()
+            stack.push_async_callback(account.close)
+        if store is None:
+            assert account is not None
+            store = account
+        if team_store is None:
+            assert account is not None
+            teams_table = TableTeamStore(account.service, settings.table_prefix, account.guard)
+            await teams_table.open()
+            stack.push_async_callback(teams_table.close)
+            team_store = teams_table
+        if engine is None:
+            assert account is not None
+            engine = await _table_engine(settings, account, http, stack)
+        if gate is None:
+            leases = engine.leases
+            gate = (
+                TableRateGate(leases.table, account.guard, settings.send_rate)
+                if isinstance(leases, TableLeases) and account is not None
+                else LocalRateGate(settings.send_rate)
+            )
+        contacts = Contacts(store, engine.schedule, now, default_zone=settings.default_time_zone)
         if tokens is None:
             tokens = _bot_tokens(settings, executor)
             if isinstance(tokens, MsalBotTokens):
@@ -118,8 +184,16 @@ async def build_services(
             stack.callback(graph.close)
             directory = graph
         connector = ConnectorClient(http, tokens, connector_hosts(settings))
+
+        async def unreachable(message: Outbound) -> None:
+            await contacts.unreachable(LearnerKey(message.tenant_id, message.user_id))
+
         sender = Sender(
-            connector, gate or LocalRateGate(settings.send_rate), outbox=outbox, observe=on_send
+            connector,
+            gate,
+            outbox=outbox or QueueOutbox(engine.queue, engine_clock),
+            on_gone=unreachable,
+            observe=on_send,
         )
         leaders = settings.leaders
         if settings.dev_demo_user is not None:  # local development: the demo user leads
@@ -144,14 +218,18 @@ async def build_services(
             on_change=teams.learner_changed,
             on_delete=teams.learner_deleted,
             background=background,
+            contacts=contacts,
         )
         yield Services(
             settings=settings,
             curriculum=curriculum,
             clock=now,
+            engine_clock=engine_clock,
             http=http,
             store=store,
             team_store=team_store,
+            engine=engine,
+            contacts=contacts,
             connector=connector,
             sender=sender,
             learning=learning,
@@ -172,3 +250,21 @@ def _bot_tokens(settings: Settings, executor: ThreadPoolExecutor) -> TokenSource
         authority=settings.entra_authority,
         executor=executor,
     )
+
+
+async def _table_engine(
+    settings: Settings,
+    account: TableLearnerStore,
+    http: OutboundHttp,
+    stack: contextlib.AsyncExitStack,
+) -> EnginePorts:
+    """The engine's tables and queue on the storage account."""
+    service, guard, prefix = account.service, account.guard, settings.table_prefix
+    schedule = TableSchedule(service, prefix, guard)
+    ledger = TableLedger(service, prefix, guard)
+    leases = TableLeases(service, prefix, guard)
+    queue = AzureDeliveryQueue(settings.storage_connection_string, prefix, guard, proxy=http.proxy)
+    for part in (schedule, ledger, leases, queue):
+        await part.open()
+        stack.push_async_callback(part.close)
+    return EnginePorts(schedule, ledger, leases, queue)

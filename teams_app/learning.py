@@ -13,10 +13,12 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
+
+from fsrs import Scheduler
 
 from teams_app import views
 from teams_app.background import Background
@@ -31,8 +33,11 @@ from teams_app.domain.content import (
 )
 from teams_app.domain.learner import (
     ISO_WEEK,
+    MAX_PULSE_MINUTES,
     Activity,
     ActivityKind,
+    AnswerResult,
+    ChallengeRecord,
     LearnerState,
     Pulse,
     Stage,
@@ -43,12 +48,26 @@ from teams_app.domain.learner import (
     iso_week,
     next_lesson,
     record_answer,
+    record_challenge,
     record_pulse,
     start_assessment,
     start_lesson,
+    start_review,
+    weekly_challenge,
 )
 from teams_app.domain.placement import question_range
+from teams_app.domain.review import (
+    ReviewItem,
+    item_id,
+    new_item,
+    pick_session,
+    scheduler,
+    split_item,
+)
+from teams_app.domain.review import answered as rated
+from teams_app.domain.schedule import Cadence, Preferences, valid_zone
 from teams_app.domain.scoring import Confidence
+from teams_app.engine.contacts import Contacts
 from teams_app.storage.ports import (
     AttemptRecord,
     ConcurrentUpdate,
@@ -62,6 +81,7 @@ from teams_app.views import Reply
 logger = logging.getLogger(__name__)
 
 MAX_WRITE_TRIES = 5
+Button = tuple[str, str, dict[str, Any]]  # a card action: title, verb, data
 MAX_FIELD_CHARS = 200
 
 
@@ -131,10 +151,14 @@ class LearningService:
         on_delete: Callable[[LearnerKey], Awaitable[None]] | None = None,
         on_change: Callable[[LearnerKey, LearnerState], Awaitable[None]] | None = None,
         background: Background | None = None,
+        contacts: Contacts,
+        fsrs: Scheduler | None = None,
     ) -> None:
         self._store = store
         self._curriculum = curriculum
         self._min_group = min_group
+        self._contacts = contacts
+        self._fsrs = fsrs or scheduler()
         self._new_attempt = new_attempt
         self._on_delete = on_delete or _nothing
         self._on_change = on_change or _unchanged
@@ -152,6 +176,7 @@ class LearningService:
     async def _save(self, turn: Turn, state: LearnerState, etag: str | None) -> None:
         """The commit point: write the profile, recording how far the write got."""
         turn.progress.commit = Commit.WRITING
+        state = replace(state, last_active=turn.now)
         try:
             await self._store.save_profile(turn.key, state, etag)
         except ConcurrentUpdate:
@@ -240,10 +265,6 @@ class LearningService:
         state = await self._state(turn.key)
         return views.welcome(name, state, self.assessment_size, self._min_group)
 
-    async def remember_conversation(self, turn: Turn, reference: dict[str, Any]) -> None:
-        """Keep the conversation reference for later proactive messages."""
-        await self._store.save_conversation(turn.key, reference)
-
     async def show_role(self, turn: Turn) -> Reply:
         """The role picker."""
         return views.role_picker(await self._state(turn.key))
@@ -281,7 +302,13 @@ class LearningService:
         state = stored.state if stored else LearnerState()
         if state.was_handled(turn.action_id):
             return self._current(state)  # a redelivery of the click that started it
-        if not (data or {}).get("restart") and (ask := self._ask_before_replacing(state)):
+        again = state.activity is not None and state.activity.kind is ActivityKind.ASSESSMENT
+        leave: Button = (
+            "Start over" if again else "Leave it, take the skills check",
+            "start_assessment",
+            {},
+        )
+        if not (data or {}).get("restart") and (ask := self._ask_before_replacing(state, leave)):
             return ask
         attempt = self._new_attempt()
         state = await self._replace_activity(
@@ -289,33 +316,30 @@ class LearningService:
         )
         return self._current(state)
 
-    def _ask_before_replacing(
-        self, state: LearnerState, lesson_id: str | None = None
-    ) -> Reply | None:
-        """A "carry on or start over?" card when starting something new would abandon
-        answers already given; ``None`` when nothing would be lost."""
+    def _ask_before_replacing(self, state: LearnerState, instead: Button) -> Reply | None:
+        """A "carry on or leave it?" card when starting something new would abandon answers
+        already given; ``None`` when nothing would be lost. ``instead`` is the button that
+        does what was asked, ``(title, verb, data)``: it is sent with ``restart``."""
         current = state.activity
         if current is None or not current.results:
             return None
         done, total = len(current.results), len(current.question_ids)
-        restart: tuple[str, str, dict[str, Any]]
         if current.kind is ActivityKind.ASSESSMENT:
-            what = "the skills check"
-            restart = ("Start over", "start_assessment", {"restart": True})
+            what, progress = "the skills check", f"{done} questions into"
+        elif current.kind is ActivityKind.REVIEW:
+            what, progress = "a review", f"{done} of {total} through"
         else:
             lesson = self._curriculum.lesson(current.lesson_id or "")
             what = f"“{lesson.title}”" if lesson else "a lesson"
-            wanted: dict[str, Any] = {"restart": True}
-            if lesson_id:
-                wanted["lesson"] = lesson_id
-            restart = ("Leave it and move on", "start_lesson", wanted)
+            progress = f"{done} of {total} through"
+        title, verb, data = instead
         return views.notice(
-            f"You're {done} of {total} through {what}",
-            "Carry on where you left off, or start something else: the answers you've given "
-            "so far would then stay in your history, unfinished.",
+            f"You're {progress} {what}",
+            "Carry on where you left off, or leave it: the answers you've given so far stay "
+            "in your history, unfinished.",
             heading="Work in progress",
             action=("Carry on", "continue"),
-            second=restart,
+            second=(title, verb, {**data, "restart": True}),
         )
 
     async def start_lesson(self, turn: Turn, data: Mapping[str, Any]) -> Reply:
@@ -330,9 +354,12 @@ class LearningService:
             and (wanted is None or wanted.id == current.lesson_id)
         ):
             return self._current(state)  # resume the lesson in progress
-        if not data.get("restart") and (
-            ask := self._ask_before_replacing(state, wanted.id if wanted else None)
-        ):
+        leave: Button = (
+            "Leave it, go to the lesson",
+            "start_lesson",
+            {"lesson": wanted.id} if wanted else {},
+        )
+        if not data.get("restart") and (ask := self._ask_before_replacing(state, leave)):
             return ask
         lesson = wanted or next_lesson(state, self._curriculum)
         if lesson is None:
@@ -402,11 +429,16 @@ class LearningService:
         if kind is ActivityKind.ASSESSMENT:
             item = self._curriculum.item(question_id)
             return (item.question, item.skill) if item else None
-        lesson = self._curriculum.lesson(lesson_id or "")
-        if lesson is None:
-            return None
-        question = next((q for q in lesson.questions if q.id == question_id), None)
-        return (question, lesson.skill) if question else None
+        if kind is ActivityKind.REVIEW:
+            lesson_id, question_id = split_item(question_id)
+            lesson = self._curriculum.lesson(lesson_id)
+            question = lesson.question(question_id) if lesson else None
+        else:
+            lesson = self._curriculum.lesson(lesson_id or "")
+            question = (
+                next((q for q in lesson.questions if q.id == question_id), None) if lesson else None
+            )
+        return (question, lesson.skill) if question and lesson else None
 
     async def answer(self, turn: Turn, data: Mapping[str, Any]) -> Reply:
         """Score an answer once, however often it is delivered, and give feedback."""
@@ -448,13 +480,13 @@ class LearningService:
                 continue  # someone else wrote first: re-read; a duplicate becomes a replay
             scored = new_state.activity or new_state.last_activity
             assert scored is not None
+            work: list[Awaitable[Any]] = [self._remember_for_review(turn, scored, result)]
             if new_state.activity is None:  # finished: history, and a retry of the last one
-                await self._after_commit(
-                    turn,
-                    "history and team figures",
+                work += [
                     *self._archive(turn, (scored, True), (stored.state.last_activity, True)),
                     self._on_change(turn.key, new_state),
-                )
+                ]
+            await self._after_commit(turn, "spaced review, history and team figures", *work)
             return views.feedback_card(
                 self._curriculum, scored, question, result, self._curriculum.skill_name(skill)
             )
@@ -496,8 +528,10 @@ class LearningService:
         found = self._question(kind, activity.lesson_id, question_id)
         if found is None:
             return self._stale()
+        repairs: list[Awaitable[Any]] = [self._remember_for_review(turn, activity, result)]
         if activity is state.last_activity:  # its history row may be missing after a failure
-            await self._after_commit(turn, "history repair", *self._archive(turn, (activity, True)))
+            repairs += self._archive(turn, (activity, True))
+        await self._after_commit(turn, "repair after a replay", *repairs)
         question, skill = found
         return views.feedback_card(
             self._curriculum, activity, question, result, self._curriculum.skill_name(skill)
@@ -511,6 +545,16 @@ class LearningService:
             return self._current(state)
         last = state.last_activity
         results = last.results if last is not None and last.attempt == attempt else ()
+        if _field(data, "kind") == ActivityKind.REVIEW.value:
+            if last is None or last.attempt != attempt or last.kind is not ActivityKind.REVIEW:
+                return await self.continue_(turn)
+            items = {i.item: i for i in await self._store.review_items(turn.key)}
+            due = {
+                r.question_id: self._local_day(turn, items[r.question_id].due)
+                for r in last.results
+                if r.question_id in items
+            }
+            return views.review_summary(self._curriculum, last, due, turn.today)
         if _field(data, "kind") == ActivityKind.ASSESSMENT.value and state.assessed:
             reply = views.assessment_result(self._curriculum, state)
             reply.data["calibration"] = views.calibration_hint(results, state)
@@ -533,6 +577,226 @@ class LearningService:
         return views.progress(
             self._curriculum, state, next_lesson(state, self._curriculum), turn.today
         )
+
+    # --- spaced review -------------------------------------------------------------------
+
+    def _local_day(self, turn: Turn, at: datetime) -> date:
+        """The learner's local date of a UTC instant (from the turn's own date and time)."""
+        return turn.today + timedelta(days=(at.date() - turn.now.date()).days)
+
+    async def _remember_for_review(
+        self, turn: Turn, activity: Activity, result: AnswerResult
+    ) -> None:
+        """Rate the answered question's review item with FSRS (applying the same answer
+        twice changes nothing); a finished lesson also adds its review pool, due later."""
+        if activity.kind is ActivityKind.ASSESSMENT:
+            return
+        item = (
+            result.question_id
+            if activity.kind is ActivityKind.REVIEW
+            else item_id(activity.lesson_id or "", result.question_id)
+        )
+        items = {i.item: i for i in await self._store.review_items(turn.key)}
+        changed = [
+            rated(
+                items.get(item),
+                item,
+                result.correct,
+                result.confidence,
+                activity.attempt,
+                turn.now,
+                self._fsrs,
+            )
+        ]
+        if activity.kind is ActivityKind.LESSON and activity.finished:
+            lesson = self._curriculum.lesson(activity.lesson_id or "")
+            for question in lesson.review_questions if lesson else ():
+                pool_item = item_id(lesson.id if lesson else "", question.id)
+                if pool_item not in items:
+                    changed.append(new_item(pool_item, turn.now))
+        changed = [i for i in changed if items.get(i.item) != i]
+        if changed:
+            await self._store.save_review_items(turn.key, changed)
+            await self._contacts.reschedule(turn.key)
+
+    async def _review_items(self, key: LearnerKey) -> list[ReviewItem]:
+        """Review items whose lesson and question still exist."""
+        return [
+            i
+            for i in await self._store.review_items(key)
+            if self._question(ActivityKind.REVIEW, None, i.item) is not None
+        ]
+
+    async def start_review(self, turn: Turn, data: Mapping[str, Any]) -> Reply:
+        """A review session of up to five due questions (the session in progress, if any)."""
+        stored = await self._store.get_profile(turn.key)
+        state = stored.state if stored else LearnerState()
+        current = state.activity
+        if state.was_handled(turn.action_id) or (
+            current is not None and current.kind is ActivityKind.REVIEW
+        ):
+            return self._current(state)
+        items = await self._review_items(turn.key)
+        session = pick_session(items, turn.now)
+        if not session:
+            upcoming = min((i.due for i in items), default=None)
+            return views.nothing_to_review(self._local_day(turn, upcoming) if upcoming else None)
+        leave: Button = ("Leave it, start the review", "start_review", {})
+        if not data.get("restart") and (ask := self._ask_before_replacing(state, leave)):
+            return ask
+        attempt = self._new_attempt()
+        state = await self._replace_activity(
+            turn, lambda s: start_review(s, tuple(session), attempt), stored
+        )
+        return self._current(state)
+
+    async def reviews_due(self, key: LearnerKey, now: datetime) -> int:
+        """How many review questions are due (at most a session's worth)."""
+        return len(pick_session(await self._review_items(key), now))
+
+    # --- weekly challenge ------------------------------------------------------------------
+
+    async def show_challenge(self, turn: Turn) -> Reply:
+        """This week's challenge (opening it means it needn't be sent)."""
+        state = await self._state(turn.key)
+        week = iso_week(turn.today)
+        contact = await self._contacts.contact(turn.key)
+        sent = contact.challenge_id if contact and contact.challenge_week == week else ""
+        challenge = (
+            self._curriculum.challenge(sent) if sent and week not in state.challenges else None
+        )
+        challenge = challenge or weekly_challenge(state, self._curriculum, week)
+        if challenge is None:
+            return views.notice(
+                "No challenge this week",
+                "There is no challenge for your role yet. Carry on with your lessons.",
+                heading="Weekly challenge",
+                action=("Continue learning", "continue"),
+            )
+        if contact is not None:
+            await self._contacts.opened_challenge(turn.key, week, challenge.id)
+        return views.challenge_card(
+            challenge,
+            self._curriculum.skill_name(challenge.skill),
+            week,
+            turn.today,
+            state.challenges.get(week),
+        )
+
+    async def finish_challenge(self, turn: Turn, data: Mapping[str, Any], *, done: bool) -> Reply:
+        """Keep "done" (with minutes saved and the self-check) or "skipped" for the week the
+        card was sent in; answering again replaces it."""
+        week = _field(data, "week")
+        challenge = self._curriculum.challenge(_field(data, "challenge"))
+        if challenge is None or not ISO_WEEK.fullmatch(week) or week > iso_week(turn.today):
+            return self._stale()
+        minutes = 0
+        if done:
+            try:
+                minutes = round(float(_field(data, "minutes") or "0"))
+            except (ValueError, OverflowError):
+                minutes = -1
+            if not 0 <= minutes <= MAX_PULSE_MINUTES:
+                reply = views.challenge_card(
+                    challenge,
+                    self._curriculum.skill_name(challenge.skill),
+                    week,
+                    turn.today,
+                    None,
+                )
+                reply.data["status"] = ""
+                reply.data["task"] = (
+                    f"**Enter minutes from 0 to {MAX_PULSE_MINUTES}.**\n\n{challenge.task}"
+                )
+                return reply
+        checks = sum(1 for i in range(len(challenge.rubric)) if _field(data, f"check_{i}") == "yes")
+        record = ChallengeRecord(challenge.id, done, minutes, checks if done else 0)
+        _, state = await self._change(turn, lambda s: record_challenge(s, week, record))
+        await self._after_commit(turn, "team figures", self._on_change(turn.key, state))
+        if not done:
+            return views.notice(
+                "Skipped this week",
+                "No problem. A new challenge comes next week; type **challenge** if you want "
+                "this one back.",
+                heading="Weekly challenge",
+                action=("Continue learning", "continue"),
+            )
+        saved = f" and saved about {minutes} minutes" if minutes else ""
+        return views.notice(
+            "Challenge done",
+            f"You ticked {checks} of {len(challenge.rubric)} self-checks{saved}. Practice in "
+            "your real work is what turns a lesson into a habit.",
+            heading="Weekly challenge",
+            action=("Continue learning", "continue"),
+        )
+
+    # --- reminder settings -----------------------------------------------------------------
+
+    async def show_settings(self, turn: Turn, notice: str = "") -> Reply:
+        """The reminder settings card."""
+        contact = await self._contacts.contact(turn.key)
+        if contact is None:
+            return views.notice(
+                "No chat to remind you in",
+                "I keep where to reach you when you install me. Remove and add AI Ready again "
+                "from Teams' Apps to get reminders.",
+                heading="Reminder settings",
+            )
+        zone = contact.time_zone or self._contacts.default_zone
+        return views.settings_card(contact.preferences, zone, bool(contact.time_zone), notice)
+
+    async def save_settings(self, turn: Turn, data: Mapping[str, Any]) -> Reply:
+        """Save cadence, time, days and zone (a bad value is asked again, nothing saved)."""
+        contact = await self._contacts.contact(turn.key)
+        if contact is None:
+            return await self.show_settings(turn)
+        zone = _field(data, "zone").strip()
+        try:
+            days = frozenset(int(d) for d in _field(data, "days").split(",") if d.strip())
+            preferences = Preferences(
+                cadence=Cadence(_field(data, "cadence")),
+                hour=int(_field(data, "hour")),
+                working_days=days,
+                paused=contact.preferences.paused,
+            )
+        except ValueError:
+            return await self.show_settings(
+                turn, "Choose how often, a time between 09:00 and 16:00 and at least one day."
+            )
+        if zone and not valid_zone(zone):
+            return await self.show_settings(
+                turn, f"I don't know the time zone “{zone[:64]}”. Try a name like Europe/Paris."
+            )
+        await self._contacts.change_settings(turn.key, preferences, zone or None)
+        return await self.show_settings(turn, "")
+
+    async def pause(self, turn: Turn, *, stop: bool = False) -> Reply:
+        """Pause reminders (``stop``: turn them off); nothing proactive comes until resumed."""
+        contact = await self._contacts.contact(turn.key)
+        if contact is not None:
+            prefs = contact.preferences
+            changed = replace(prefs, cadence=Cadence.OFF) if stop else replace(prefs, paused=True)
+            await self._contacts.change_settings(turn.key, changed)
+        return views.notice(
+            "Reminders stopped" if stop else "Reminders paused",
+            "I won't send you anything until you say so. Lessons, reviews and challenges are "
+            "still here whenever you type **start**, **review** or **challenge**.",
+            heading="Reminder settings",
+            action=("Resume reminders", "resume_reminders"),
+            second=("Settings", "show_settings", {}),
+        )
+
+    async def resume(self, turn: Turn) -> Reply:
+        """Reminders back on (weekly, if they were off)."""
+        contact = await self._contacts.contact(turn.key)
+        if contact is None:
+            return await self.show_settings(turn)
+        prefs = contact.preferences
+        cadence = Cadence.WEEKLY if prefs.cadence is Cadence.OFF else prefs.cadence
+        await self._contacts.change_settings(
+            turn.key, replace(prefs, paused=False, cadence=cadence)
+        )
+        return await self.show_settings(turn, "")
 
     # --- weekly pulse --------------------------------------------------------------------
 

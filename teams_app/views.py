@@ -15,6 +15,7 @@ from typing import Any
 from teams_app.cards import UserText
 from teams_app.domain.content import (
     ROLE_LABELS,
+    Challenge,
     Curriculum,
     Lesson,
     Question,
@@ -25,6 +26,7 @@ from teams_app.domain.learner import (
     Activity,
     ActivityKind,
     AnswerResult,
+    ChallengeRecord,
     LearnerState,
     LessonRecord,
     Pulse,
@@ -32,6 +34,8 @@ from teams_app.domain.learner import (
     recommended_path,
     streak_weeks,
 )
+from teams_app.domain.review import split_item
+from teams_app.domain.schedule import WORK_ENDS, WORK_STARTS, Cadence, Preferences
 from teams_app.domain.scoring import (
     CALIBRATION_HINTS,
     Calibration,
@@ -44,6 +48,25 @@ from teams_app.domain.scoring import (
 SECONDS_PER_ASSESSMENT_ITEM = 30
 PATH_PREVIEW = 6
 
+RESULTS_TITLES = {
+    ActivityKind.ASSESSMENT: "See my skills profile",
+    ActivityKind.LESSON: "See my lesson summary",
+    ActivityKind.REVIEW: "See my review summary",
+}
+SECONDS_PER_REVIEW_QUESTION = 30
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+CADENCE_CHOICES = (
+    (Cadence.WEEKLY, "Weekly: challenge, pulse and one review day"),
+    (Cadence.TWICE_WEEKLY, "Twice a week: reviews on two days"),
+    (Cadence.DAILY, "Daily reviews on working days"),
+    (Cadence.OFF, "Off: nothing unless I ask"),
+)
+CADENCE_LABELS = {
+    Cadence.WEEKLY: "weekly",
+    Cadence.TWICE_WEEKLY: "twice a week",
+    Cadence.DAILY: "daily reviews",
+    Cadence.OFF: "off",
+}
 LEVEL_LABELS = {
     SkillLevel.GAP: ("Focus area", "Attention"),
     SkillLevel.DEVELOPING: ("Developing", "Warning"),
@@ -122,12 +145,21 @@ def choices(question: Question, attempt: str) -> list[dict[str, str]]:
 def _progress_text(activity: Activity, index: int) -> str:
     if activity.kind is ActivityKind.ASSESSMENT:  # adaptive: the total isn't known yet
         return f"Question {index + 1}"
+    if activity.kind is ActivityKind.REVIEW:
+        return f"Review {index + 1} of {len(activity.question_ids)}"
     return f"Question {index + 1} of {len(activity.question_ids)}"
 
 
-def _activity_title(curriculum: Curriculum, activity: Activity, skill_name: str) -> str:
+def _activity_title(
+    curriculum: Curriculum, activity: Activity, skill_name: str, index: int | None = None
+) -> str:
     if activity.kind is ActivityKind.ASSESSMENT:
         return f"Skills check · {skill_name}"
+    if activity.kind is ActivityKind.REVIEW:
+        ids = activity.question_ids
+        item = ids[min(activity.position if index is None else index, len(ids) - 1)]
+        lesson = curriculum.lesson(split_item(item)[0])
+        return f"Review · {lesson.title}" if lesson else "Review"
     lesson = curriculum.lesson(activity.lesson_id or "")
     return lesson.title if lesson else "Lesson"
 
@@ -184,7 +216,7 @@ def feedback_card(
         "feedback",
         {
             "progress_text": _progress_text(activity, index),
-            "title": _activity_title(curriculum, activity, skill_name),
+            "title": _activity_title(curriculum, activity, skill_name, index),
             "verdict": "Correct" if result.correct else "Not quite",
             "verdict_style": "good" if result.correct else "attention",
             "correct": result.correct,
@@ -197,9 +229,7 @@ def feedback_card(
             "score_text": f"Score so far: {total} marks from {len(answered)} "
             f"answer{'s' if len(answered) != 1 else ''}",
             "last": last,
-            "results_title": "See my skills profile"
-            if activity.kind is ActivityKind.ASSESSMENT
-            else "See my lesson summary",
+            "results_title": RESULTS_TITLES[activity.kind],
             "kind": activity.kind.value,
             "attempt": activity.attempt,
         },
@@ -293,10 +323,10 @@ def lesson_card(curriculum: Curriculum, lesson: Lesson, attempt: str) -> Reply:
 
 def _streak_text(weeks: int) -> str:
     if weeks == 0:
-        return "Finish a lesson this week to start a streak."
+        return "Finish a lesson or a review this week to start a streak."
     if weeks == 1:
-        return "1 week with a lesson. One next week makes it a streak."
-    return f"{weeks} weeks in a row with a lesson. Keep it going next week."
+        return "1 week with a lesson or review. One next week makes it a streak."
+    return f"{weeks} weeks in a row with a lesson or review. Keep it going next week."
 
 
 def lesson_summary(
@@ -444,3 +474,183 @@ def pulse_card(
 def reset_confirm() -> Reply:
     """Ask before deleting everything."""
     return Reply("reset_confirm", {})
+
+
+def _week_label(week_monday: date) -> str:
+    return f"week of {week_monday.day} {week_monday.strftime('%b')}"
+
+
+def _monday(day: date) -> date:
+    return date.fromordinal(day.toordinal() - day.weekday())
+
+
+def reviews_due(count: int, streak: int) -> Reply:
+    """The "N reviews due" card."""
+    minutes = max(1, math.ceil(count * SECONDS_PER_REVIEW_QUESTION / 60))
+    return Reply(
+        "reviews_due",
+        {
+            "title": f"{count} question{'s' if count != 1 else ''} to review",
+            "minutes": str(minutes),
+            "streak_text": f"Reviews count towards your streak: {streak} week"
+            f"{'s' if streak != 1 else ''} so far."
+            if streak
+            else "Reviews count towards your weekly streak.",
+        },
+    )
+
+
+def nothing_to_review(next_due: date | None) -> Reply:
+    """The reply to ``review`` when nothing is due."""
+    if next_due is None:
+        text = (
+            "Questions from the lessons you finish come back here for review, just as "
+            "you're likely to start forgetting them. Finish a lesson to get the first ones."
+        )
+    else:
+        text = (
+            f"Nothing is due yet. The next questions come back on "
+            f"{DAY_NAMES[next_due.weekday()]} {next_due.day} {next_due.strftime('%B')}."
+        )
+    return notice(
+        "Nothing to review", text, heading="Spaced review", action=("Continue learning", "continue")
+    )
+
+
+def review_summary(
+    curriculum: Curriculum, activity: Activity, due: dict[str, date], today: date
+) -> Reply:
+    """After a review session: each question's result and when it comes back."""
+    rows = []
+    for result in activity.results:
+        lesson = curriculum.lesson(split_item(result.question_id)[0])
+        back = due.get(result.question_id)
+        when = _when_back(back, today) if back else "kept for later"
+        verdict = "Right" if result.correct else "Not quite"
+        rows.append(
+            {
+                "mark": "✓" if result.correct else "✗",
+                "color": "Good" if result.correct else "Attention",
+                "lesson": lesson.title if lesson else "A lesson",
+                "detail": f"{verdict}, {CONFIDENCE_LABELS[result.confidence].lower()} "
+                f"confidence: {when}",
+            }
+        )
+    right = sum(1 for r in activity.results if r.correct)
+    marks = sum(r.mark for r in activity.results)
+    upcoming = min((d for d in due.values()), default=None)
+    return Reply(
+        "review_summary",
+        {
+            "title": "Review done",
+            "score_text": f"{right} of {len(activity.results)} right, {'+' if marks > 0 else ''}"
+            f"{marks} marks. Reviews count towards your streak.",
+            "rows": rows,
+            "next_text": f"Next review: {DAY_NAMES[upcoming.weekday()]} {upcoming.day} "
+            f"{upcoming.strftime('%B')}."
+            if upcoming
+            else "",
+        },
+    )
+
+
+def _when_back(day: date, today: date) -> str:
+    days = (day - today).days
+    if days <= 1:
+        return "back tomorrow"
+    if days < 14:
+        return f"back in {days} days"
+    return f"back in about {round(days / 7)} weeks"
+
+
+def challenge_card(
+    challenge: Challenge,
+    skill_name: str,
+    week: str,
+    today: date,
+    record: ChallengeRecord | None,
+) -> Reply:
+    """This week's challenge: the task, the rubric as a self-check, done or skip."""
+    status = ""
+    if record is not None and record.done:
+        status = f"Done: you ticked {record.checks} of {len(challenge.rubric)}."
+    elif record is not None:
+        status = "You skipped this one. You can still do it."
+    done_checks = record.checks if record and record.done else 0
+    return Reply(
+        "challenge",
+        {
+            "week_label": _week_label(_monday(today)),
+            "title": challenge.title,
+            "meta": f"{skill_name} · about {challenge.minutes} min",
+            "status": status,
+            "task": challenge.task,
+            "rubric": [
+                {"id": f"check_{i}", "text": line, "value": "yes" if i < done_checks else "no"}
+                for i, line in enumerate(challenge.rubric)
+            ],
+            "minutes_saved": str(record.minutes_saved) if record and record.done else "",
+            "week": week,
+            "challenge": challenge.id,
+        },
+    )
+
+
+def nudge(lesson: Lesson | None) -> Reply:
+    """After a quiet week: the next lesson, named."""
+    if lesson is None:
+        return Reply(
+            "nudge",
+            {
+                "title": "Ready for a quick review?",
+                "text": "You've finished your path. A five-minute review keeps it fresh, and "
+                "retaking the skills check shows how far you've come.",
+                "action_title": "Carry on",
+                "lesson": "",
+            },
+        )
+    minutes = max(1, round(lesson.reading_minutes + len(lesson.questions) * 0.5))
+    return Reply(
+        "nudge",
+        {
+            "title": "Five minutes for your next lesson?",
+            "text": f"It's been a week since you last learned with me. Next on your path: "
+            f"**{lesson.title}** (about {minutes} min).",
+            "action_title": "Start the lesson",
+            "lesson": lesson.id,
+        },
+    )
+
+
+def settings_card(
+    preferences: Preferences, zone_name: str, detected: bool, notice_text: str = ""
+) -> Reply:
+    """The reminder settings."""
+    if preferences.paused:
+        status, color = "Reminders are paused.", "Attention"
+    elif preferences.cadence is Cadence.OFF:
+        status, color = "Reminders are off.", "Attention"
+    else:
+        status, color = f"Reminders are on: {CADENCE_LABELS[preferences.cadence]}.", "Good"
+    return Reply(
+        "settings",
+        {
+            "status": status,
+            "status_color": color,
+            "notice": notice_text,
+            "cadence": preferences.cadence.value,
+            "cadences": [{"title": t, "value": c.value} for c, t in CADENCE_CHOICES],
+            "hour": str(preferences.hour),
+            "hours": [
+                {"title": f"{h:02d}:00", "value": str(h)} for h in range(WORK_STARTS, WORK_ENDS)
+            ],
+            "days": ",".join(str(d) for d in sorted(preferences.working_days)),
+            "day_choices": [{"title": n, "value": str(i)} for i, n in enumerate(DAY_NAMES)],
+            "zone": zone_name,
+            "zone_hint": "Taken from Teams. Type another IANA name (like America/New_York) to "
+            "change it."
+            if detected
+            else "Not known yet: I use UTC until you set it or write to me from Teams.",
+            "paused": preferences.paused,
+        },
+    )

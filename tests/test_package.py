@@ -31,7 +31,18 @@ NODE_SCRIPT = ROOT / "tools" / "validate_manifest.mjs"
 APP_ID = "6f1c7a52-3b0e-4d8a-9c41-2e5b7d9f0a13"
 BOT_ID = "0a8e4d21-95c3-47f6-b2de-81c3f4a6e7b9"
 SCHEMA_URL = "https://developer.microsoft.com/json-schemas/teams/v1.30/MicrosoftTeams.schema.json"
-COMMANDS = ["help", "start", "next", "progress", "role", "pulse", "my data", "reset"]
+COMMANDS = [
+    "help",
+    "start",
+    "next",
+    "review",
+    "challenge",
+    "progress",
+    "pulse",
+    "settings",
+    "pause",
+    "my data",
+]
 
 
 def make_options(**changes: str) -> PackageOptions:

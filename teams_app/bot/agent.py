@@ -33,10 +33,12 @@ from microsoft_agents.hosting.core import (
 )
 
 from teams_app import views
+from teams_app.background import Background
 from teams_app.bot.adapter import ARRIVED_KEY, NoConnections, TeamsAdapter
 from teams_app.bot.commands import Command, parse_command
 from teams_app.bot.identity import is_personal, learner_key, local_date
 from teams_app.cards import CardRenderer
+from teams_app.engine.contacts import Contacts
 from teams_app.learning import Commit, LearningService, Turn
 from teams_app.logsafe import safe
 from teams_app.storage.ports import StorageError
@@ -50,6 +52,8 @@ ACTION_INVOKE = "adaptiveCard/action"
 # Teams gives a card action about five seconds, counted from when it sent the request.
 INVOKE_BUDGET_SECONDS = 4.0
 MESSAGE_BUDGET_SECONDS = 9.0
+SEEN_EVERY_SECONDS = 600.0  # how often a turn refreshes the learner's contact, at most
+MAX_SEEN = 50_000
 
 ActionHandler = Callable[[LearningService, Turn, Mapping[str, Any]], Awaitable[Reply]]
 
@@ -104,6 +108,14 @@ ACTIONS: dict[Verb, ActionHandler] = {
     Verb.DELETE_MY_DATA: lambda s, t, d: _delete_confirm(),
     Verb.CONFIRM_DELETE_DATA: lambda s, t, d: s.delete_my_data(t),
     Verb.SUBMIT_PULSE: lambda s, t, d: s.submit_pulse(t, d),
+    Verb.START_REVIEW: lambda s, t, d: s.start_review(t, d),
+    Verb.SHOW_CHALLENGE: lambda s, t, d: s.show_challenge(t),
+    Verb.COMPLETE_CHALLENGE: lambda s, t, d: s.finish_challenge(t, d, done=True),
+    Verb.SKIP_CHALLENGE: lambda s, t, d: s.finish_challenge(t, d, done=False),
+    Verb.SHOW_SETTINGS: lambda s, t, d: s.show_settings(t),
+    Verb.SAVE_SETTINGS: lambda s, t, d: s.save_settings(t, d),
+    Verb.PAUSE_REMINDERS: lambda s, t, d: s.pause(t),
+    Verb.RESUME_REMINDERS: lambda s, t, d: s.resume(t),
 }
 
 COMMANDS: dict[Command, Callable[[LearningService, Turn], Awaitable[Reply]]] = {
@@ -114,6 +126,12 @@ COMMANDS: dict[Command, Callable[[LearningService, Turn], Awaitable[Reply]]] = {
     Command.MY_DATA: lambda s, t: s.my_data(t),
     Command.PULSE: lambda s, t: s.pulse(t),
     Command.DELETE_MY_DATA: lambda s, t: _delete_confirm(),
+    Command.REVIEW: lambda s, t: s.start_review(t, {}),
+    Command.CHALLENGE: lambda s, t: s.show_challenge(t),
+    Command.SETTINGS: lambda s, t: s.show_settings(t),
+    Command.PAUSE: lambda s, t: s.pause(t),
+    Command.STOP: lambda s, t: s.pause(t, stop=True),
+    Command.RESUME: lambda s, t: s.resume(t),
 }
 
 
@@ -177,13 +195,21 @@ class AiReadyAgent:
         self,
         service: LearningService,
         renderer: CardRenderer,
+        contacts: Contacts,
+        *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         metrics: TurnMetrics | None = None,
+        background: Background | None = None,
+        on_reachable: Callable[[str], None] = lambda _conversation: None,
     ) -> None:
         self._service = service
         self._renderer = renderer
+        self._contacts = contacts
         self._clock = clock
         self._metrics = metrics or _NoMetrics()
+        self._background = background or Background()
+        self._on_reachable = on_reachable
+        self._seen: dict[tuple[str, str, str], float] = {}
 
     def build(self) -> AgentApplication[TurnState]:
         """An :class:`AgentApplication` with every route registered."""
@@ -221,6 +247,24 @@ class AiReadyAgent:
     def card(self, reply: Reply) -> dict[str, Any]:
         """Render a reply's card."""
         return self._renderer.render(reply.card, reply.data)
+
+    def _note_seen(self, context: TurnContext, turn: Turn) -> None:
+        """The learner wrote or clicked: they're reachable here, in this zone. Recorded in
+        the background, at most every few minutes per learner and process."""
+        activity = context.activity
+        zone = activity.local_timezone or ""
+        conversation = activity.conversation.id if activity.conversation else ""
+        marker = (turn.key.tenant_id, turn.key.user_id, zone)
+        now = time.monotonic()
+        if now - self._seen.get(marker, -SEEN_EVERY_SECONDS) < SEEN_EVERY_SECONDS:
+            return
+        if len(self._seen) > MAX_SEEN:
+            self._seen.clear()
+        self._seen[marker] = now
+        self._on_reachable(conversation)
+        self._background.run(
+            self._contacts.seen(turn.key, _reference(activity), zone), name="contact seen"
+        )
 
     async def _guarded(
         self, context: TurnContext, turn: Turn, work: Callable[[], Awaitable[Reply]]
@@ -275,6 +319,8 @@ class AiReadyAgent:
         ) -> AdaptiveCardInvokeResponse:
             values = data if isinstance(data, dict) else {}
             turn = self._turn(context, INVOKE_BUDGET_SECONDS)
+            if is_personal(context.activity):
+                self._note_seen(context, turn)
             reply = await self._guarded(context, turn, lambda: handler(self._service, turn, values))
             return self._card_response(reply)
 
@@ -312,24 +358,50 @@ class AiReadyAgent:
             return
         turn = self._turn(context, MESSAGE_BUDGET_SECONDS)
         name = activity.from_property.name if activity.from_property else ""
+        installed = False
 
         async def welcome() -> Reply:
-            await self._service.remember_conversation(turn, _reference(activity))
+            nonlocal installed
+            installed = await self._contacts.installed(
+                turn.key,
+                _reference(activity),
+                activity.id or "",
+                activity.local_timezone or "",
+                welcome=True,
+            )
             return await self._service.welcome(turn, name or "")
 
-        await self._send_card(context, await self._guarded(context, turn, welcome))
+        reply = await self._guarded(context, turn, welcome)
+        if installed or reply.card != "welcome":  # a redelivered install is welcomed once
+            await self._send_card(context, reply)
 
     async def _installation_update(self, context: TurnContext, _state: TurnState) -> None:
         activity = context.activity
-        if activity.action not in ("add", "add-upgrade") or not is_personal(activity):
+        if not is_personal(activity):
             return
         turn = self._turn(context, MESSAGE_BUDGET_SECONDS)
+        if activity.action in ("remove", "remove-upgrade"):
+            await self._guarded(context, turn, lambda: self._gone(turn))
+            return
+        if activity.action not in ("add", "add-upgrade"):
+            return
 
         async def remember() -> Reply:
-            await self._service.remember_conversation(turn, _reference(activity))
+            await self._contacts.installed(
+                turn.key,
+                _reference(activity),
+                activity.id or "",
+                activity.local_timezone or "",
+                welcome=False,
+            )
             return views.help_card()
 
         await self._guarded(context, turn, remember)
+
+    async def _gone(self, turn: Turn) -> Reply:
+        """The app was removed from the learner's chat: nothing more goes there."""
+        await self._contacts.unreachable(turn.key)
+        return views.help_card()
 
     async def _message(self, context: TurnContext, _state: TurnState) -> None:
         activity = context.activity
@@ -346,6 +418,7 @@ class AiReadyAgent:
             return
         command = parse_command(activity.text)
         turn = self._turn(context, MESSAGE_BUDGET_SECONDS)
+        self._note_seen(context, turn)
 
         async def answer() -> Reply:
             if command is Command.RESET:

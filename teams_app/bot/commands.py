@@ -18,6 +18,12 @@ class Command(StrEnum):
     MY_DATA = "my data"
     PULSE = "pulse"
     DELETE_MY_DATA = "delete my data"
+    REVIEW = "review"
+    CHALLENGE = "challenge"
+    SETTINGS = "settings"
+    PAUSE = "pause"
+    STOP = "stop"
+    RESUME = "resume"
     GREETING = "greeting"
     UNKNOWN = "unknown"
 
@@ -28,7 +34,6 @@ _WORDS: dict[str, Command] = {
     "menu": Command.HELP,
     "start": Command.START,
     "continue": Command.START,
-    "resume": Command.START,
     "next": Command.NEXT,
     "next lesson": Command.NEXT,
     "progress": Command.PROGRESS,
@@ -43,6 +48,18 @@ _WORDS: dict[str, Command] = {
     "weekly pulse": Command.PULSE,
     "my privacy": Command.MY_DATA,
     "delete my data": Command.DELETE_MY_DATA,
+    "review": Command.REVIEW,
+    "reviews": Command.REVIEW,
+    "challenge": Command.CHALLENGE,
+    "weekly challenge": Command.CHALLENGE,
+    "settings": Command.SETTINGS,
+    "reminders": Command.SETTINGS,
+    "pause": Command.PAUSE,
+    "pause reminders": Command.PAUSE,
+    "stop": Command.STOP,
+    "stop reminders": Command.STOP,
+    "resume": Command.RESUME,
+    "resume reminders": Command.RESUME,
     "hi": Command.GREETING,
     "hello": Command.GREETING,
     "hey": Command.GREETING,

@@ -24,7 +24,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -79,6 +79,7 @@ class SendResult:
     attempts: int = 0
     activity_id: str | None = None
     retry_after: float | None = None
+    throttled: int = 0  # attempts answered 429
 
 
 class Outbox(Protocol):
@@ -136,13 +137,18 @@ class Sender:
         """The user wrote again: the conversation is reachable again."""
         self._gone.discard(conversation_id)
 
-    async def send(self, message: Outbound, *, deadline: float) -> SendResult:
-        """Send ``message``, retrying until ``deadline`` (a ``time.monotonic()`` value)."""
-        result = await self._send(message, deadline)
+    async def send(
+        self, message: Outbound, *, deadline: float, hand_off: bool = True
+    ) -> SendResult:
+        """Send ``message``, retrying until ``deadline`` (a ``time.monotonic()`` value).
+        With ``hand_off`` (replies in a turn), what can't be sent in time goes to the outbox;
+        without it (the queue worker, which retries from its ledger), the result says
+        :attr:`SendStatus.RETRY` with the wait."""
+        result = await self._send(message, deadline, hand_off)
         self._observe(result.status.value)
         return result
 
-    async def _send(self, message: Outbound, deadline: float) -> SendResult:
+    async def _send(self, message: Outbound, deadline: float, hand_off: bool) -> SendResult:
         if message.conversation_id in self._gone:
             return SendResult(SendStatus.GONE)
         if not self._connector.allows(message.service_url):
@@ -151,13 +157,14 @@ class Sender:
             )
             self.counts.failed += 1
             return SendResult(SendStatus.FAILED, REFUSED_HOST)
-        attempt = 0
+        attempt = throttled = 0
         while True:
             wait = await self._gate.reserve(
                 message.tenant_id, message.conversation_id, deadline - self._clock()
             )
             if wait is None:
-                return await self._later(message, 1.0, attempt, None)
+                later = await self._later(message, 1.0, attempt, None, hand_off)
+                return replace(later, throttled=throttled)
             if wait > 0:
                 await self._sleep(wait)
             remaining = deadline - self._clock()
@@ -168,12 +175,14 @@ class Sender:
                 timeout=max(1.0, min(10.0, remaining)),
             )
             attempt += 1
+            throttled += result.status == 429
             outcome = await self._judge(message, result, attempt)
             if outcome is not None:
-                return outcome
+                return replace(outcome, throttled=throttled)
             delay = result.retry_after if result.retry_after is not None else backoff(attempt)
             if attempt >= MAX_ATTEMPTS or self._clock() + delay > deadline:
-                return await self._later(message, delay, attempt, result.status)
+                later = await self._later(message, delay, attempt, result.status, hand_off)
+                return replace(later, throttled=throttled)
             self.counts.retried += 1
             await self._sleep(delay)
 
@@ -206,9 +215,14 @@ class Sender:
         return SendResult(SendStatus.FAILED, result.status, attempt)
 
     async def _later(
-        self, message: Outbound, delay: float, attempts: int, http_status: int | None
+        self,
+        message: Outbound,
+        delay: float,
+        attempts: int,
+        http_status: int | None,
+        hand_off: bool,
     ) -> SendResult:
-        if self._outbox is None:
+        if self._outbox is None or not hand_off:
             return SendResult(SendStatus.RETRY, http_status, attempts, retry_after=delay)
         await self._outbox.put(message, delay=delay)
         self.counts.queued += 1

@@ -222,6 +222,10 @@ class Curriculum:
         """The lesson with this id, if it exists."""
         return self.lessons.get(lesson_id)
 
+    def challenge(self, challenge_id: str) -> Challenge | None:
+        """The weekly challenge with this id, if it exists."""
+        return next((c for c in self.challenges if c.id == challenge_id), None)
+
     def track(self, track_id: str) -> Track | None:
         """The track with this id, if it exists."""
         return next((t for t in self.tracks if t.id == track_id), None)

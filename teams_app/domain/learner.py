@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
 from teams_app.domain.content import (
     ASSESSED_SKILLS,
+    Challenge,
     Curriculum,
     Lesson,
     Question,
@@ -34,6 +35,7 @@ class ActivityKind(StrEnum):
 
     ASSESSMENT = "assessment"
     LESSON = "lesson"
+    REVIEW = "review"  # a spaced-review session: question ids are "<lesson>/<question>"
 
 
 class Stage(StrEnum):
@@ -132,6 +134,16 @@ class Pulse:
             raise ValueError(f"minutes saved is 0 to {MAX_PULSE_MINUTES}")
 
 
+@dataclass(frozen=True, slots=True)
+class ChallengeRecord:
+    """What the learner did with a week's challenge."""
+
+    challenge_id: str
+    done: bool  # False: skipped
+    minutes_saved: int = 0
+    checks: int = 0  # self-check statements the learner ticked
+
+
 @dataclass(frozen=True)
 class LearnerState:
     """Everything AI Ready keeps about one learner's learning."""
@@ -151,6 +163,8 @@ class LearnerState:
     # Ids of the latest inbound card actions that changed this state: a redelivered action
     # (same id) finds itself here and changes nothing.
     handled: tuple[str, ...] = ()
+    last_active: datetime | None = None  # when the learner last changed anything (UTC)
+    challenges: dict[str, ChallengeRecord] = field(default_factory=dict)  # by ISO week
 
     @property
     def assessed(self) -> bool:
@@ -227,6 +241,43 @@ def begin_quiz(state: LearnerState) -> LearnerState:
     return replace(state, activity=replace(state.activity, stage=Stage.QUIZ))
 
 
+def weekly_challenge(
+    state: LearnerState, curriculum: Curriculum, week: str, last_sent: str = ""
+) -> Challenge | None:
+    """This week's challenge for the learner: the first of their role's own, then everyone's,
+    that they haven't done, skipped or (``last_sent``) been sent last; once they've had them
+    all, they come round again in turn."""
+    if (record := state.challenges.get(week)) is not None:
+        return curriculum.challenge(record.challenge_id)
+    role = state.role or Role.EVERYONE
+    own = [c for c in curriculum.challenges if role in c.roles and role is not Role.EVERYONE]
+    common = [c for c in curriculum.challenges if Role.EVERYONE in c.roles and c not in own]
+    pool = [*own, *common]
+    if not pool:
+        return None
+    used = {r.challenge_id for r in state.challenges.values()} | {last_sent}
+    fresh = [c for c in pool if c.id not in used]
+    if fresh:
+        return fresh[0]
+    found = ISO_WEEK.fullmatch(week)
+    number = int(week[-2:]) if found else 0
+    return pool[number % len(pool)]
+
+
+def record_challenge(state: LearnerState, week: str, record: ChallengeRecord) -> LearnerState:
+    """Keep what the learner did with the week's challenge (a second answer replaces it)."""
+    challenges = dict(sorted({**state.challenges, week: record}.items())[-MAX_REMEMBERED_WEEKS:])
+    return replace(state, challenges=challenges)
+
+
+def start_review(state: LearnerState, items: tuple[str, ...], attempt: str) -> LearnerState:
+    """Begin a review session over ``items`` ("<lesson>/<question>" ids)."""
+    if not items:
+        raise ValueError("nothing to review")
+    activity = Activity(kind=ActivityKind.REVIEW, attempt=attempt, question_ids=items)
+    return replace(state, activity=activity)
+
+
 def record_pulse(state: LearnerState, week: str, pulse: Pulse) -> LearnerState:
     """Keep this week's pulse (answering again the same week replaces it)."""
     pulses = {**state.pulses, week: pulse}
@@ -256,14 +307,19 @@ def record_answer(
 
     A skills check chooses its next item from the answers so far. When nothing is left to
     ask, the activity ends: a skills check sets the skills profile, a lesson is recorded as
-    completed and counts the week towards the streak.
+    completed and counts the week towards the streak, and so does a review session. (A
+    review's question ids are review item ids, ``<lesson>/<question>``.)
     """
     activity = state.activity
-    if activity is None or activity.current_question_id != question.id:
+    current = activity.current_question_id if activity else None
+    if activity is None or current is None:
+        raise ValueError("question is not the current one")
+    asked = current.rpartition("/")[2] if activity.kind is ActivityKind.REVIEW else current
+    if asked != question.id:
         raise ValueError("question is not the current one")
     correct = question.is_correct(response)
     result = AnswerResult(
-        question_id=question.id,
+        question_id=current,
         response=response,
         correct=correct,
         confidence=confidence,
@@ -306,6 +362,9 @@ def _finish(
             assessments_taken=state.assessments_taken + 1,
             seen_items=tuple(dict.fromkeys((*state.seen_items, *activity.question_ids))),
         )
+    weeks = tuple(sorted({*state.active_weeks, iso_week(today)}))[-MAX_REMEMBERED_WEEKS:]
+    if activity.kind is ActivityKind.REVIEW:  # reviews count towards the streak
+        return replace(state, activity=None, active_weeks=weeks)
     assert activity.lesson_id is not None
     record = LessonRecord(
         lesson_id=activity.lesson_id,
@@ -315,7 +374,6 @@ def _finish(
         mark=sum(r.mark for r in activity.results),
         completed_on=today,
     )
-    weeks = tuple(sorted({*state.active_weeks, iso_week(today)}))[-MAX_REMEMBERED_WEEKS:]
     return replace(
         state,
         activity=None,

@@ -15,6 +15,7 @@ from teams_app.domain.learner import (
     Activity,
     ActivityKind,
     AnswerResult,
+    ChallengeRecord,
     LearnerState,
     LessonRecord,
     Pulse,
@@ -103,6 +104,13 @@ def state_to_columns(state: LearnerState) -> dict[str, Any]:
             {w: [p.confidence, p.minutes_saved, p.caught_error] for w, p in state.pulses.items()}
         ),
         "Handled": _dump(list(state.handled)),
+        "LastActive": state.last_active.astimezone(UTC).isoformat() if state.last_active else "",
+        "Challenges": _dump(
+            {
+                w: [c.challenge_id, c.done, c.minutes_saved, c.checks]
+                for w, c in state.challenges.items()
+            }
+        ),
     }
 
 
@@ -133,6 +141,11 @@ def state_from_columns(row: dict[str, Any]) -> LearnerState:
             for w, v in json.loads(row.get("Pulses") or "{}").items()
         },
         handled=tuple(json.loads(row.get("Handled") or "[]")),
+        last_active=datetime.fromisoformat(row["LastActive"]) if row.get("LastActive") else None,
+        challenges={
+            w: ChallengeRecord(v[0], bool(v[1]), int(v[2]), int(v[3]) if len(v) > 3 else 0)
+            for w, v in json.loads(row.get("Challenges") or "{}").items()
+        },
     )
 
 

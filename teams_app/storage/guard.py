@@ -18,7 +18,13 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 
-from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
+from azure.core.exceptions import (
+    AzureError,
+    HttpResponseError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
+from azure.data.tables.aio import TableClient, TableServiceClient
 
 from teams_app.storage.ports import StorageUnavailable
 
@@ -97,3 +103,15 @@ class StorageGuard:
         self._failures = 0
         self._probing = False
         self._open_until = 0.0
+
+
+async def create_tables(
+    service: TableServiceClient, guard: StorageGuard, *tables: TableClient
+) -> None:
+    """Create ``tables`` if needed (start-up has a deadline too)."""
+    try:
+        async with guard.call("create tables"):
+            for table in tables:
+                await service.create_table_if_not_exists(table.table_name)
+    except AzureError as err:
+        raise StorageUnavailable("cannot create tables") from err

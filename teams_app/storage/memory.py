@@ -11,6 +11,8 @@ import itertools
 from typing import Any
 
 from teams_app.domain.learner import LearnerState
+from teams_app.domain.review import ReviewItem
+from teams_app.storage.engine_ports import Contact, StoredContact
 from teams_app.storage.ports import (
     AttemptRecord,
     ConcurrentUpdate,
@@ -25,7 +27,8 @@ class MemoryLearnerStore:
     def __init__(self) -> None:
         self._profiles: dict[LearnerKey, tuple[LearnerState, str]] = {}
         self._attempts: dict[LearnerKey, dict[tuple[str, str], AttemptRecord]] = {}
-        self._conversations: dict[LearnerKey, dict[str, Any]] = {}
+        self._contacts: dict[LearnerKey, tuple[Contact, str]] = {}
+        self._items: dict[LearnerKey, dict[str, ReviewItem]] = {}
         self._etags = itertools.count(1)
 
     def _next_etag(self) -> str:
@@ -66,22 +69,41 @@ class MemoryLearnerStore:
     async def delete_learner(self, key: LearnerKey, *, keep_conversation: bool = False) -> int:
         """See :meth:`LearnerStore.delete_learner`."""
         removed = len(self._attempts.pop(key, {})) + (1 if self._profiles.pop(key, None) else 0)
+        removed += len(self._items.pop(key, {}))
         if not keep_conversation:
-            self._conversations.pop(key, None)
+            self._contacts.pop(key, None)
         return removed
 
     async def delete_history(self, key: LearnerKey) -> int:
         """See :meth:`LearnerStore.delete_history`."""
-        return len(self._attempts.pop(key, {}))
-
-    async def save_conversation(self, key: LearnerKey, reference: dict[str, Any]) -> None:
-        """See :meth:`LearnerStore.save_conversation`."""
-        self._conversations[key] = copy.deepcopy(reference)
+        return len(self._attempts.pop(key, {})) + len(self._items.pop(key, {}))
 
     async def get_conversation(self, key: LearnerKey) -> dict[str, Any] | None:
         """See :meth:`LearnerStore.get_conversation`."""
-        found = self._conversations.get(key)
-        return copy.deepcopy(found) if found is not None else None
+        found = self._contacts.get(key)
+        return copy.deepcopy(found[0].reference) if found is not None else None
+
+    async def get_contact(self, key: LearnerKey) -> StoredContact | None:
+        """See :meth:`ContactStore.get_contact`."""
+        found = self._contacts.get(key)
+        return StoredContact(found[0], found[1]) if found else None
+
+    async def save_contact(self, key: LearnerKey, contact: Contact, etag: str | None) -> str:
+        """See :meth:`ContactStore.save_contact`."""
+        current = self._contacts.get(key)
+        if (etag is None) != (current is None) or (current and current[1] != etag):
+            raise ConcurrentUpdate
+        new = self._next_etag()
+        self._contacts[key] = (copy.deepcopy(contact), new)
+        return new
+
+    async def review_items(self, key: LearnerKey) -> list[ReviewItem]:
+        """See :meth:`ContactStore.review_items`."""
+        return list(self._items.get(key, {}).values())
+
+    async def save_review_items(self, key: LearnerKey, items: list[ReviewItem]) -> None:
+        """See :meth:`ContactStore.save_review_items`."""
+        self._items.setdefault(key, {}).update({i.item: i for i in items})
 
     async def ping(self) -> bool:
         """See :meth:`LearnerStore.ping`."""

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from teams_app.domain.learner import Activity, LearnerState
+from teams_app.domain.review import ReviewItem
+
+if TYPE_CHECKING:
+    from teams_app.storage.engine_ports import Contact, StoredContact
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,15 +88,28 @@ class LearnerStore(Protocol):
         ...
 
     async def delete_history(self, key: LearnerKey) -> int:
-        """Delete the learner's history rows only (a reset); returns how many. Safe to repeat."""
-        ...
-
-    async def save_conversation(self, key: LearnerKey, reference: dict[str, Any]) -> None:
-        """Remember where to send the learner proactive messages."""
+        """Delete the learner's history rows and review items (a reset), keeping the profile
+        and the contact; returns how many. Safe to repeat."""
         ...
 
     async def get_conversation(self, key: LearnerKey) -> dict[str, Any] | None:
-        """The saved conversation reference, if any."""
+        """The saved conversation reference, if any (see the contact, below)."""
+        ...
+
+    async def get_contact(self, key: LearnerKey) -> StoredContact | None:
+        """The learner's contact (reference, settings, what was sent), if any."""
+        ...
+
+    async def save_contact(self, key: LearnerKey, contact: Contact, etag: str | None) -> str:
+        """Create (``etag`` None) or replace-if-unchanged; ``ConcurrentUpdate`` otherwise."""
+        ...
+
+    async def review_items(self, key: LearnerKey) -> list[ReviewItem]:
+        """The learner's spaced-review items."""
+        ...
+
+    async def save_review_items(self, key: LearnerKey, items: list[ReviewItem]) -> None:
+        """Write (insert or replace) these review items."""
         ...
 
     async def ping(self) -> bool:

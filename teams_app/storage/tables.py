@@ -35,7 +35,6 @@ circuit breaker, whatever transport is underneath; what still fails surfaces as
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -53,13 +52,16 @@ from azure.data.tables import TableTransactionError, UpdateMode
 from azure.data.tables.aio import TableClient, TableServiceClient
 
 from teams_app.domain.learner import LearnerState
+from teams_app.domain.review import ReviewItem
 from teams_app.storage.codec import (
     attempt_from_columns,
     attempt_to_columns,
     state_from_columns,
     state_to_columns,
 )
-from teams_app.storage.guard import StorageGuard
+from teams_app.storage.engine_ports import Contact, StoredContact
+from teams_app.storage.engine_tables import REVIEW_PREFIX, TableContacts
+from teams_app.storage.guard import StorageGuard, create_tables
 from teams_app.storage.keys import join_key
 from teams_app.storage.ports import (
     AttemptRecord,
@@ -112,18 +114,6 @@ def service_client(
     )
 
 
-async def create_tables(
-    service: TableServiceClient, guard: StorageGuard, *tables: TableClient
-) -> None:
-    """Create ``tables`` if needed (start-up has a deadline too)."""
-    try:
-        async with guard.call("create tables"):
-            for table in tables:
-                await service.create_table_if_not_exists(table.table_name)
-    except AzureError as err:
-        raise StorageUnavailable("cannot create tables") from err
-
-
 def _partition(key: LearnerKey) -> str:
     return join_key(key.tenant_id, key.user_id)
 
@@ -147,6 +137,7 @@ class TableLearnerStore:
         self._guard = guard or StorageGuard()
         self._learners: TableClient = service.get_table_client(f"{prefix}learners")
         self._conversations: TableClient = service.get_table_client(f"{prefix}conversations")
+        self._contacts = TableContacts(service, prefix, self._guard)
 
     @classmethod
     def from_connection_string(
@@ -179,6 +170,7 @@ class TableLearnerStore:
 
     async def close(self) -> None:
         """Close the underlying HTTP sessions."""
+        await self._contacts.close()
         await self._learners.close()
         await self._conversations.close()
         await self._service.close()
@@ -268,7 +260,11 @@ class TableLearnerStore:
 
     async def delete_history(self, key: LearnerKey) -> int:
         """See :meth:`LearnerStore.delete_history`."""
-        rows = [r for r in await self._rows(key) if r["RowKey"].startswith(ATTEMPT_PREFIX)]
+        rows = [
+            r
+            for r in await self._rows(key)
+            if r["RowKey"].startswith((ATTEMPT_PREFIX, REVIEW_PREFIX))
+        ]
         for start in range(0, len(rows), BATCH_LIMIT):
             await self._delete_rows(rows[start : start + BATCH_LIMIT])
         return len(rows)
@@ -288,32 +284,26 @@ class TableLearnerStore:
         except AzureError as err:
             raise StorageUnavailable("learner delete failed") from err
 
-    async def save_conversation(self, key: LearnerKey, reference: dict[str, Any]) -> None:
-        """See :meth:`LearnerStore.save_conversation`."""
-        entity = {
-            "PartitionKey": join_key(key.tenant_id),
-            "RowKey": join_key(key.user_id),
-            "Reference": json.dumps(reference, separators=(",", ":")),
-        }
-        try:
-            async with self._guard.call("conversation write"):
-                await self._conversations.upsert_entity(entity, mode=UpdateMode.REPLACE)
-        except AzureError as err:
-            raise StorageUnavailable("conversation write failed") from err
-
     async def get_conversation(self, key: LearnerKey) -> dict[str, Any] | None:
         """See :meth:`LearnerStore.get_conversation`."""
-        try:
-            async with self._guard.call("conversation read"):
-                row = await self._conversations.get_entity(
-                    join_key(key.tenant_id), join_key(key.user_id)
-                )
-        except ResourceNotFoundError:
-            return None
-        except AzureError as err:
-            raise StorageUnavailable("conversation read failed") from err
-        reference: dict[str, Any] = json.loads(row["Reference"])
-        return reference
+        stored = await self._contacts.get_contact(key)
+        return stored.contact.reference if stored else None
+
+    async def get_contact(self, key: LearnerKey) -> StoredContact | None:
+        """See :meth:`ContactStore.get_contact`."""
+        return await self._contacts.get_contact(key)
+
+    async def save_contact(self, key: LearnerKey, contact: Contact, etag: str | None) -> str:
+        """See :meth:`ContactStore.save_contact`."""
+        return await self._contacts.save_contact(key, contact, etag)
+
+    async def review_items(self, key: LearnerKey) -> list[ReviewItem]:
+        """See :meth:`ContactStore.review_items`."""
+        return await self._contacts.review_items(key)
+
+    async def save_review_items(self, key: LearnerKey, items: list[ReviewItem]) -> None:
+        """See :meth:`ContactStore.save_review_items`."""
+        await self._contacts.save_review_items(key, items)
 
     async def ping(self) -> bool:
         """See :meth:`LearnerStore.ping`: one read, without retries, under the deadline."""

@@ -10,6 +10,7 @@ from aiohttp.test_utils import TestServer
 
 from server.app import create_app
 from server.config import Settings, load_settings
+from teams_app.storage.engine_memory import memory_engine
 from teams_app.storage.ports import LearnerStore
 from teams_app.storage.team_memory import MemoryTeamStore
 from tests.support.activities import TeamsUser
@@ -21,6 +22,7 @@ DEV_ENV = {
     "AIREADY_ENV": "development",
     "AIREADY_DEV_ALLOW_ANONYMOUS": "true",
     "AIREADY_STORAGE_CONNECTION_STRING": "UseDevelopmentStorage=true",
+    "AIREADY_ENGINE_IN_WEB": "false",
 }
 
 
@@ -48,6 +50,7 @@ def make_driver(
         store: LearnerStore, user: TeamsUser | None = None, **app_kwargs: Any
     ) -> BotDriver:
         app_kwargs.setdefault("team_store", MemoryTeamStore())
+        app_kwargs.setdefault("engine", memory_engine())
         app = create_app(dev_settings(), store=store, **app_kwargs)
         client = await aiohttp_client(app)
         user = user or TeamsUser(service_url="")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from teams_app.domain.content import Curriculum, Question, SkillId
+from teams_app.storage.ports import LearnerKey
 from tests.support.driver import BotDriver, actions, find_action, find_input, texts
 
 
@@ -15,6 +18,12 @@ def question_of(curriculum: Curriculum, action: dict[str, Any]) -> tuple[Questio
         item = curriculum.item(data["question"])
         assert item is not None
         return item.question, item.skill
+    if data["kind"] == "review":
+        lesson_id, _, question_id = data["question"].partition("/")
+        found = curriculum.lesson(lesson_id)
+        asked = found.question(question_id) if found else None
+        assert found is not None and asked is not None
+        return asked, found.skill
     for lesson in curriculum.lessons.values():
         for question in lesson.questions:
             if question.id == data["question"] and data["kind"] == "lesson":
@@ -58,3 +67,35 @@ async def answer_all(
         if "show_results" in verbs:
             return await driver.click("show_results", find_action(feedback, "show_results")["data"])
         card = await driver.click("continue", find_action(feedback, "continue")["data"])
+
+
+async def finish_a_lesson(
+    driver: BotDriver, curriculum: Curriculum, right: bool = False, confidence: str = "low"
+) -> dict[str, Any]:
+    """Start the next lesson, read it and answer every question; returns the summary card."""
+    card = await driver.click("start_lesson")
+    card = await driver.click("start_quiz", find_action(card, "start_quiz")["data"])
+    return await answer_all(driver, curriculum, card, lambda _skill: right, confidence)
+
+
+async def make_reviews_due(driver: BotDriver, days: int = 3) -> None:
+    """Move the learner's review items ``days`` into the past, as if time had passed."""
+    services = driver.services
+    key = LearnerKey(driver.user.tenant_id, driver.user.aad_object_id)
+    items = await services.store.review_items(key)
+    assert items, "the learner has review items"
+    shift = timedelta(days=days)
+    await services.store.save_review_items(
+        key,
+        [
+            replace(
+                i,
+                card=replace(
+                    i.card,
+                    due=i.card.due - shift,
+                    last_review=i.card.last_review - shift if i.card.last_review else None,
+                ),
+            )
+            for i in items
+        ],
+    )

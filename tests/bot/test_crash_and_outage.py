@@ -31,7 +31,7 @@ from teams_app.storage.tables import TableLearnerStore
 from tests.bot.play import choice, question_of
 from tests.conftest import table_prefix
 from tests.support.activities import TeamsUser
-from tests.support.azurite import Azurite, free_port, table_connection_string
+from tests.support.azurite import Azurite, connection_string, free_port
 from tests.support.driver import actions, answers_stored, find_action
 from tests.support.flaky_proxy import FlakyProxy
 
@@ -196,7 +196,7 @@ async def test_no_acknowledged_answer_is_lost_or_counted_twice(
         **{k: v for k, v in os.environ.items() if not k.startswith("AIREADY_")},
         "AIREADY_ENV": "development",
         "AIREADY_DEV_ALLOW_ANONYMOUS": "true",
-        "AIREADY_STORAGE_CONNECTION_STRING": table_connection_string(proxy.port),
+        "AIREADY_STORAGE_CONNECTION_STRING": connection_string(proxy.port, azurite.queue_port),
         "AIREADY_TABLE_PREFIX": prefix,
         "AIREADY_PORT": str(free_port()),
         "AIREADY_LOG_LEVEL": "ERROR",

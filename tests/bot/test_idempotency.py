@@ -24,7 +24,7 @@ from teams_app.domain.content import Curriculum
 from teams_app.storage.ports import LearnerKey
 from teams_app.storage.tables import TableLearnerStore
 from teams_app.verbs import Verb
-from tests.bot.play import choice, question_of
+from tests.bot.play import choice, finish_a_lesson, make_reviews_due, question_of
 from tests.support.activities import TeamsUser
 from tests.support.driver import BotDriver, find_action
 
@@ -84,6 +84,24 @@ async def _pulse(bot: BotDriver, c: Curriculum) -> dict[str, Any]:
     return {"week": week, "confidence": "4", "minutes": "30", "caught": "yes"}
 
 
+async def _reviews_due(bot: BotDriver, c: Curriculum) -> dict[str, Any]:
+    await _assessed(bot, c)
+    await finish_a_lesson(bot, c)
+    await make_reviews_due(bot)
+    return {}
+
+
+async def _challenge(bot: BotDriver, c: Curriculum) -> dict[str, Any]:
+    await _with_role(bot, c)
+    card = await bot.say("challenge")
+    return {**find_action(card, "complete_challenge")["data"], "minutes": "20", "check_0": "yes"}
+
+
+async def _settings(bot: BotDriver, c: Curriculum) -> dict[str, Any]:
+    await _with_role(bot, c)
+    return {"cadence": "daily", "hour": "10", "days": "0,1,2", "zone": "Europe/Berlin"}
+
+
 PRELUDES: dict[Verb, Prelude] = {
     Verb.CHOOSE_ROLE: _role,
     Verb.SHOW_ROLE: _with_role,
@@ -101,6 +119,14 @@ PRELUDES: dict[Verb, Prelude] = {
     Verb.DELETE_MY_DATA: _after_assessment,
     Verb.CONFIRM_DELETE_DATA: _after_assessment,
     Verb.SUBMIT_PULSE: _pulse,
+    Verb.START_REVIEW: _reviews_due,
+    Verb.SHOW_CHALLENGE: _with_role,
+    Verb.COMPLETE_CHALLENGE: _challenge,
+    Verb.SKIP_CHALLENGE: _challenge,
+    Verb.SHOW_SETTINGS: _with_role,
+    Verb.SAVE_SETTINGS: _settings,
+    Verb.PAUSE_REMINDERS: _with_role,
+    Verb.RESUME_REMINDERS: _with_role,
 }
 
 
@@ -127,13 +153,25 @@ def _normalise(value: Any, attempts: dict[str, str]) -> Any:
 
 
 async def _snapshot(store: TableLearnerStore, key: LearnerKey) -> Any:
+    """What one learner has stored, without what differs between any two runs (times)."""
     stored = await store.get_profile(key)
     history = await store.list_attempts(key)
-    conversation = await store.get_conversation(key)
+    contact = await store.get_contact(key)
+    items = await store.review_items(key)
     attempts: dict[str, str] = {}
     state = asdict(stored.state) if stored else None
     if state is not None:
         state.pop("handled")
+        state.pop("last_active")
+    kept = None
+    if contact is not None:
+        c = contact.contact
+        kept = {
+            "preferences": asdict(c.preferences),
+            "time_zone": c.time_zone,
+            "unreachable": c.unreachable,
+            "challenge": [c.challenge_week, c.challenge_id],
+        }
     return _normalise(
         {
             "profile": json.loads(json.dumps(state, default=str)),
@@ -141,7 +179,16 @@ async def _snapshot(store: TableLearnerStore, key: LearnerKey) -> Any:
                 json.loads(json.dumps(asdict(a.activity), default=str)) | {"finished": a.finished}
                 for a in history
             ],
-            "chat": conversation is not None,
+            "contact": json.loads(json.dumps(kept, default=sorted)),
+            "reviews": sorted(
+                (
+                    i.item,
+                    i.last_answer,
+                    round(i.card.stability or 0, 3),
+                    (i.card.due - (i.card.last_review or i.card.due)).days,
+                )
+                for i in items
+            ),
         },
         attempts,
     )

@@ -142,7 +142,8 @@ async def test_reset_asks_first_and_then_starts_fresh(
     fresh = await bot.click("confirm_reset")
     assert "Which role fits" in texts(fresh)
     stored = await table_store.get_profile(key)
-    assert stored is not None and replace(stored.state, handled=()) == LearnerState()
+    assert stored is not None
+    assert replace(stored.state, handled=(), last_active=None) == LearnerState()
     assert await table_store.list_attempts(key) == []
     assert await table_store.get_conversation(key) is not None, "the chat is kept"
 

@@ -17,7 +17,7 @@ from teams_app.storage.tables import TableLearnerStore
 from tests.bot.play import choice, question_of
 from tests.conftest import table_prefix
 from tests.support.activities import TeamsUser
-from tests.support.azurite import Azurite, table_connection_string
+from tests.support.azurite import Azurite, connection_string
 from tests.support.driver import BotDriver, answers_stored, find_action, texts
 from tests.support.flaky_proxy import FlakyProxy
 
@@ -181,9 +181,7 @@ async def flaky(azurite: Azurite) -> AsyncIterator[FlakyProxy]:
 @pytest.fixture
 async def flaky_store(flaky: FlakyProxy) -> AsyncIterator[TableLearnerStore]:
     """A table store that reaches Azurite through the flaky proxy."""
-    store = TableLearnerStore.from_connection_string(
-        table_connection_string(flaky.port), table_prefix()
-    )
+    store = TableLearnerStore.from_connection_string(connection_string(flaky.port), table_prefix())
     await store.open()
     try:
         yield store
@@ -264,7 +262,7 @@ async def test_a_stalled_storage_endpoint_cannot_hold_a_call_past_its_deadline()
     server = await asyncio.start_server(never_answer, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     store = TableLearnerStore.from_connection_string(
-        table_connection_string(port), table_prefix(), transport=_StalledTransport()
+        connection_string(port), table_prefix(), transport=_StalledTransport()
     )
     started = time.monotonic()
     try:

@@ -36,6 +36,7 @@ from teams_app.domain.content import Curriculum, Question, QuestionType, SkillId
 from teams_app.domain.learner import ActivityKind
 from teams_app.domain.team import Contribution
 from teams_app.learning import LearningService, Turn
+from teams_app.storage.engine_memory import memory_engine
 from teams_app.storage.memory import MemoryLearnerStore
 from teams_app.storage.ports import LearnerKey
 from teams_app.storage.team_memory import MemoryTeamStore
@@ -245,6 +246,7 @@ async def start_server() -> AsyncIterator[Callable[..., Awaitable[TabServer]]]:
 
     async def start(settings: Settings, **overrides: Any) -> TabServer:
         store, teams = MemoryLearnerStore(), MemoryTeamStore()
+        overrides.setdefault("engine", memory_engine())
         app = create_app(settings, store=store, team_store=teams, **overrides)
         server = TestServer(app, host="127.0.0.1")
         await server.start_server()

@@ -21,6 +21,7 @@ from aiohttp.test_utils import TestClient
 
 from server.app import create_app
 from server.config import load_settings
+from teams_app.storage.engine_memory import memory_engine
 from teams_app.storage.memory import MemoryLearnerStore
 from teams_app.storage.team_memory import MemoryTeamStore
 from tests.support.activities import TeamsUser
@@ -106,10 +107,11 @@ async def production(
             "AIREADY_STORAGE_CONNECTION_STRING": "UseDevelopmentStorage=true",
             "HTTPS_PROXY": tunnel.url,
             "NO_PROXY": "127.0.0.1,localhost",
+            "AIREADY_ENGINE_IN_WEB": "false",
         }
     )
     store = MemoryLearnerStore()
-    app = create_app(settings, store=store, team_store=MemoryTeamStore())
+    app = create_app(settings, store=store, team_store=MemoryTeamStore(), engine=memory_engine())
     client = await aiohttp_client(app)
     try:
         yield Production(client, connector, tunnel, botframework_server, idp_server, store)

@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestServer
 
 from server.app import create_app
 from server.http_server import AiReadyRunner
+from teams_app.storage.engine_memory import memory_engine
 from teams_app.storage.memory import MemoryLearnerStore
 from teams_app.storage.team_memory import MemoryTeamStore
 from tests.bot.conftest import dev_settings
@@ -30,7 +31,9 @@ class ServedTestServer(TestServer):
 @pytest.fixture
 async def client(aiohttp_client: Callable[..., Any]) -> Any:
     store = MemoryLearnerStore()
-    app = create_app(dev_settings(), store=store, team_store=MemoryTeamStore())
+    app = create_app(
+        dev_settings(), store=store, team_store=MemoryTeamStore(), engine=memory_engine()
+    )
     client = await aiohttp_client(ServedTestServer(app))
     client.store = store
     return client
@@ -219,7 +222,9 @@ async def test_health_answers_within_two_seconds_when_storage_stalls(
             return True
 
     client = await aiohttp_client(
-        create_app(dev_settings(), store=Stalled(), team_store=MemoryTeamStore())
+        create_app(
+            dev_settings(), store=Stalled(), team_store=MemoryTeamStore(), engine=memory_engine()
+        )
     )
     started = time.monotonic()
     response = await client.get("/healthz")

@@ -38,7 +38,7 @@ async def _assert_refused(
     assert body == UNAUTHORIZED, "no detail about why"
     assert time.monotonic() - started < 6
     assert production.store._profiles == {}, "nothing stored"
-    assert production.store._conversations == {}
+    assert production.store._contacts == {}
     assert production.connector.sent == [], "nothing sent"
     assert production.tunnel.connects["smba.trafficmanager.net"] == 0
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from server.app import create_app
 from teams_app.delivery.pacing import LocalRateGate
+from teams_app.storage.engine_memory import memory_engine
 from teams_app.storage.memory import MemoryLearnerStore
 from teams_app.storage.team_memory import MemoryTeamStore
 from teams_app.verbs import Verb
@@ -135,6 +136,7 @@ async def test_ten_thousand_hostile_activities_get_no_5xx_and_leak_nothing(
             dev_settings(),
             store=store,
             team_store=MemoryTeamStore(),
+            engine=memory_engine(),
             # Pacing is not under test here (the sender's own tests cover it): lift it.
             gate=LocalRateGate(10_000, conversation_interval=0),
         )

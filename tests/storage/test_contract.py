@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,11 @@ from teams_app.domain.learner import (
     SkillResult,
     Stage,
 )
+from teams_app.domain.review import answered as rated
+from teams_app.domain.review import new_item, scheduler
+from teams_app.domain.schedule import Cadence, Preferences
 from teams_app.domain.scoring import Confidence, Tally
+from teams_app.storage.engine_ports import Contact
 from teams_app.storage.memory import MemoryLearnerStore
 from teams_app.storage.ports import (
     AttemptRecord,
@@ -163,27 +168,86 @@ async def test_awkward_ids_are_safe_keys(store: LearnerStore, user_id: str) -> N
     assert await store.get_profile(LearnerKey("tenant/with#odd?chars", user_id + "x")) is None
 
 
-async def test_delete_removes_profile_and_history_but_can_keep_the_chat(
+def _contact(reference: dict[str, Any] | None = None, **changes: Any) -> Contact:
+    return replace(Contact(reference or {"conversation": {"id": "c1"}}, NOW), **changes)
+
+
+async def test_delete_removes_profile_history_and_reviews_but_can_keep_the_chat(
     store: LearnerStore,
 ) -> None:
     await store.save_profile(KEY, LearnerState(), None)
     for attempt in ("a1", "a2", "a3"):
         await store.add_attempt(KEY, _attempt(attempt))
-    await store.save_conversation(KEY, {"conversation": {"id": "c1"}})
-    assert await store.delete_learner(KEY, keep_conversation=True) == 4
+    await store.save_review_items(KEY, [new_item("lesson-a/q1", NOW), new_item("lesson-a/q2", NOW)])
+    await store.save_contact(KEY, _contact(), None)
+    assert await store.delete_learner(KEY, keep_conversation=True) == 6
     assert await store.get_profile(KEY) is None
     assert await store.list_attempts(KEY) == []
+    assert await store.review_items(KEY) == []
     assert await store.get_conversation(KEY) == {"conversation": {"id": "c1"}}
     await store.delete_learner(KEY)
     assert await store.get_conversation(KEY) is None
+    assert await store.get_contact(KEY) is None
 
 
-async def test_conversation_reference_round_trips(store: LearnerStore) -> None:
-    reference = {"conversation": {"id": "a:1"}, "serviceUrl": "https://smba.example/emea/"}
-    await store.save_conversation(KEY, reference)
-    await store.save_conversation(KEY, {**reference, "serviceUrl": "https://new.example/"})
-    found = await store.get_conversation(KEY)
-    assert found is not None and found["serviceUrl"] == "https://new.example/"
+async def test_a_reset_deletes_history_and_review_items_and_keeps_profile_and_contact(
+    store: LearnerStore,
+) -> None:
+    await store.save_profile(KEY, LearnerState(role=Role.HR), None)
+    await store.add_attempt(KEY, _attempt("a1"))
+    await store.save_review_items(KEY, [new_item("lesson-a/q1", NOW)])
+    await store.save_contact(KEY, _contact(), None)
+    assert await store.delete_history(KEY) == 2
+    assert await store.review_items(KEY) == []
+    assert await store.get_profile(KEY) is not None
+    assert await store.get_contact(KEY) is not None
+
+
+async def test_a_contact_round_trips_every_field(store: LearnerStore) -> None:
+    contact = _contact(
+        {"conversation": {"id": "a:1"}, "serviceUrl": "https://smba.example/emea/"},
+        time_zone="America/Los_Angeles",
+        preferences=Preferences(
+            Cadence.DAILY, hour=14, working_days=frozenset({0, 2, 6}), paused=True
+        ),
+        unreachable=True,
+        welcomed_by="activity-1",
+        challenge_week="2026-W48",
+        challenge_id="challenge-x",
+        pulse_week="2026-W47",
+        reviews_sent_on=date(2026, 11, 24),
+        nudged_at=NOW - timedelta(days=3),
+        last_sent_on=date(2026, 11, 25),
+        next_check=NOW + timedelta(hours=5),
+    )
+    etag = await store.save_contact(KEY, contact, None)
+    stored = await store.get_contact(KEY)
+    assert stored is not None and stored.contact == contact and stored.etag == etag
+    assert await store.get_conversation(KEY) == contact.reference
+
+
+async def test_contact_writes_are_guarded_by_etag(store: LearnerStore) -> None:
+    first = await store.save_contact(KEY, _contact(), None)
+    with pytest.raises(ConcurrentUpdate):
+        await store.save_contact(KEY, _contact(), None)  # a second create
+    second = await store.save_contact(KEY, _contact(time_zone="Asia/Kolkata"), first)
+    with pytest.raises(ConcurrentUpdate):
+        await store.save_contact(KEY, _contact(time_zone="Europe/Paris"), first)  # stale
+    stored = await store.get_contact(KEY)
+    assert stored is not None and stored.etag == second
+    assert stored.contact.time_zone == "Asia/Kolkata"
+
+
+async def test_review_items_round_trip_and_replace_by_id(store: LearnerStore) -> None:
+    sched = scheduler(fuzz=False)
+    first = new_item("lesson-a/q1", NOW)
+    rated_item = rated(None, "lesson-a/q2", True, Confidence.HIGH, "att1", NOW, sched)
+    await store.save_review_items(KEY, [first, rated_item])
+    again = rated(first, "lesson-a/q1", False, Confidence.LOW, "att2", NOW, sched)
+    await store.save_review_items(KEY, [again])
+    found = {i.item: i for i in await store.review_items(KEY)}
+    assert found == {"lesson-a/q1": again, "lesson-a/q2": rated_item}
+    assert await store.review_items(LearnerKey(KEY.tenant_id, "someone-else")) == []
 
 
 async def test_ping(store: LearnerStore) -> None:

@@ -27,25 +27,27 @@ def free_port() -> int:
         return port
 
 
-def table_connection_string(port: int) -> str:
-    """The connection string for Azurite's table service on ``port``."""
+def connection_string(table_port: int, queue_port: int | None = None) -> str:
+    """The connection string for Azurite's table (and queue) service on these ports."""
+    queue = f"QueueEndpoint=http://127.0.0.1:{queue_port}/{ACCOUNT};" if queue_port else ""
     return (
         f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={ACCOUNT_KEY};"
-        f"TableEndpoint=http://127.0.0.1:{port}/{ACCOUNT};"
+        f"TableEndpoint=http://127.0.0.1:{table_port}/{ACCOUNT};{queue}"
     )
 
 
 @dataclass
 class Azurite:
-    """A running Azurite table service."""
+    """A running Azurite: the table, queue and blob services."""
 
     process: subprocess.Popen[bytes]
-    port: int
+    port: int  # the table service
+    queue_port: int
     workdir: Path
 
     @property
     def connection_string(self) -> str:
-        return table_connection_string(self.port)
+        return connection_string(self.port, self.queue_port)
 
     def stop(self) -> None:
         """Stop with SIGINT (Azurite's clean shutdown) and wait."""
@@ -60,11 +62,12 @@ class Azurite:
 
 
 def start_azurite(port: int | None = None) -> Azurite:
-    """Start ``azurite-table`` in memory on a free port and wait until it accepts connections."""
-    binary = REPO_ROOT / "node_modules" / ".bin" / "azurite-table"
+    """Start Azurite in memory on free ports and wait until it accepts connections."""
+    binary = REPO_ROOT / "node_modules" / ".bin" / "azurite"
     if not binary.exists():
         raise RuntimeError(f"{binary} is missing: run `npm ci` in {REPO_ROOT}")
     port = port or free_port()
+    queue_port, blob_port = free_port(), free_port()
     workdir = Path(tempfile.mkdtemp(prefix="azurite-"))
     log_path = workdir / "azurite.log"
     with log_path.open("wb") as log:
@@ -72,6 +75,8 @@ def start_azurite(port: int | None = None) -> Azurite:
             [
                 str(binary),
                 *("--tableHost", "127.0.0.1", "--tablePort", str(port)),
+                *("--queueHost", "127.0.0.1", "--queuePort", str(queue_port)),
+                *("--blobHost", "127.0.0.1", "--blobPort", str(blob_port)),
                 *("--inMemoryPersistence", "--disableTelemetry", "--skipApiVersionCheck"),
             ],
             cwd=workdir,
@@ -79,16 +84,19 @@ def start_azurite(port: int | None = None) -> Azurite:
             stderr=log,
         )
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    waiting = [port, queue_port]
+    while time.monotonic() < deadline and waiting:
         if process.poll() is not None:
             raise RuntimeError(
                 f"Azurite exited early: {log_path.read_text(errors='replace')[-500:]}"
             )
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return Azurite(process, port, workdir)
+            with socket.create_connection(("127.0.0.1", waiting[0]), timeout=0.2):
+                waiting.pop(0)
         except OSError:
             time.sleep(0.1)
+    if not waiting:
+        return Azurite(process, port, queue_port, workdir)
     process.kill()
     process.wait()
     raise RuntimeError("Azurite did not start within 30 s")

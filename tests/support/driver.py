@@ -23,6 +23,13 @@ class BotDriver:
     validator: CardValidator | None = None
     seen: list[dict[str, Any]] = field(default_factory=list)
 
+    @property
+    def services(self) -> Any:
+        """The app's services (tests may look behind the bot, e.g. to move time on)."""
+        from server import keys
+
+        return self.client.app[keys.SERVICES]
+
     def _check(self, card: dict[str, Any]) -> dict[str, Any]:
         """Every card the bot sends must pass Microsoft's renderer with no warnings."""
         self.seen.append(card)

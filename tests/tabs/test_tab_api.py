@@ -23,6 +23,7 @@ from server.tab_auth import TabTokenValidator
 from teams_app.adapters.http import OutboundHttp
 from teams_app.directory import GraphDirectory
 from teams_app.learning import Turn
+from teams_app.storage.engine_memory import memory_engine
 from teams_app.storage.memory import MemoryLearnerStore
 from teams_app.storage.ports import LearnerKey
 from teams_app.storage.team_memory import MemoryTeamStore
@@ -75,6 +76,7 @@ async def api(
         settings,
         store=MemoryLearnerStore(),
         team_store=MemoryTeamStore(),
+        engine=memory_engine(),
         tab_validator=validator,
         directory=directory,
         clock=lambda: NOW,

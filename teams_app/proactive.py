@@ -1,0 +1,46 @@
+"""The cards AI Ready sends first: this week's challenge, reviews due, the pulse, a nudge.
+
+The worker decides what is due and carries what it decided in the delivery (the challenge,
+the learner's local day and week, how many reviews); this turns that into the card, at
+send time, with the same templates and view functions the chat uses.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from teams_app import views
+from teams_app.cards import CardRenderer
+from teams_app.domain.content import Curriculum
+from teams_app.domain.schedule import Kind
+from teams_app.storage.engine_ports import Contact
+
+
+class ProactiveCards:
+    """Renders a proactive delivery's card (``None`` when its content no longer exists)."""
+
+    def __init__(self, renderer: CardRenderer, curriculum: Curriculum, min_group: int) -> None:
+        self._renderer = renderer
+        self._curriculum = curriculum
+        self._min_group = min_group
+
+    def __call__(self, kind: str, data: dict[str, Any], contact: Contact) -> dict[str, Any] | None:
+        reply = self.reply(Kind(kind), data)
+        return self._renderer.render(reply.card, reply.data) if reply else None
+
+    def reply(self, kind: Kind, data: dict[str, Any]) -> views.Reply | None:
+        """The card to send for ``kind``."""
+        day = date.fromisoformat(str(data["day"]))
+        week = str(data["week"])
+        if kind is Kind.CHALLENGE:
+            challenge = self._curriculum.challenge(str(data.get("challenge") or ""))
+            if challenge is None:
+                return None
+            skill = self._curriculum.skill_name(challenge.skill)
+            return views.challenge_card(challenge, skill, week, day, None)
+        if kind is Kind.REVIEWS:
+            return views.reviews_due(int(data.get("due") or 1), int(data.get("streak") or 0))
+        if kind is Kind.PULSE:
+            return views.pulse_card(week, day, None, self._min_group)
+        return views.nudge(self._curriculum.lesson(str(data.get("lesson") or "")))

@@ -1,0 +1,176 @@
+"""One contract for the engine's storage: the in-memory fakes and Azure (Tables and Queue
+Storage on Azurite)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from teams_app.storage.engine_memory import memory_engine
+from teams_app.storage.engine_ports import Claim, EnginePorts, Held, Outcome, State
+from teams_app.storage.engine_tables import TableLeases, TableLedger, TableSchedule
+from teams_app.storage.guard import StorageGuard
+from teams_app.storage.ports import LearnerKey
+from teams_app.storage.queues import AzureDeliveryQueue
+from teams_app.storage.tables import service_client
+from tests.conftest import table_prefix
+from tests.support.azurite import Azurite
+
+NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+ALICE = LearnerKey("tenant-1", "alice")
+BOB = LearnerKey("tenant-1", "bob|with/odd#chars")
+
+
+@pytest.fixture(params=["memory", "azure"])
+async def ports(request: pytest.FixtureRequest) -> AsyncIterator[EnginePorts]:
+    if request.param == "memory":
+        yield memory_engine(time.monotonic)
+        return
+    azurite: Azurite = request.getfixturevalue("azurite")
+    service = service_client(azurite.connection_string)
+    guard, prefix = StorageGuard(), table_prefix()
+    parts = (
+        TableSchedule(service, prefix, guard),
+        TableLedger(service, prefix, guard, claim_lease=timedelta(seconds=60)),
+        TableLeases(service, prefix, guard),
+        AzureDeliveryQueue(azurite.connection_string, prefix, guard),
+    )
+    for part in parts:
+        await part.open()
+    try:
+        yield EnginePorts(*parts)
+    finally:
+        for part in parts:
+            await part.close()
+        await service.close()
+
+
+async def test_the_schedule_returns_what_falls_in_a_window_and_forgets_removed_entries(
+    ports: EnginePorts,
+) -> None:
+    schedule = ports.schedule
+    await schedule.add(NOW, ALICE)
+    await schedule.add(NOW + timedelta(minutes=14), BOB)
+    await schedule.add(NOW + timedelta(minutes=15), ALICE)  # just outside
+    await schedule.add(NOW - timedelta(minutes=1), BOB)  # just before
+    found = await schedule.due(NOW, NOW + timedelta(minutes=15))
+    assert sorted(found, key=lambda r: r[0]) == [(NOW, ALICE), (NOW + timedelta(minutes=14), BOB)]
+    await schedule.add(NOW, ALICE)  # adding twice is one entry
+    await schedule.remove(NOW, ALICE)
+    await schedule.remove(NOW, ALICE)  # removing twice is fine
+    assert await schedule.due(NOW, NOW + timedelta(minutes=1)) == []
+
+
+async def test_a_delivery_is_claimed_once_and_a_sent_one_never_again(ports: EnginePorts) -> None:
+    ledger = ports.ledger
+    assert await ledger.plan("challenge-2026-W49", "r1", NOW) is True
+    assert await ledger.plan("challenge-2026-W49", "r1", NOW) is True, "planned, still waiting"
+    claims = await asyncio.gather(
+        *(ledger.claim("challenge-2026-W49", "r1", f"worker-{n}", NOW) for n in range(6))
+    )
+    won = [c for c in claims if isinstance(c, Claim)]
+    assert len(won) == 1, claims
+    assert all(isinstance(c, Held) or c is None for c in claims if c is not won[0])
+    await ledger.record(won[0], Outcome(State.SENT, 201, tries=1, activity_id="a-1"))
+    assert await ledger.claim("challenge-2026-W49", "r1", "late", NOW) is None
+    assert await ledger.plan("challenge-2026-W49", "r1", NOW) is False, "ended"
+    assert (await ledger.counts("challenge-2026-W49"))["sent"] == 1
+
+
+async def test_a_retry_is_claimed_again_and_counts_attempts_and_throttles(
+    ports: EnginePorts,
+) -> None:
+    ledger = ports.ledger
+    first = await ledger.claim("reviews-2026-11-30", "r1", "w1", NOW)
+    assert isinstance(first, Claim) and first.attempts == 1
+    await ledger.record(first, Outcome(State.RETRY, 429, tries=2, throttled=2))
+    second = await ledger.claim("reviews-2026-11-30", "r1", "w2", NOW)
+    assert isinstance(second, Claim) and second.attempts == 2 and second.throttled == 2
+    await ledger.record(second, Outcome(State.SENT, 201, tries=1, throttled=0))
+    counts = await ledger.counts("reviews-2026-11-30")
+    assert counts["sent"] == 1 and counts["retried"] == 1 and counts["throttled"] == 2
+
+
+async def test_a_claim_whose_worker_died_becomes_unknown_and_is_never_sent_again(
+    ports: EnginePorts,
+) -> None:
+    ledger = ports.ledger
+    claim = await ledger.claim("nudge-2026-11-30", "r1", "dies", NOW)
+    assert isinstance(claim, Claim)
+    held = await ledger.claim("nudge-2026-11-30", "r1", "other", NOW + timedelta(seconds=10))
+    assert isinstance(held, Held) and 49 <= held.seconds <= 50
+    assert await ledger.claim("nudge-2026-11-30", "r1", "other", NOW + timedelta(minutes=2)) is None
+    assert await ledger.counts("nudge-2026-11-30") == {"unknown": 1, "retried": 0, "throttled": 0}
+    # ... unless the slow worker comes back knowing it was delivered: "sent" wins.
+    await ledger.record(claim, Outcome(State.SENT, 201, tries=1))
+    assert (await ledger.counts("nudge-2026-11-30"))["sent"] == 1
+    await ledger.record(claim, Outcome(State.RETRY, 502))  # a stale claim can't reopen it
+    assert (await ledger.counts("nudge-2026-11-30"))["sent"] == 1
+
+
+async def test_campaigns_are_listed(ports: EnginePorts) -> None:
+    for campaign in ("pulse-2026-W49", "challenge-2026-W49", "replies-2026-11-30"):
+        await ports.ledger.plan(campaign, "someone", NOW)
+    assert await ports.ledger.campaigns() == [
+        "challenge-2026-W49",
+        "pulse-2026-W49",
+        "replies-2026-11-30",
+    ]
+
+
+async def test_of_eight_contenders_exactly_one_holds_the_lease_until_it_expires(
+    ports: EnginePorts,
+) -> None:
+    leases = ports.leases
+    results = await asyncio.gather(*(leases.acquire("planner", f"p{n}", 60, NOW) for n in range(8)))
+    assert results.count(True) == 1
+    holder = f"p{results.index(True)}"
+    assert await leases.acquire("planner", holder, 60, NOW + timedelta(seconds=30)), "renewed"
+    assert not await leases.acquire("planner", "p-new", 60, NOW + timedelta(seconds=80))
+    assert await leases.acquire("planner", "p-new", 60, NOW + timedelta(seconds=91)), "expired"
+    assert not await leases.acquire("planner", holder, 60, NOW + timedelta(seconds=92))
+
+
+async def test_queue_messages_wait_out_their_delay_and_come_back_until_deleted(
+    ports: EnginePorts,
+) -> None:
+    queue = ports.queue
+    await queue.put({"type": "check", "n": 1})
+    await queue.put({"type": "check", "n": 2}, delay=2.0)
+    first = await queue.receive(32, visibility=2.0)
+    assert [m.body["n"] for m in first] == [1] and first[0].dequeue_count == 1
+    assert await queue.receive(32, visibility=2.0) == [], "hidden while being handled"
+    await asyncio.sleep(3.2)  # delays round up to whole seconds, plus one
+    again = sorted(await queue.receive(32, visibility=30.0), key=lambda m: m.body["n"])
+    assert [(m.body["n"], m.dequeue_count) for m in again] == [(1, 2), (2, 1)]
+    for message in again:
+        await queue.delete(message)
+    assert await queue.receive(32, visibility=1.0) == []
+
+
+async def test_a_delayed_message_returns_later_and_a_failing_one_is_set_aside(
+    ports: EnginePorts,
+) -> None:
+    queue = ports.queue
+    await queue.put({"type": "deliver", "n": 1})
+    (message,) = await queue.receive(1, visibility=30.0)
+    moved = await queue.delay(message, 1.0)
+    assert await queue.receive(1, visibility=30.0) == []
+    await asyncio.sleep(2.2)
+    (back,) = await queue.receive(1, visibility=30.0)
+    assert back.body == {"type": "deliver", "n": 1} and back.id == moved.id
+    await queue.set_aside(back)
+    assert await queue.receive(1, visibility=1.0) == []
+    assert await queue.poisoned() == 1
+
+
+async def test_receive_takes_at_most_what_was_asked(ports: EnginePorts) -> None:
+    for n in range(40):
+        await ports.queue.put({"n": n})
+    batch = await ports.queue.receive(32, visibility=30.0)
+    assert len(batch) == 32
+    assert len(await ports.queue.receive(32, visibility=30.0)) == 8
