@@ -102,7 +102,6 @@ def _services(
                 clock=built.clock,
                 metrics=app[keys.TELEMETRY],
                 background=built.background,
-                on_reachable=built.sender.forget_gone,
             )
             app[keys.AGENT] = agent.build()
             if not settings.engine_in_web:

@@ -183,7 +183,8 @@ def question_card(
             "choices": choices(question, activity.attempt),
             "kind": activity.kind.value,
             "attempt": activity.attempt,
-            "question_id": question.id,
+            # a review item's id names its lesson too: "<lesson>/<question>"
+            "question_id": activity.current_question_id or question.id,
         },
     )
 

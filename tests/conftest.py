@@ -15,6 +15,7 @@ from teams_app.domain.content import Curriculum
 from teams_app.storage.memory import MemoryLearnerStore
 from teams_app.storage.tables import TableLearnerStore
 from tests.support.azurite import Azurite, start_azurite
+from tests.support.cardcheck import CardValidator
 from tests.support.connector import FakeConnector, start_connector
 from tests.support.idp import LocalIdentityProvider, TestCA
 
@@ -68,6 +69,13 @@ def idp_server(test_ca: TestCA) -> Iterator[LocalIdentityProvider]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def card_validator() -> Iterator[CardValidator]:
+    """Microsoft's Adaptive Cards renderer, checking cards (one for the session)."""
+    with CardValidator() as validator:
+        yield validator
 
 
 @pytest.fixture(scope="session")

@@ -200,7 +200,6 @@ class AiReadyAgent:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         metrics: TurnMetrics | None = None,
         background: Background | None = None,
-        on_reachable: Callable[[str], None] = lambda _conversation: None,
     ) -> None:
         self._service = service
         self._renderer = renderer
@@ -208,7 +207,6 @@ class AiReadyAgent:
         self._clock = clock
         self._metrics = metrics or _NoMetrics()
         self._background = background or Background()
-        self._on_reachable = on_reachable
         self._seen: dict[tuple[str, str, str], float] = {}
 
     def build(self) -> AgentApplication[TurnState]:
@@ -253,7 +251,6 @@ class AiReadyAgent:
         the background, at most every few minutes per learner and process."""
         activity = context.activity
         zone = activity.local_timezone or ""
-        conversation = activity.conversation.id if activity.conversation else ""
         marker = (turn.key.tenant_id, turn.key.user_id, zone)
         now = time.monotonic()
         if now - self._seen.get(marker, -SEEN_EVERY_SECONDS) < SEEN_EVERY_SECONDS:
@@ -261,7 +258,6 @@ class AiReadyAgent:
         if len(self._seen) > MAX_SEEN:
             self._seen.clear()
         self._seen[marker] = now
-        self._on_reachable(conversation)
         self._background.run(
             self._contacts.seen(turn.key, _reference(activity), zone), name="contact seen"
         )

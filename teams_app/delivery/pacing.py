@@ -11,6 +11,12 @@ slot; reserving a slot moves that time on by one interval. It never bursts above
 so a connector that counts requests in any one-second window sees at most ``rate`` of them.
 :class:`LocalRateGate` paces one process; the engine's table-backed gate shares the tenant's
 schedule among processes.
+
+A 429 means the real limit is lower than ours (other apps' traffic, a lower limit than
+documented), so besides the pause the tenant's rate is halved (never below a sixteenth) and
+recovers, doubling every :data:`RECOVERY_SECONDS` without a 429: the sender settles just
+under what the connector admits instead of bursting into it after every pause. Each pause
+also starts a new *generation*: a slot reserved before it is given back rather than used.
 """
 
 from __future__ import annotations
@@ -20,6 +26,19 @@ from collections.abc import Callable
 from typing import Protocol
 
 CONVERSATION_INTERVAL_SECONDS = 1.0
+SLOWDOWN_FLOOR = 1 / 16
+RECOVERY_SECONDS = 10.0
+
+
+def recovered(factor: float, since: float, now: float) -> float:
+    """The rate factor ``now`` of a tenant slowed to ``factor`` at ``since``."""
+    growth: float = 2.0 ** (max(0.0, now - since) / RECOVERY_SECONDS)
+    return min(1.0, factor * growth)
+
+
+def slowed(factor: float, since: float, now: float) -> float:
+    """The rate factor after another 429 at ``now``."""
+    return max(SLOWDOWN_FLOOR, recovered(factor, since, now) / 2)
 
 
 class RateGate(Protocol):
@@ -31,7 +50,12 @@ class RateGate(Protocol):
         ...
 
     async def pause(self, tenant_id: str, seconds: float) -> None:
-        """Hold every send of the tenant for ``seconds`` (after a 429)."""
+        """Hold every send of the tenant for ``seconds`` and slow it down (after a 429)."""
+        ...
+
+    def generation(self, tenant_id: str) -> int:
+        """How many times this process paused the tenant: a slot reserved in an earlier
+        generation is stale."""
         ...
 
 
@@ -54,6 +78,8 @@ class LocalRateGate:
         self._tenants: dict[str, float] = {}
         self._paused: dict[str, float] = {}
         self._conversations: dict[str, float] = {}
+        self._slow: dict[str, tuple[float, float]] = {}  # tenant: (factor, since)
+        self._generations: dict[str, int] = {}
         self._max_keys = max_keys
 
     async def reserve(self, tenant_id: str, conversation_id: str, max_wait: float) -> float | None:
@@ -68,14 +94,23 @@ class LocalRateGate:
         slot = max(earliest, self._tenants.get(tenant_id, now), self._paused.get(tenant_id, now))
         if slot - now > max_wait:
             return None
-        self._tenants[tenant_id] = slot + self._interval
+        factor, since = self._slow.get(tenant_id, (1.0, now))
+        self._tenants[tenant_id] = slot + self._interval / recovered(factor, since, now)
         self._conversations[conversation_id] = slot + self._conversation_interval
         return slot - now
 
     async def pause(self, tenant_id: str, seconds: float) -> None:
         """See :meth:`RateGate.pause`."""
-        until = self._clock() + max(0.0, seconds)
+        now = self._clock()
+        until = now + max(0.0, seconds)
         self._paused[tenant_id] = max(self._paused.get(tenant_id, 0.0), until)
+        factor, since = self._slow.get(tenant_id, (1.0, now))
+        self._slow[tenant_id] = (slowed(factor, since, now), now)
+        self._generations[tenant_id] = self._generations.get(tenant_id, 0) + 1
+
+    def generation(self, tenant_id: str) -> int:
+        """See :meth:`RateGate.generation`."""
+        return self._generations.get(tenant_id, 0)
 
     def _forget_old(self, now: float) -> None:
         if len(self._conversations) <= self._max_keys:

@@ -9,7 +9,8 @@ what a failure means, in one place:
   retried with jittered exponential backoff, honouring ``Retry-After`` (a 429 also pauses
   the whole tenant);
 - 403 and 404 are final: the conversation is blocked or gone; the ``on_gone`` callback marks
-  it unreachable and nothing more is sent to it from this process;
+  the learner's contact unreachable (before the result returns), and every later proactive
+  or queued send checks the contact first, in whichever process it runs;
 - a request that went out but got no answer may have arrived: it is not resent
   (:attr:`SendStatus.UNKNOWN`), because a learner must never get a message twice;
 - what can't be sent before ``deadline`` is handed to the durable outbox, if there is one,
@@ -130,12 +131,7 @@ class Sender:
         self._observe = observe or (lambda _status: None)
         self._clock = clock
         self._sleep = sleep
-        self._gone: set[str] = set()
         self.counts = SendCounts()
-
-    def forget_gone(self, conversation_id: str) -> None:
-        """The user wrote again: the conversation is reachable again."""
-        self._gone.discard(conversation_id)
 
     async def send(
         self, message: Outbound, *, deadline: float, hand_off: bool = True
@@ -149,8 +145,6 @@ class Sender:
         return result
 
     async def _send(self, message: Outbound, deadline: float, hand_off: bool) -> SendResult:
-        if message.conversation_id in self._gone:
-            return SendResult(SendStatus.GONE)
         if not self._connector.allows(message.service_url):
             logger.warning(
                 "not sending %s: its host is not on the allow-list", safe(message.delivery_id)
@@ -159,6 +153,7 @@ class Sender:
             return SendResult(SendStatus.FAILED, REFUSED_HOST)
         attempt = throttled = 0
         while True:
+            generation = self._gate.generation(message.tenant_id)
             wait = await self._gate.reserve(
                 message.tenant_id, message.conversation_id, deadline - self._clock()
             )
@@ -167,6 +162,8 @@ class Sender:
                 return replace(later, throttled=throttled)
             if wait > 0:
                 await self._sleep(wait)
+            if self._gate.generation(message.tenant_id) != generation:
+                continue  # a 429 paused the tenant while we waited: take a new slot
             remaining = deadline - self._clock()
             result = await self._connector.post(
                 message.service_url,
@@ -195,7 +192,6 @@ class Sender:
             return SendResult(SendStatus.SENT, result.status, attempt, result.activity_id)
         if result.status in GONE:
             self.counts.gone += 1
-            self._gone.add(message.conversation_id)
             if self._on_gone is not None:
                 await self._on_gone(message)
             return SendResult(SendStatus.GONE, result.status, attempt)

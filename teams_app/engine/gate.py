@@ -9,10 +9,11 @@ one table round trip per block, not per message; a quiet one reserves one slot p
 Per-conversation pacing (one message a second) stays local: a chat is served by one process
 at a time.
 
-Wall-clock time (``time.time``) is used, since processes don't share a monotonic clock; clock
-skew between hosts shifts the schedule by the skew, which is harmless at these rates. When
-storage can't be reached, the process paces itself alone (a local gate at the same rate)
-rather than stop sending.
+A 429's pause and slowdown (see :mod:`teams_app.delivery.pacing`) are kept in the same row,
+so every process slows down together. Wall-clock time (``time.time``) is used, since
+processes don't share a monotonic clock; clock skew between hosts shifts the schedule by
+the skew, which is harmless at these rates. When storage can't be reached, the process
+paces itself alone (a local gate at the same rate) rather than stop sending.
 """
 
 from __future__ import annotations
@@ -33,7 +34,12 @@ from azure.core.exceptions import (
 from azure.data.tables import UpdateMode
 from azure.data.tables.aio import TableClient
 
-from teams_app.delivery.pacing import CONVERSATION_INTERVAL_SECONDS, LocalRateGate
+from teams_app.delivery.pacing import (
+    CONVERSATION_INTERVAL_SECONDS,
+    LocalRateGate,
+    recovered,
+    slowed,
+)
 from teams_app.storage.guard import StorageGuard
 from teams_app.storage.keys import join_key
 from teams_app.storage.ports import StorageUnavailable
@@ -48,7 +54,16 @@ class _Block:
 
     next_slot: float = 0.0
     left: int = 0
+    interval: float = 0.0  # between this block's slots (longer while the tenant is slowed)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+_COLUMNS = ("Tat", "PausedUntil", "Factor", "FactorAt")
+
+
+def _row(tenant_id: str, row: dict[str, float]) -> dict[str, object]:
+    """The tenant's row as it stands (keys and every column)."""
+    return {"PartitionKey": "rate", "RowKey": join_key(tenant_id), **row}
 
 
 class TableRateGate:
@@ -72,7 +87,12 @@ class TableRateGate:
         self._blocks: dict[str, _Block] = {}
         self._conversations: dict[str, float] = {}
         self._demand: dict[str, int] = {}
+        self._generations: dict[str, int] = {}
         self._alone = LocalRateGate(rate_per_second, conversation_interval=conversation_interval)
+
+    def generation(self, tenant_id: str) -> int:
+        """See :meth:`RateGate.generation`."""
+        return self._generations.get(tenant_id, 0)
 
     async def reserve(self, tenant_id: str, conversation_id: str, max_wait: float) -> float | None:
         """See :meth:`RateGate.reserve`."""
@@ -93,7 +113,7 @@ class TableRateGate:
                 slot = max(block.next_slot, earliest)
                 if slot - now > max_wait:
                     return None
-                block.next_slot = slot + self._interval
+                block.next_slot = slot + block.interval
                 block.left -= 1
         finally:
             self._demand[tenant_id] -= 1
@@ -102,20 +122,19 @@ class TableRateGate:
 
     async def _refill(self, tenant_id: str, block: _Block, now: float) -> None:
         """Reserve the next block of the tenant's shared schedule."""
-        wanted = max(1, min(self._block_size, self._demand.get(tenant_id, 1)))
         for _ in range(MAX_TRIES):
             row, etag = await self._read(tenant_id)
-            start = max(float(row.get("Tat", 0.0)), float(row.get("PausedUntil", 0.0)), now)
-            entity = {
-                "PartitionKey": "rate",
-                "RowKey": join_key(tenant_id),
-                "Tat": start + wanted * self._interval,
-                "PausedUntil": float(row.get("PausedUntil", 0.0)),
-            }
+            factor = recovered(row.get("Factor", 1.0), row.get("FactorAt", now), now)
+            interval = self._interval / factor
+            wanted = max(1, min(int(self._block_size * factor), self._demand.get(tenant_id, 1)))
+            start = max(row.get("Tat", 0.0), row.get("PausedUntil", 0.0), now)
+            entity = {**_row(tenant_id, row), "Tat": start + wanted * interval}
             if await self._write(entity, etag):
-                block.next_slot, block.left = start, wanted
+                block.next_slot, block.left, block.interval = start, wanted, interval
                 return
-        block.next_slot, block.left = now + self._interval * self._block_size, 1  # contended
+        # contended: one slot, well behind the others
+        block.next_slot, block.left = now + self._interval * self._block_size, 1
+        block.interval = self._interval
 
     async def pause(self, tenant_id: str, seconds: float) -> None:
         """See :meth:`RateGate.pause`: every process waits out the 429's Retry-After."""
@@ -126,18 +145,22 @@ class TableRateGate:
             return  # this process pauses; the others find out from their own 429s
 
     async def _pause(self, tenant_id: str, seconds: float) -> None:
-        until = self._clock() + max(0.0, seconds)
+        now = self._clock()
+        until = now + max(0.0, seconds)
+        self._generations[tenant_id] = self._generations.get(tenant_id, 0) + 1
         block = self._blocks.setdefault(tenant_id, _Block())
         block.next_slot, block.left = max(block.next_slot, until), 0
         for _ in range(MAX_TRIES):
             row, etag = await self._read(tenant_id)
-            if float(row.get("PausedUntil", 0.0)) >= until:
-                return
+            if row.get("PausedUntil", 0.0) >= until:
+                return  # another process met the same 429 storm: one slowdown is enough
+            factor = slowed(row.get("Factor", 1.0), row.get("FactorAt", now), now)
             entity = {
-                "PartitionKey": "rate",
-                "RowKey": join_key(tenant_id),
-                "Tat": max(float(row.get("Tat", 0.0)), until),
+                **_row(tenant_id, row),
+                "Tat": max(row.get("Tat", 0.0), until),
                 "PausedUntil": until,
+                "Factor": factor,
+                "FactorAt": now,
             }
             if await self._write(entity, etag):
                 return
@@ -148,7 +171,8 @@ class TableRateGate:
                 row = await self._table.get_entity("rate", join_key(tenant_id))
         except ResourceNotFoundError:
             return {}, None
-        return dict(row), str(row.metadata["etag"])
+        numbers = {k: float(v) for k, v in row.items() if k in _COLUMNS}
+        return numbers, str(row.metadata["etag"])
 
     async def _write(self, entity: dict[str, object], etag: str | None) -> bool:
         try:

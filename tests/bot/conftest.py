@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -29,12 +29,6 @@ DEV_ENV = {
 def dev_settings(**extra: str) -> Settings:
     """Local-dev settings (anonymous bot requests), as the dev script sets them."""
     return load_settings({**DEV_ENV, **extra})
-
-
-@pytest.fixture(scope="session")
-def card_validator() -> Iterator[CardValidator]:
-    with CardValidator() as validator:
-        yield validator
 
 
 @pytest.fixture

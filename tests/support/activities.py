@@ -22,6 +22,7 @@ class TeamsUser:
     name: str = "Ada Lovelace"
     conversation_type: str = "personal"
     local_timestamp: str | None = None
+    local_timezone: str | None = None  # Teams sends the client's IANA zone
     conversation_id: str = field(default="")
 
     def __post_init__(self) -> None:
@@ -47,6 +48,8 @@ class TeamsUser:
         }
         if self.local_timestamp:
             activity["localTimestamp"] = self.local_timestamp
+        if self.local_timezone:
+            activity["localTimezone"] = self.local_timezone
         return activity
 
     def message(self, text: str) -> dict[str, Any]:

@@ -1,0 +1,163 @@
+"""A simulated fortnight of proactive messages: what arrives, when, and what never does.
+
+Learners in six time zones install the app on a Monday morning (UTC). The engine then runs
+in five-minute steps for two weeks; every message that reaches the local Bot Connector is
+checked against the learner's clock and settings.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from teams_app.domain.learner import iso_week
+from teams_app.domain.schedule import Cadence, Preferences
+from teams_app.storage.engine_ports import State
+from tests.engine.conftest import Week, card_kind
+from tests.support.cardcheck import CardValidator
+
+MONDAY = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
+ZONES = {
+    "berlin": "Europe/Berlin",
+    "newyork": "America/New_York",
+    "kolkata": "Asia/Kolkata",
+    "auckland": "Pacific/Auckland",
+    "kathmandu": "Asia/Kathmandu",
+    "losangeles": "America/Los_Angeles",
+}
+
+
+def _local(when: datetime, zone: str) -> datetime:
+    return when.astimezone(ZoneInfo(zone))
+
+
+async def test_a_fortnight_of_reminders_keeps_to_each_learners_hours_and_days(
+    week: Callable[..., Any], card_validator: CardValidator
+) -> None:
+    w: Week = await week(MONDAY)
+    for user, zone in ZONES.items():
+        await w.learner(user, zone=zone)
+    await w.run_until(MONDAY + timedelta(days=14))
+
+    for user, zone in ZONES.items():
+        received = w.sent_to(user)
+        assert received, f"{user} got nothing"
+        days = Counter(_local(when, zone).date() for when, _ in received)
+        assert max(days.values()) == 1, f"{user}: at most one message a day"
+        kinds_by_week: dict[str, Counter[str]] = {}
+        for when, card in received:
+            local = _local(when, zone)
+            assert local.weekday() < 5, f"{user}: {local} is a weekend"
+            assert 9 <= local.hour < 17, f"{user}: {local} is outside working hours"
+            assert when >= MONDAY + timedelta(hours=24), f"{user}: inside the quiet first day"
+            assert card_validator.validate(card) == [], "every proactive card is valid"
+            kinds_by_week.setdefault(iso_week(local.date()), Counter())[card_kind(card)] += 1
+        for iso, kinds in kinds_by_week.items():
+            assert kinds["challenge"] <= 1 and kinds["pulse"] <= 1, f"{user} {iso}: {kinds}"
+        second_week = iso_week(date(2026, 12, 2))
+        assert kinds_by_week[second_week]["challenge"] == 1, f"{user}: the week's challenge"
+        assert kinds_by_week[second_week]["pulse"] == 1, f"{user}: the week's pulse"
+        pulse_times = [_local(t, zone) for t, c in received if card_kind(c) == "pulse"]
+        assert all(t.weekday() == 4 and t.hour >= 15 for t in pulse_times), pulse_times
+        assert "reviews" not in Counter(card_kind(c) for _, c in received), "none were due"
+
+    ledger = w.services.engine.ledger
+    for campaign in ("challenge-2026-W49", "pulse-2026-W49"):
+        counts = await ledger.counts(campaign)
+        assert counts[State.SENT.value] == len(ZONES), (campaign, counts)
+        assert set(counts) == {State.SENT.value, "retried", "throttled"}, counts
+
+
+async def test_the_first_challenge_comes_the_next_working_morning_after_the_quiet_day(
+    week: Callable[..., Any],
+) -> None:
+    w: Week = await week(MONDAY)
+    await w.learner("berlin", zone="Europe/Berlin")
+    await w.run_until(MONDAY + timedelta(days=2))
+    ((when, card),) = w.sent_to("berlin")
+    assert card_kind(card) == "challenge"
+    assert _local(when, "Europe/Berlin") == datetime(
+        2026, 11, 24, 9, 0, tzinfo=ZoneInfo("Europe/Berlin")
+    )
+
+
+async def test_pause_and_stop_end_everything_and_resume_brings_it_back(
+    week: Callable[..., Any],
+) -> None:
+    w: Week = await week(MONDAY)
+    paused = await w.learner("paused")
+    stopped = await w.learner("stopped")
+    await w.learner("control")
+    contacts = w.services.contacts
+    await contacts.change_settings(paused, Preferences(paused=True))
+    await contacts.change_settings(stopped, Preferences(cadence=Cadence.OFF))
+    await w.run_until(MONDAY + timedelta(days=7))
+    assert w.sent_to("paused") == [] and w.sent_to("stopped") == []
+    assert w.sent_to("control"), "the control learner heard from us"
+
+    await contacts.change_settings(paused, Preferences())
+    await w.run_until(MONDAY + timedelta(days=9))
+    resumed = [card_kind(c) for _, c in w.sent_to("paused")]
+    assert resumed == ["challenge", "nudge"], "this week's challenge, then a nudge (idle 8 days)"
+
+
+async def test_settings_saved_mid_week_move_the_next_message(week: Callable[..., Any]) -> None:
+    w: Week = await week(MONDAY)
+    key = await w.learner("late-riser")
+    await w.services.contacts.change_settings(
+        key, Preferences(hour=14, working_days=frozenset({2, 3})), "America/New_York"
+    )
+    await w.run_until(MONDAY + timedelta(days=7))
+    (when,) = [t for t, c in w.sent_to("late-riser") if card_kind(c) == "challenge"]
+    local = _local(when, "America/New_York")
+    assert (local.weekday(), local.hour, local.minute) == (2, 14, 0), local
+
+
+async def test_a_chat_that_refuses_gets_nothing_more_until_the_learner_writes(
+    week: Callable[..., Any],
+) -> None:
+    w: Week = await week(MONDAY)
+    key = await w.learner("blocker")
+    w.connector.blocked.add("a:blocker")
+    await w.run_until(MONDAY + timedelta(days=14))
+    assert w.connector.after_block["a:blocker"] == 0, "nothing after the first 403"
+    contact = await w.services.contacts.contact(key)
+    assert contact is not None and contact.unreachable
+    counts = await w.services.engine.ledger.counts("challenge-2026-W48")
+    assert counts["gone"] == 1
+
+    w.connector.blocked.clear()
+    stored = await w.services.store.get_contact(key)
+    assert stored is not None
+    await w.services.contacts.seen(key, stored.contact.reference, "Europe/Berlin")
+    await w.run_until(MONDAY + timedelta(days=16))
+    back = [card_kind(c) for _, c in w.sent_to("blocker")]
+    assert back == ["challenge", "nudge"], "back in touch (and nothing learned for two weeks)"
+
+
+async def test_a_delivery_held_up_past_working_hours_waits_for_the_next_morning(
+    week: Callable[..., Any],
+) -> None:
+    w: Week = await week(MONDAY)
+    await w.learner("berlin", zone="Europe/Berlin")
+    tuesday_nine = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+    await w.run_until(tuesday_nine - timedelta(minutes=5))
+    # The check runs at 09:00, but the send stage is stuck until 18:00 (a backlog).
+    w.clock.now = tuesday_nine
+    await w.engine.planner.tick()
+    queue = w.services.engine.queue
+    check = await queue.receive(1, visibility=60)
+    worker = w.engine.worker
+    await worker._handle(check[0])  # the check only: it plans a delivery
+    w.clock.now = datetime(2026, 11, 24, 17, 0, tzinfo=UTC)  # 18:00 in Berlin
+    while await worker.run_once():
+        pass
+    assert w.connector.sent == [], "not in the evening"
+    await w.run_until(datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
+    ((when, card),) = w.sent_to("berlin")
+    assert card_kind(card) == "challenge"
+    assert _local(when, "Europe/Berlin").date() == date(2026, 11, 25)
+    assert _local(when, "Europe/Berlin").hour == 9
