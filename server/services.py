@@ -39,10 +39,11 @@ from teams_app.engine.clock import Clock
 from teams_app.engine.contacts import Contacts
 from teams_app.engine.gate import TableRateGate
 from teams_app.engine.outbox import QueueOutbox
-from teams_app.engine.planner import Planner, owner_name
-from teams_app.engine.runner import Engine
+from teams_app.engine.planner import TICK, Planner, owner_name
+from teams_app.engine.runner import MIN_TICK_SECONDS, Engine
 from teams_app.engine.worker import Worker
 from teams_app.learning import LearningService
+from teams_app.my_learning import MyLearningService
 from teams_app.proactive import ProactiveCards
 from teams_app.storage.engine_ports import EnginePorts
 from teams_app.storage.engine_tables import TableLeases, TableLedger, TableSchedule
@@ -74,6 +75,7 @@ class Services:
     connector: ConnectorClient
     sender: Sender
     learning: LearningService
+    my_learning: MyLearningService
     teams: TeamService
     directory: Directory | None
     background: Background
@@ -85,12 +87,14 @@ class Services:
         cards = ProactiveCards(
             CardRenderer(CARDS_DIR), self.curriculum, self.settings.min_group_size
         )
+        tick = max(TICK, timedelta(seconds=MIN_TICK_SECONDS * self.engine_clock.speed))
         planner = Planner(
             self.engine.leases,
             self.engine.schedule,
             self.engine.queue,
             self.engine_clock,
             owner=name,
+            tick=tick,
         )
         worker = Worker(
             queue=self.engine.queue,
@@ -103,6 +107,7 @@ class Services:
             clock=self.engine_clock,
             owner=name,
             default_zone=self.settings.default_time_zone,
+            tenant_rate=self.settings.send_rate,
         )
         return Engine(planner, worker, self.engine_clock)
 
@@ -233,6 +238,7 @@ async def build_services(
             connector=connector,
             sender=sender,
             learning=learning,
+            my_learning=MyLearningService(learning, store, curriculum, directory, clock=now),
             teams=teams,
             directory=directory,
             background=background,

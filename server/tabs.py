@@ -22,10 +22,8 @@ from aiohttp import web
 
 from server import keys
 from server.tab_auth import TabAuthError, bearer_token
-from teams_app.directory import DirectoryError
 from teams_app.domain.learner import iso_week
 from teams_app.domain.privacy import csv_rows
-from teams_app.my_learning import export_data, my_learning, suggest_role
 from teams_app.storage.ports import LearnerKey
 from teams_app.team_service import view_json
 
@@ -133,30 +131,14 @@ async def team_config_page(request: web.Request) -> web.Response:
 async def my_learning_api(request: web.Request) -> web.Response:
     """``GET /api/me/learning``: the caller's own progress."""
     me = await caller(request)
-    services = request.app[keys.SERVICES]
-    state, history = await services.learning.learning_record(me.key)
-    suggested = None
-    directory = services.directory
-    if directory is not None and me.token is not None:
-        try:
-            profile = await directory.profile(me.tenant_id, me.token)
-            suggested = suggest_role(profile.department, profile.job_title)
-        except DirectoryError as err:
-            logger.info("no role suggestion: %s", type(err).__name__)
-    model = my_learning(
-        state,
-        history,
-        services.curriculum,
-        datetime.now(UTC).date(),
-        suggested=suggested,
-    )
+    model = await request.app[keys.SERVICES].my_learning.page(me.key, me.token)
     return web.json_response({"user": {"name": me.name}, **model})
 
 
 async def my_data_download(request: web.Request) -> web.Response:
     """``GET /api/me/data``: everything stored about the caller, as a JSON file."""
     me = await caller(request)
-    data = await export_data(request.app[keys.SERVICES].store, me.key)
+    data = await request.app[keys.SERVICES].my_learning.export(me.key)
     body = json.dumps(data, indent=2, ensure_ascii=False, default=str)
     return web.Response(
         text=body,
@@ -177,7 +159,7 @@ async def my_data_delete(request: web.Request) -> web.Response:
             text=json.dumps({"error": f'send {{"confirm": "{DELETE_CONFIRMATION}"}}'}),
             content_type="application/json",
         )
-    await request.app[keys.SERVICES].learning.delete_learner(me.key)
+    await request.app[keys.SERVICES].my_learning.delete(me.key)
     return web.json_response({"deleted": True})
 
 

@@ -846,8 +846,19 @@ class LearningService:
 
     async def delete_learner(self, key: LearnerKey) -> int:
         """The one delete sequence (chat and tab alike): leave every team's figures first,
-        then delete the rows, the chat reference included. Safe to repeat."""
-        await self._on_delete(key)
+        then delete the rows, the chat reference included. Safe to repeat: the learner's
+        own rows go only once every team has let go, and a team whose figures changed
+        meanwhile (an ETag conflict) is tried again."""
+        tries = 1
+        while True:
+            try:
+                await self._on_delete(key)
+                break
+            except ConcurrentUpdate:
+                if tries >= MAX_WRITE_TRIES:
+                    raise
+                tries += 1
+                logger.info("delete met a concurrent team update; trying again")
         removed = await self._store.delete_learner(key)
         logger.info("learner data deleted: %d rows", removed)
         return removed

@@ -6,9 +6,12 @@ Everything here concerns one learner and is computed from their own state and hi
 from __future__ import annotations
 
 import json
-from datetime import date
-from typing import Any
+import logging
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
+from teams_app.directory import Directory, DirectoryError
 from teams_app.domain.content import ROLE_LABELS, Curriculum, Role, SkillId
 from teams_app.domain.learner import (
     ActivityKind,
@@ -19,7 +22,13 @@ from teams_app.domain.learner import (
 )
 from teams_app.domain.scoring import CALIBRATION_HINTS, Calibration, calibration
 from teams_app.storage.codec import attempt_to_columns, state_to_columns
+from teams_app.storage.engine_tables import contact_to_columns
 from teams_app.storage.ports import AttemptRecord, LearnerKey, LearnerStore
+
+if TYPE_CHECKING:
+    from teams_app.learning import LearningService
+
+logger = logging.getLogger(__name__)
 
 # Job titles and departments that suggest a role (matched as whole words, case-insensitive).
 _ROLE_HINTS: tuple[tuple[Role, tuple[str, ...]], ...] = (
@@ -162,20 +171,88 @@ def _history(history: list[AttemptRecord], curriculum: Curriculum) -> list[dict[
     return rows
 
 
-async def export_data(store: LearnerStore, key: LearnerKey) -> dict[str, Any]:
-    """Everything AI Ready stores about the learner, as stored (for a JSON download)."""
-    stored = await store.get_profile(key)
-    history = await store.list_attempts(key)
-    conversation = await store.get_conversation(key)
-    return {
-        "about": "Everything AI Ready stores about you. Team leaders never see this; "
-        "they see group figures only.",
-        "tenant_id": key.tenant_id,
-        "user_id": key.user_id,
-        "profile": _readable(state_to_columns(stored.state)) if stored else None,
-        "history": [_readable(attempt_to_columns(a)) for a in history],
-        "chat": {"stored": conversation is not None},
-    }
+EXPORT_FORMAT = "ai-ready-my-data/2"
+EXPORT_SECTIONS = {
+    "profile": "Your progress: role, skills-check results, lessons done, confidence and "
+    "pulse answers, and what you are doing now.",
+    "history": "Every skills check, lesson and review you started, with each answer, "
+    "its confidence and its mark.",
+    "spaced_review": "The questions scheduled to come back for review (FSRS cards: when "
+    "each is due and how well you knew it).",
+    "reminders": "How AI Ready reaches you: the chat it writes to, your time zone and "
+    "reminder settings, and what it last sent.",
+}
+
+
+class MyLearningService:
+    """The personal tab's use cases: the page, the download and the one delete sequence
+    (shared with the chat's "delete my data")."""
+
+    def __init__(
+        self,
+        learning: LearningService,
+        store: LearnerStore,
+        curriculum: Curriculum,
+        directory: Directory | None,
+        *,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._learning = learning
+        self._store = store
+        self._curriculum = curriculum
+        self._directory = directory
+        self._clock = clock
+
+    async def page(self, key: LearnerKey, user_token: str | None) -> dict[str, Any]:
+        """The learner's progress, with a role suggestion from the directory if it has one."""
+        state, history = await self._learning.learning_record(key)
+        suggested = None
+        if self._directory is not None and user_token is not None:
+            try:
+                profile = await self._directory.profile(key.tenant_id, user_token)
+                suggested = suggest_role(profile.department, profile.job_title)
+            except DirectoryError as err:
+                logger.info("no role suggestion: %s", type(err).__name__)
+        today = self._clock().date()
+        return my_learning(state, history, self._curriculum, today, suggested=suggested)
+
+    async def export(self, key: LearnerKey) -> dict[str, Any]:
+        """Everything stored about the learner, every field, in labelled sections."""
+        stored = await self._store.get_profile(key)
+        history = await self._store.list_attempts(key)
+        items = await self._store.review_items(key)
+        contact = await self._store.get_contact(key)
+        conversation = await self._store.get_conversation(key)
+        reminders: dict[str, Any] | None = None
+        if contact is not None:
+            reminders = _readable(contact_to_columns(contact.contact))
+        elif conversation is not None:
+            reminders = {"Reference": conversation}
+        return {
+            "format": EXPORT_FORMAT,
+            "about": "Everything AI Ready stores about you. Team leaders never see this; "
+            "they see group figures only.",
+            "exported_at": self._clock().isoformat(),
+            "sections": EXPORT_SECTIONS,
+            "tenant_id": key.tenant_id,
+            "user_id": key.user_id,
+            "profile": _readable(state_to_columns(stored.state)) if stored else None,
+            "history": [_readable(attempt_to_columns(a)) for a in history],
+            "spaced_review": [
+                {
+                    "question": item.item,
+                    "due": item.due.isoformat(),
+                    "last_answer": item.last_answer,
+                    "fsrs_card": item.card.to_dict(),
+                }
+                for item in sorted(items, key=lambda i: i.item)
+            ],
+            "reminders": reminders,
+        }
+
+    async def delete(self, key: LearnerKey) -> int:
+        """The one delete sequence (see :meth:`LearningService.delete_learner`)."""
+        return await self._learning.delete_learner(key)
 
 
 def _readable(columns: dict[str, Any]) -> dict[str, Any]:

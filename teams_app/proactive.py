@@ -7,6 +7,7 @@ send time, with the same templates and view functions the chat uses.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
@@ -16,6 +17,8 @@ from teams_app.domain.content import Curriculum
 from teams_app.domain.schedule import Kind
 from teams_app.storage.engine_ports import Contact
 
+CACHED_CARDS = 256  # a campaign's cards differ by week and challenge, not by learner
+
 
 class ProactiveCards:
     """Renders a proactive delivery's card (``None`` when its content no longer exists)."""
@@ -24,10 +27,17 @@ class ProactiveCards:
         self._renderer = renderer
         self._curriculum = curriculum
         self._min_group = min_group
+        self._cache: dict[tuple[str, str], dict[str, Any] | None] = {}
 
     def __call__(self, kind: str, data: dict[str, Any], contact: Contact) -> dict[str, Any] | None:
-        reply = self.reply(Kind(kind), data)
-        return self._renderer.render(reply.card, reply.data) if reply else None
+        """The card (shared between learners with the same data: callers don't change it)."""
+        key = (kind, json.dumps(data, sort_keys=True))
+        if key not in self._cache:
+            reply = self.reply(Kind(kind), data)
+            if len(self._cache) >= CACHED_CARDS:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[key] = self._renderer.render(reply.card, reply.data) if reply else None
+        return self._cache[key]
 
     def reply(self, kind: Kind, data: dict[str, Any]) -> views.Reply | None:
         """The card to send for ``kind``."""

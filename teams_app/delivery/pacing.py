@@ -8,24 +8,34 @@ conversation gets at most one message a second, and after a 429 the whole tenant
 
 The gate is a GCRA ("virtual scheduling"): each key keeps the theoretical time of its next
 slot; reserving a slot moves that time on by one interval. It never bursts above the rate,
-so a connector that counts requests in any one-second window sees at most ``rate`` of them.
+so a connector that counts requests in any one-second window sees at most ``rate`` of them,
+as long as each slot is used on time. A slot used late (the event loop was busy, a claim
+took long) would bunch with the next ones, so :class:`BurstGuard` checks again just before
+each request: a process never sends more than ``rate`` of a tenant's messages in any one
+second.
 :class:`LocalRateGate` paces one process; the engine's table-backed gate shares the tenant's
 schedule among processes.
 
 A 429 means the real limit is lower than ours (other apps' traffic, a lower limit than
-documented), so besides the pause the tenant's rate is halved (never below a sixteenth) and
-recovers, doubling every :data:`RECOVERY_SECONDS` without a 429: the sender settles just
-under what the connector admits instead of bursting into it after every pause. Each pause
+documented), so besides the pause the tenant's rate is cut by a quarter (:data:`SLOWDOWN`,
+never below a sixteenth) and recovers, doubling every :data:`RECOVERY_SECONDS` without a
+429: a storm of 429s brings the rate down within a few of them, and the sender settles just
+under what the connector admits instead of bursting into it after every pause, while one
+stray 429 costs little more than its pause. Each pause
 also starts a new *generation*: a slot reserved before it is given back rather than used.
 """
 
 from __future__ import annotations
 
+import asyncio
+import math
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Protocol
 
 CONVERSATION_INTERVAL_SECONDS = 1.0
+SLOWDOWN = 0.75
 SLOWDOWN_FLOOR = 1 / 16
 RECOVERY_SECONDS = 10.0
 
@@ -38,7 +48,7 @@ def recovered(factor: float, since: float, now: float) -> float:
 
 def slowed(factor: float, since: float, now: float) -> float:
     """The rate factor after another 429 at ``now``."""
-    return max(SLOWDOWN_FLOOR, recovered(factor, since, now) / 2)
+    return max(SLOWDOWN_FLOOR, recovered(factor, since, now) * SLOWDOWN)
 
 
 class RateGate(Protocol):
@@ -53,10 +63,36 @@ class RateGate(Protocol):
         """Hold every send of the tenant for ``seconds`` and slow it down (after a 429)."""
         ...
 
+    async def admit(self, tenant_id: str) -> None:
+        """Just before a request goes out: wait while this process has already sent the
+        rate's worth of the tenant's messages in the last second (see :class:`BurstGuard`)."""
+        ...
+
     def generation(self, tenant_id: str) -> int:
         """How many times this process paused the tenant: a slot reserved in an earlier
         generation is stale."""
         ...
+
+
+class BurstGuard:
+    """At most ``rate`` of a tenant's requests from this process in any one second."""
+
+    def __init__(self, rate_per_second: float, clock: Callable[[], float] = time.monotonic):
+        self._limit = max(1, math.floor(rate_per_second))
+        self._clock = clock
+        self._sent: dict[str, deque[float]] = {}
+
+    async def admit(self, tenant_id: str) -> None:
+        """Wait, if need be, until one more request fits in the tenant's last second."""
+        sent = self._sent.setdefault(tenant_id, deque())
+        while True:
+            now = self._clock()
+            while sent and sent[0] <= now - 1.0:
+                sent.popleft()
+            if len(sent) < self._limit:
+                sent.append(now)
+                return
+            await asyncio.sleep(sent[0] + 1.0 - now)
 
 
 class LocalRateGate:
@@ -81,6 +117,11 @@ class LocalRateGate:
         self._slow: dict[str, tuple[float, float]] = {}  # tenant: (factor, since)
         self._generations: dict[str, int] = {}
         self._max_keys = max_keys
+        self._burst = BurstGuard(rate_per_second, clock)
+
+    async def admit(self, tenant_id: str) -> None:
+        """See :meth:`RateGate.admit`."""
+        await self._burst.admit(tenant_id)
 
     async def reserve(self, tenant_id: str, conversation_id: str, max_wait: float) -> float | None:
         """See :meth:`RateGate.reserve`."""

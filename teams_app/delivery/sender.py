@@ -57,6 +57,7 @@ class SendStatus(StrEnum):
     GONE = "gone"  # 403/404: blocked or uninstalled
     FAILED = "failed"  # refused for good (another 4xx, a host not on the allow-list)
     UNKNOWN = "unknown"  # went out, no answer: may have arrived, never resent
+    WITHDRAWN = "withdrawn"  # the caller's claim said no: nothing went out
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,17 +135,31 @@ class Sender:
         self.counts = SendCounts()
 
     async def send(
-        self, message: Outbound, *, deadline: float, hand_off: bool = True
+        self,
+        message: Outbound,
+        *,
+        deadline: float,
+        hand_off: bool = True,
+        claim: Callable[[], Awaitable[bool]] | None = None,
     ) -> SendResult:
         """Send ``message``, retrying until ``deadline`` (a ``time.monotonic()`` value).
         With ``hand_off`` (replies in a turn), what can't be sent in time goes to the outbox;
         without it (the queue worker, which retries from its ledger), the result says
-        :attr:`SendStatus.RETRY` with the wait."""
-        result = await self._send(message, deadline, hand_off)
+        :attr:`SendStatus.RETRY` with the wait. ``claim`` is awaited once, when the first
+        send slot has come and just before anything goes out (the worker claims the
+        delivery in its ledger then, not while it waits); if it says no, nothing is sent
+        (:attr:`SendStatus.WITHDRAWN`)."""
+        result = await self._send(message, deadline, hand_off, claim)
         self._observe(result.status.value)
         return result
 
-    async def _send(self, message: Outbound, deadline: float, hand_off: bool) -> SendResult:
+    async def _send(
+        self,
+        message: Outbound,
+        deadline: float,
+        hand_off: bool,
+        claim: Callable[[], Awaitable[bool]] | None,
+    ) -> SendResult:
         if not self._connector.allows(message.service_url):
             logger.warning(
                 "not sending %s: its host is not on the allow-list", safe(message.delivery_id)
@@ -164,6 +179,11 @@ class Sender:
                 await self._sleep(wait)
             if self._gate.generation(message.tenant_id) != generation:
                 continue  # a 429 paused the tenant while we waited: take a new slot
+            if claim is not None:
+                if not await claim():
+                    return SendResult(SendStatus.WITHDRAWN)
+                claim = None
+            await self._gate.admit(message.tenant_id)
             remaining = deadline - self._clock()
             result = await self._connector.post(
                 message.service_url,

@@ -36,6 +36,7 @@ from azure.data.tables.aio import TableClient
 
 from teams_app.delivery.pacing import (
     CONVERSATION_INTERVAL_SECONDS,
+    BurstGuard,
     LocalRateGate,
     recovered,
     slowed,
@@ -89,6 +90,11 @@ class TableRateGate:
         self._demand: dict[str, int] = {}
         self._generations: dict[str, int] = {}
         self._alone = LocalRateGate(rate_per_second, conversation_interval=conversation_interval)
+        self._burst = BurstGuard(rate_per_second)
+
+    async def admit(self, tenant_id: str) -> None:
+        """See :meth:`RateGate.admit`."""
+        await self._burst.admit(tenant_id)
 
     def generation(self, tenant_id: str) -> int:
         """See :meth:`RateGate.generation`."""

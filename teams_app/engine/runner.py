@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 
 IDLE_POLL_SECONDS = 1.0
 MAX_IDLE_POLL_SECONDS = 5.0
-MIN_TICK_SECONDS = 1.0
+MIN_TICK_SECONDS = 1.0  # a fast clock's ticks are at least this far apart in real time
 FAILURE_PAUSE_SECONDS = 5.0
 
 
@@ -41,25 +41,28 @@ class Engine:
         await asyncio.gather(self._plan_loop(), self._work_loop())
 
     async def _plan_loop(self) -> None:
-        every = max(
-            MIN_TICK_SECONDS, self._clock.real_seconds(self.planner.tick_every.total_seconds())
-        )
+        every = self._clock.real_seconds(self.planner.tick_every.total_seconds())
         while not self._stop.is_set():
             await self._step("planner tick", self.planner.tick)
+            await self._step("index housekeeping", self._housekeeping)
             await self._sleep(every)
 
-    async def _work_loop(self) -> None:
-        idle = self._poll_floor()
-        while not self._stop.is_set():
-            received = await self._step("worker batch", self.worker.run_once)
-            if received:
-                idle = self._poll_floor()
-                continue
-            await self._sleep(idle)
-            idle = min(MAX_IDLE_POLL_SECONDS, idle * 2)
+    async def _housekeeping(self) -> int:
+        await self.planner.housekeeping()
+        return 0
 
-    def _poll_floor(self) -> float:
-        return IDLE_POLL_SECONDS if self._clock.speed == 1.0 else IDLE_POLL_SECONDS / 4
+    async def _work_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                await self.worker.run(self._stop, self._poll_after)
+            except Exception:  # the loop must outlive a bug
+                logger.exception("worker failed; starting it again")
+                await self._sleep(FAILURE_PAUSE_SECONDS)
+
+    def _poll_after(self, empty: int) -> float:
+        """How long to wait after ``empty`` receives in a row found nothing."""
+        floor = IDLE_POLL_SECONDS if self._clock.speed == 1.0 else IDLE_POLL_SECONDS / 4
+        return float(min(MAX_IDLE_POLL_SECONDS, floor * 2 ** max(0, empty - 1)))
 
     async def _step(self, name: str, step: Callable[[], Awaitable[int]]) -> int:
         try:

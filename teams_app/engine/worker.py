@@ -25,9 +25,10 @@ the engine's clock (simulated in local development); leases and claims use real 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -64,6 +65,7 @@ from teams_app.storage.engine_ports import (
     QueueMessage,
     ScheduleIndex,
     State,
+    StoredContact,
 )
 from teams_app.storage.keys import join_key
 from teams_app.storage.ports import ConcurrentUpdate, LearnerKey, LearnerStore, StorageError
@@ -73,9 +75,11 @@ logger = logging.getLogger(__name__)
 MAX_DEQUEUES = 5
 MAX_CLAIMS = 6
 BATCH = 32
+IN_FLIGHT = 64  # queue messages under way at once in one worker
 VISIBILITY_SECONDS = 60.0
 SEND_BUDGET_SECONDS = 20.0
-CONCURRENCY = 16
+CONCURRENCY = 32  # checks (or one tenant's deliveries) under way at once in one worker
+BACKLOG_SECONDS = 15.0  # a tenant's deliveries taken on beyond this much sending wait
 CHECK_TRIES = 3
 
 Renderer = Callable[[str, dict[str, Any], Contact], dict[str, Any] | None]
@@ -87,6 +91,7 @@ _STATES = {
     SendStatus.UNKNOWN: State.UNKNOWN,
     SendStatus.RETRY: State.RETRY,
     SendStatus.QUEUED: State.RETRY,  # not reached: the worker never hands off
+    SendStatus.WITHDRAWN: State.RETRY,  # not reached: withdrawn sends have no claim
 }
 
 
@@ -142,6 +147,7 @@ class Worker:
         owner: str,
         default_zone: str = DEFAULT_ZONE,
         concurrency: int = CONCURRENCY,
+        tenant_rate: float = 20.0,
         real_now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._queue = queue
@@ -155,14 +161,61 @@ class Worker:
         self._owner = owner
         self._default_zone = default_zone
         self._slots = asyncio.Semaphore(concurrency)
+        # A delivery waits for its tenant's send slot (see the rate gate) while it holds
+        # one of its tenant's concurrency slots, never another tenant's; and a message for
+        # a tenant with more taken on than it can send soon goes back on the queue for
+        # later, so one busy tenant can't fill the worker (head-of-line blocking).
+        self._concurrency = concurrency
+        self._tenant_slots: dict[str, asyncio.Semaphore] = {}
+        self._backlog: dict[str, int] = {}
+        self._tenant_rate = tenant_rate
         self._real_now = real_now
         self.poisoned = 0
 
     async def run_once(self, count: int = BATCH) -> int:
-        """Receive and handle one batch; returns how many messages were received."""
+        """Receive and handle one batch; returns how many messages were received. Every
+        message's handling has ended when it returns (or raises the first failure)."""
         messages = await self._queue.receive(count, visibility=VISIBILITY_SECONDS)
-        await asyncio.gather(*(self._handle(m) for m in messages))
+        handled = await asyncio.gather(*(self._handle(m) for m in messages), return_exceptions=True)
+        for outcome in handled:
+            if isinstance(outcome, BaseException):
+                raise outcome
         return len(messages)
+
+    async def run(self, stopping: asyncio.Event, poll_after: Callable[[int], float]) -> None:
+        """Handle messages until ``stopping`` is set, with up to :data:`IN_FLIGHT` of them
+        under way, receiving more as they finish (so one tenant's paced sends don't hold up
+        the others). ``poll_after(n)`` is how long to wait after ``n`` empty receives."""
+        running: set[asyncio.Task[None]] = set()
+        stop = asyncio.ensure_future(stopping.wait())
+        empty = 0
+        try:
+            while not stopping.is_set():
+                room = IN_FLIGHT - len(running) >= BATCH
+                received = await self._receive() if room else []
+                running.update(asyncio.create_task(self._handle(m)) for m in received)
+                empty = 0 if received else empty + 1
+                if len(received) == BATCH and IN_FLIGHT - len(running) >= BATCH:
+                    continue  # a full batch: more may be waiting
+                timeout = None if not room else (0.05 if received else poll_after(empty))
+                done, _ = await asyncio.wait(
+                    {*running, stop}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+                )
+                for task in done - {stop}:
+                    running.discard(task)
+                    if not task.cancelled() and task.exception() is not None:
+                        logger.error("queue message failed", exc_info=task.exception())
+        finally:
+            stop.cancel()
+            if running:
+                await asyncio.wait(running)
+
+    async def _receive(self) -> list[QueueMessage]:
+        try:
+            return await self._queue.receive(BATCH, visibility=VISIBILITY_SECONDS)
+        except StorageError as err:
+            logger.warning("queue receive failed: %s", type(err).__name__)
+            return []
 
     async def _handle(self, message: QueueMessage) -> None:
         if message.dequeue_count > MAX_DEQUEUES:
@@ -170,21 +223,74 @@ class Worker:
             await self._queue.set_aside(message)
             self.poisoned += 1
             return
-        kind = message.body.get("type")
         try:
-            if kind == "check":
-                await self._check(message.body)
-            elif kind == "deliver":
-                for delivery in message.body.get("deliveries") or []:
-                    await self._bounded(self._deliver(delivery))
-            else:
-                logger.warning("dropping a queue message of unknown type %s", safe(kind))
+            work = self._work(message.body)
+        except (KeyError, TypeError, ValueError) as err:  # malformed: retrying won't help
+            logger.error("dropping a malformed queue message: %s", type(err).__name__)
+            await self._queue.delete(message)
+            return
+        try:
+            if message.dequeue_count > 1 and await self._split(message):
+                return  # its parts go their own way
+            if message.body["type"] == "deliver" and await self._later(message):
+                return
+            await work()
         except StorageError as err:  # left on the queue: it comes back after its visibility
             logger.warning("queue message left for later: %s", type(err).__name__)
             return
-        except (KeyError, TypeError, ValueError) as err:  # malformed: retrying won't help
-            logger.error("dropping a malformed queue message: %s", type(err).__name__)
+        # Anything else (a bug) propagates and leaves the message too: it comes back, and
+        # after MAX_DEQUEUES it is set aside and counted, never silently dropped.
         await self._queue.delete(message)
+
+    async def _later(self, message: QueueMessage) -> bool:
+        """Put a delivery message back for later if its tenant's backlog here is already
+        more than :data:`BACKLOG_SECONDS` of sending (as a new message: a deferral is
+        not a failure, so it doesn't count towards being set aside)."""
+        deliveries = message.body.get("deliveries") or []
+        tenants = {str(d["tenant"]) for d in deliveries}
+        waiting = max((self._backlog.get(t, 0) for t in tenants), default=0)
+        wait = waiting / self._tenant_rate
+        if wait <= BACKLOG_SECONDS:
+            return False
+        await self._queue.put(message.body, delay=wait - BACKLOG_SECONDS / 2)
+        await self._queue.delete(message)
+        return True
+
+    async def _split(self, message: QueueMessage) -> bool:
+        """Put each learner of a message seen before on a message of their own, so that
+        one learner whose handling keeps failing holds up (and is set aside) alone."""
+        body = message.body
+        field = "learners" if body["type"] == "check" else "deliveries"
+        parts = body.get(field) or []
+        if len(parts) < 2:
+            return False
+        await asyncio.gather(*(self._queue.put({**body, field: [part]}) for part in parts))
+        await self._queue.delete(message)
+        return True
+
+    def _work(self, body: dict[str, Any]) -> Callable[[], Awaitable[None]]:
+        """The message's work, its shape checked first (``KeyError``/``TypeError``/
+        ``ValueError`` if malformed)."""
+        kind = body.get("type")
+        if kind == "check":
+            base = datetime.fromisoformat(str(body["at"]))
+            entries = [
+                (base + timedelta(minutes=int(minutes)), LearnerKey(str(tenant), str(user)))
+                for tenant, user, minutes in body.get("learners") or []
+            ]
+            return functools.partial(self._check, entries)
+        if kind == "deliver":
+            deliveries = list(body.get("deliveries") or [])
+            for delivery in deliveries:
+                for field in ("campaign", "recipient", "tenant", "user", "kind"):
+                    if not isinstance(delivery[field], str):
+                        raise TypeError(field)
+                if delivery["kind"] == REPLY_KIND and not isinstance(delivery["activity"], dict):
+                    raise TypeError("activity")
+                if not isinstance(delivery.get("data") or {}, dict):
+                    raise TypeError("data")
+            return functools.partial(self._deliver_all, deliveries)
+        raise ValueError(f"unknown message type {safe(kind)}")
 
     async def _bounded(self, work: Awaitable[Any]) -> Any:
         async with self._slots:
@@ -192,44 +298,86 @@ class Worker:
 
     # --- check: what is due now ------------------------------------------------------------
 
-    async def _check(self, body: dict[str, Any]) -> None:
-        at = datetime.fromisoformat(body["at"])
-        keys = [LearnerKey(str(t), str(u)) for t, u in body.get("learners") or []]
-        await asyncio.gather(*(self._bounded(self._check_one(at, k)) for k in keys))
+    async def _check(self, entries: list[tuple[datetime, LearnerKey]]) -> None:
+        """Decide for every learner, then plan what is due in the ledger, then put it on the
+        queue (32 deliveries to a message), then save each contact with its next check. A
+        crash anywhere leaves the check message to run again: the contacts haven't moved,
+        the same deliveries are decided, the ledger finds them planned (or sent), and a
+        delivery put twice is claimed once."""
+        decided = await asyncio.gather(
+            *(self._bounded(self._decide(at, key)) for at, key in entries)
+        )
+        decisions = [d for d in decided if d is not None]
+        deliveries = await asyncio.gather(
+            *(self._bounded(self._plan(d)) for d in decisions if d.delivery is not None)
+        )
+        await self._put([d for d in deliveries if d is not None])
+        saved = await asyncio.gather(*(self._bounded(self._save(d)) for d in decisions))
+        for decision, ok in zip(decisions, saved, strict=True):
+            if not ok:  # the learner moved meanwhile: look at them again, on their own
+                await self._bounded(self._check_one(decision.at, decision.key))
+
+    async def _decide(self, at: datetime, key: LearnerKey) -> _Decision | None:
+        """What is due for the learner now, and their next check (``None``: stale)."""
+        stored = await self._store.get_contact(key)
+        if stored is None or not _same_minute(stored.contact.next_check, at):
+            await self._schedule.remove(at, key)  # stale: the learner moved on
+            return None
+        contact = stored.contact
+        profile = await self._store.get_profile(key)
+        state = profile.state if profile else LearnerState()
+        items = await self._store.review_items(key)
+        now = self._clock.now()
+        kind = due_at(facts_of(contact, state, items, self._default_zone), now)
+        delivery = self._delivery(kind, key, contact, state, items, now) if kind else None
+        if kind is not None and delivery is not None:
+            contact = mark_sent(contact, kind, delivery["data"], now)
+        upcoming = next_check(
+            facts_of(contact, state, items, self._default_zone), now + timedelta(seconds=1)
+        )
+        return _Decision(at, key, stored.etag, replace(contact, next_check=upcoming), delivery)
+
+    async def _plan(self, decision: _Decision) -> dict[str, Any] | None:
+        """The decision's delivery recorded as queued, or ``None`` if it has gone out."""
+        delivery = decision.delivery
+        assert delivery is not None
+        etag = await self._ledger.plan(
+            delivery["campaign"], delivery["recipient"], self._real_now()
+        )
+        return None if etag is None else {**delivery, "etag": etag}
+
+    async def _put(self, deliveries: list[dict[str, Any]]) -> None:
+        await asyncio.gather(
+            *(
+                self._queue.put({"type": "deliver", "deliveries": deliveries[i : i + BATCH]})
+                for i in range(0, len(deliveries), BATCH)
+            )
+        )
+
+    async def _save(self, decision: _Decision) -> bool:
+        """Put the learner at their next check and save the contact; ``False`` if it
+        changed since it was read."""
+        upcoming = decision.contact.next_check
+        if upcoming is not None:
+            await self._schedule.add(upcoming, decision.key)
+        try:
+            await self._store.save_contact(decision.key, decision.contact, decision.etag)
+        except ConcurrentUpdate:
+            return False
+        if not _same_minute(upcoming, decision.at):
+            await self._schedule.remove(decision.at, decision.key)
+        return True
 
     async def _check_one(self, at: datetime, key: LearnerKey) -> None:
+        """:meth:`_check` for one learner, re-reading after a conflict."""
         for _ in range(CHECK_TRIES):
-            stored = await self._store.get_contact(key)
-            if stored is None or not _same_minute(stored.contact.next_check, at):
-                await self._schedule.remove(at, key)  # stale: the learner moved on
+            decision = await self._decide(at, key)
+            if decision is None:
                 return
-            contact = stored.contact
-            profile = await self._store.get_profile(key)
-            state = profile.state if profile else LearnerState()
-            items = await self._store.review_items(key)
-            now = self._clock.now()
-            kind = due_at(facts_of(contact, state, items, self._default_zone), now)
-            delivery = self._delivery(kind, key, contact, state, items, now) if kind else None
-            if kind is not None and delivery is not None:
-                contact = mark_sent(contact, kind, delivery["data"], now)
-                if await self._ledger.plan(
-                    delivery["campaign"], delivery["recipient"], self._real_now()
-                ):
-                    await self._queue.put({"type": "deliver", "deliveries": [delivery]})
-            upcoming = next_check(
-                facts_of(contact, state, items, self._default_zone), now + timedelta(seconds=1)
-            )
-            if upcoming is not None:
-                await self._schedule.add(upcoming, key)
-            try:
-                await self._store.save_contact(
-                    key, replace(contact, next_check=upcoming), stored.etag
-                )
-            except ConcurrentUpdate:
-                continue  # another worker (or the learner) moved first: look again
-            if not _same_minute(upcoming, at):
-                await self._schedule.remove(at, key)
-            return
+            if decision.delivery is not None:
+                await self._put([d for d in [await self._plan(decision)] if d is not None])
+            if await self._save(decision):
+                return
 
     def _delivery(
         self,
@@ -266,52 +414,85 @@ class Worker:
 
     # --- deliver: claim, re-check, send, record -----------------------------------------------
 
-    async def _deliver(self, delivery: dict[str, Any]) -> None:
-        key = LearnerKey(str(delivery["tenant"]), str(delivery["user"]))
-        campaign, recipient = str(delivery["campaign"]), str(delivery["recipient"])
-        stored = await self._store.get_contact(key)
+    async def _deliver_all(self, deliveries: list[dict[str, Any]]) -> None:
+        """The learners' contacts, read together as the message is taken up (its sends go
+        out within seconds), then each delivery."""
+        keys = [LearnerKey(str(d["tenant"]), str(d["user"])) for d in deliveries]
+        for key in keys:
+            self._backlog[key.tenant_id] = self._backlog.get(key.tenant_id, 0) + 1
+        try:
+            contacts = await self._store.get_contacts(keys)
+            await asyncio.gather(
+                *(
+                    self._for_tenant(k.tenant_id, self._deliver(d, contacts.get(k)))
+                    for d, k in zip(deliveries, keys, strict=True)
+                )
+            )
+        finally:
+            for key in keys:
+                self._backlog[key.tenant_id] -= 1
+
+    async def _for_tenant(self, tenant_id: str, work: Awaitable[None]) -> None:
+        slots = self._tenant_slots.get(tenant_id)
+        if slots is None:
+            slots = self._tenant_slots[tenant_id] = asyncio.Semaphore(self._concurrency)
+        async with slots:
+            await work
+
+    async def _deliver(self, delivery: dict[str, Any], stored: StoredContact | None) -> None:
+        """Check, claim (just before it goes out), send and record one delivery."""
         contact = stored.contact if stored else None
-        reply = delivery.get("kind") == REPLY_KIND
-        if not reply and contact is not None and not self._stale(delivery, contact):
-            zone_name = contact.time_zone or self._default_zone
-            now = self._clock.now()
-            if not contact.preferences.silent and not in_hours(zone_name, contact.preferences, now):
+        ending: State | None = None  # decided without sending
+        if delivery.get("kind") == REPLY_KIND:
+            activity = dict(delivery["activity"])
+            if contact is not None and contact.unreachable:
+                ending = State.GONE
+        elif contact is None or contact.preferences.silent or self._stale(delivery, contact):
+            ending = State.SKIPPED
+        elif contact.unreachable:
+            ending = State.GONE
+        else:
+            zone_name, now = contact.time_zone or self._default_zone, self._clock.now()
+            if not in_hours(zone_name, contact.preferences, now):  # late: wait for the morning
                 opens = next_open(zone_name, contact.preferences, now)
                 await self._again(delivery, (opens - now).total_seconds(), simulated=True)
                 return
-        claim = await self._ledger.claim(campaign, recipient, self._owner, self._real_now())
-        if claim is None:
-            return  # sent, or ended: never twice
-        if isinstance(claim, Held):  # another worker's claim is fresh: look again after it
-            await self._again(delivery, claim.seconds + 1)
+            card = self._render(str(delivery["kind"]), dict(delivery.get("data") or {}), contact)
+            if card is None:
+                ending = State.SKIPPED
+            else:
+                activity = proactive_activity(contact.reference, card)
+        if ending is not None:
+            if (claim := await self._claim(delivery)) is not None:
+                await self._ledger.record(claim, Outcome(ending))
             return
-        if reply:
-            await self._send(claim, delivery, contact, delivery["activity"])
-            return
-        if contact is None or contact.preferences.silent or self._stale(delivery, contact):
-            await self._ledger.record(claim, Outcome(State.SKIPPED))
-            return
-        if contact.unreachable:
-            await self._ledger.record(claim, Outcome(State.GONE))
-            return
-        card = self._render(str(delivery["kind"]), dict(delivery.get("data") or {}), contact)
-        if card is None:
-            await self._ledger.record(claim, Outcome(State.SKIPPED))
-            return
-        await self._send(claim, delivery, contact, proactive_activity(contact.reference, card))
+        await self._send(delivery, activity)
 
-    async def _send(
-        self,
-        claim: Claim,
-        delivery: dict[str, Any],
-        contact: Contact | None,
-        activity: dict[str, Any],
-    ) -> None:
-        if contact is not None and contact.unreachable:
-            await self._ledger.record(claim, Outcome(State.GONE))
-            return
+    async def _claim(self, delivery: dict[str, Any]) -> Claim | None:
+        """The delivery's claim, or ``None`` (ended, or held: then it comes back later)."""
+        claim = await self._ledger.claim(
+            str(delivery["campaign"]),
+            str(delivery["recipient"]),
+            self._owner,
+            self._real_now(),
+            delivery.get("etag"),
+        )
+        if isinstance(claim, Held):  # another worker's claim is fresh: look after it ends
+            await self._again(delivery, claim.seconds + 1)
+            return None
+        return claim
+
+    async def _send(self, delivery: dict[str, Any], activity: dict[str, Any]) -> None:
+        claimed: list[Claim] = []
+
+        async def claim_now() -> bool:
+            claim = await self._claim(delivery)
+            if claim is not None:
+                claimed.append(claim)
+            return claim is not None
+
         message = Outbound(
-            delivery_id=f"{claim.campaign}|{claim.recipient}",
+            delivery_id=f"{delivery['campaign']}|{delivery['recipient']}",
             tenant_id=str(delivery["tenant"]),
             user_id=str(delivery["user"]),
             service_url=str(activity.get("serviceUrl") or ""),
@@ -319,7 +500,15 @@ class Worker:
             activity=activity,
         )
         deadline = asyncio.get_running_loop().time() + SEND_BUDGET_SECONDS
-        result = await self._sender.send(message, deadline=deadline, hand_off=False)
+        result = await self._sender.send(
+            message, deadline=deadline, hand_off=False, claim=claim_now
+        )
+        if not claimed:  # withdrawn (sent or held elsewhere), or refused before any attempt
+            refused = result.status is SendStatus.FAILED  # its host isn't allowed
+            if refused and (claim := await self._claim(delivery)) is not None:
+                await self._ledger.record(claim, _outcome(State.FAILED, result))
+            return
+        claim = claimed[0]
         state = _STATES[result.status]
         if state is State.RETRY and claim.attempts >= MAX_CLAIMS:
             state = State.FAILED
@@ -333,7 +522,8 @@ class Worker:
     ) -> None:
         """Put a delivery back on the queue, to come back after ``seconds``."""
         delay = self._clock.real_seconds(seconds) if simulated else seconds
-        await self._queue.put({"type": "deliver", "deliveries": [delivery]}, delay=max(0.0, delay))
+        again = {k: v for k, v in delivery.items() if k != "etag"}  # the row will have moved
+        await self._queue.put({"type": "deliver", "deliveries": [again]}, delay=max(0.0, delay))
 
     def _stale(self, delivery: dict[str, Any], contact: Contact) -> bool:
         """Whether a proactive message's moment has passed: a weekly one in a later week, a
@@ -343,6 +533,18 @@ class Worker:
         if delivery.get("kind") in (Kind.CHALLENGE.value, Kind.PULSE.value):
             return str(data.get("week") or "") < iso_week(local)
         return str(data.get("day") or "") < local.isoformat()
+
+
+@dataclass(frozen=True, slots=True)
+class _Decision:
+    """What a check decided for one learner: the contact to save (with what was sent and
+    the next check) over the ETag it was read at, and the delivery, if any."""
+
+    at: datetime
+    key: LearnerKey
+    etag: str
+    contact: Contact
+    delivery: dict[str, Any] | None
 
 
 def _outcome(state: State, result: SendResult) -> Outcome:

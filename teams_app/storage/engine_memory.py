@@ -42,6 +42,12 @@ class MemorySchedule:
     async def remove(self, at: datetime, key: LearnerKey) -> None:
         self._rows.discard((at.replace(second=0, microsecond=0), key))
 
+    async def purge(self, before: datetime) -> int:
+        hour = before.replace(minute=0, second=0, microsecond=0)
+        old = {row for row in self._rows if row[0] < hour}
+        self._rows -= old
+        return len({at.replace(minute=0) for at, _ in old})
+
 
 class MemoryLedger:
     """:class:`Ledger` in a dictionary."""
@@ -51,16 +57,23 @@ class MemoryLedger:
         self._etags = itertools.count(1)
         self._lease = claim_lease
 
-    async def plan(self, campaign: str, recipient: str, now: datetime) -> bool:
+    async def plan(self, campaign: str, recipient: str, now: datetime) -> str | None:
         row = self._rows.setdefault(
             (campaign, recipient),
             {"state": State.QUEUED, "attempts": 0, "throttled": 0, "retried": False},
         )
         row.setdefault("etag", str(next(self._etags)))
-        return row["state"] in OPEN_STATES
+        if row["state"] is State.QUEUED:
+            return str(row["etag"])
+        return "" if row["state"] in OPEN_STATES else None
 
     async def claim(
-        self, campaign: str, recipient: str, owner: str, now: datetime
+        self,
+        campaign: str,
+        recipient: str,
+        owner: str,
+        now: datetime,
+        etag: str | None = None,
     ) -> Claim | Held | None:
         row = self._rows.get((campaign, recipient))
         if row is None:

@@ -59,6 +59,10 @@ class ScheduleIndex(Protocol):
         """Take the learner out of ``at`` (a missing entry is fine)."""
         ...
 
+    async def purge(self, before: datetime) -> int:
+        """Forget whole hours before ``before`` (long planned); returns how many."""
+        ...
+
 
 class State(StrEnum):
     """A delivery's state in the ledger."""
@@ -108,16 +112,22 @@ class Outcome:
 class Ledger(Protocol):
     """One row per (campaign, recipient), claimed before sending: never twice."""
 
-    async def plan(self, campaign: str, recipient: str, now: datetime) -> bool:
-        """Record a delivery as queued (a no-op when its row exists); ``True`` while it still
-        waits to be sent (new, queued or to be retried), ``False`` once it has ended or is
-        being sent."""
+    async def plan(self, campaign: str, recipient: str, now: datetime) -> str | None:
+        """Record a delivery as queued (a no-op when its row exists). While it still waits
+        to be sent (new, queued or to be retried), returns the row's ETag, which lets the
+        sender claim it in one write; ``None`` once it has ended or is being sent."""
         ...
 
     async def claim(
-        self, campaign: str, recipient: str, owner: str, now: datetime
+        self,
+        campaign: str,
+        recipient: str,
+        owner: str,
+        now: datetime,
+        etag: str | None = None,
     ) -> Claim | Held | None:
-        """Claim a delivery: a new row, or one in state QUEUED or RETRY. :class:`Held` while
+        """Claim a delivery: a new row, or one in state QUEUED or RETRY (``etag``, from
+        :meth:`plan`, saves a read when the row hasn't moved since). :class:`Held` while
         another claim is fresh; ``None`` when it has ended (a claim older than the claim
         lease becomes UNKNOWN: it may have gone out, so it is never sent again)."""
         ...

@@ -8,9 +8,9 @@ Key design
                                                 was last sent, the next check); ETag-guarded
 ``<prefix>learners``                            review items beside the learner's profile:
 RK ``review|<lesson>|<question>``               PK ``<tenant>|<user>``; one FSRS card each
-``<prefix>schedule``                            PK ``at|<YYYY-MM-DDTHH:MM>`` (UTC minute), RK
-                                                ``<tenant>|<user>``: a planner tick reads only
-                                                the partitions whose minute has come
+``<prefix>at<YYYYMMDDHH>``                       the schedule, a table per UTC hour: PK the
+                                                minute, RK ``<tenant>|<user>``: a planner
+                                                tick reads only the hours it plans
 ``<prefix>deliveries``                          the ledger: PK ``<campaign>``, RK
                                                 ``<tenant>|<user>`` (or a reply's id); the
                                                 claim is an insert (or a guarded update of a
@@ -25,7 +25,10 @@ Every call runs under the account's :class:`~teams_app.storage.guard.StorageGuar
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+import math
 from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
@@ -39,7 +42,7 @@ from azure.core.exceptions import (
     ResourceModifiedError,
     ResourceNotFoundError,
 )
-from azure.data.tables import UpdateMode
+from azure.data.tables import TableTransactionError, UpdateMode
 from azure.data.tables.aio import TableClient, TableServiceClient
 
 from teams_app.domain.review import ReviewItem
@@ -58,9 +61,14 @@ from teams_app.storage.guard import StorageGuard, create_tables
 from teams_app.storage.keys import decode_part, join_key
 from teams_app.storage.ports import ConcurrentUpdate, LearnerKey, StorageUnavailable
 
+logger = logging.getLogger(__name__)
+
+RECORD_BATCH_SECONDS = 0.02
+KEYS_PER_QUERY = 14  # Azure Tables allows 15 comparisons in a filter: the partition and 14
 REVIEW_PREFIX = "review|"
 CAMPAIGN_INDEX = "index|campaigns"  # never a campaign: encoded keys have no "|"
-SLOT_PREFIX = "at|"
+KEPT_CLIENTS = 8  # hour tables whose clients are kept open
+SLOT_TABLE = "at"  # the schedule's hourly tables: <prefix>at<YYYYMMDDHH>
 
 
 def _iso(value: datetime | None) -> str:
@@ -126,6 +134,14 @@ def contact_from_columns(row: dict[str, Any], fallback_installed: datetime) -> C
     )
 
 
+def _stored_contact(row: Any) -> StoredContact:
+    """A contacts row as a :class:`StoredContact` (rows written before the install time was
+    kept read as installed when the row was last written)."""
+    stamp = row.metadata.get("timestamp")
+    fallback = stamp if isinstance(stamp, datetime) else datetime(2026, 1, 1, tzinfo=UTC)
+    return StoredContact(contact_from_columns(dict(row), fallback), str(row.metadata["etag"]))
+
+
 def _precondition(err: HttpResponseError) -> bool:
     return err.status_code == 412 or "UpdateConditionNotSatisfied" in str(
         getattr(err, "error_code", "")
@@ -155,9 +171,38 @@ class TableContacts:
             return None
         except AzureError as err:
             raise StorageUnavailable("contact read failed") from err
-        stamp = row.metadata.get("timestamp")
-        fallback = stamp if isinstance(stamp, datetime) else datetime(2026, 1, 1, tzinfo=UTC)
-        return StoredContact(contact_from_columns(dict(row), fallback), str(row.metadata["etag"]))
+        return _stored_contact(row)
+
+    async def get_contacts(self, keys: list[LearnerKey]) -> dict[LearnerKey, StoredContact]:
+        """Many contacts, a few reads: a tenant's contacts share a partition, and one query
+        names up to :data:`KEYS_PER_QUERY` of them."""
+        by_tenant: dict[str, list[LearnerKey]] = {}
+        for key in dict.fromkeys(keys):
+            by_tenant.setdefault(key.tenant_id, []).append(key)
+        chunks = [
+            (tenant, users[i : i + KEYS_PER_QUERY])
+            for tenant, users in by_tenant.items()
+            for i in range(0, len(users), KEYS_PER_QUERY)
+        ]
+        found: dict[LearnerKey, StoredContact] = {}
+
+        async def read(tenant: str, chunk: list[LearnerKey]) -> None:
+            names = {f"u{n}": join_key(k.user_id) for n, k in enumerate(chunk)}
+            # The SDK substitutes only parameters standing alone between spaces.
+            rows_named = " or ".join(f"RowKey eq @{n}" for n in names)
+            query = f"PartitionKey eq @pk and ( {rows_named} )"
+            async with self._guard.call("contacts read"):
+                rows = self._contacts.query_entities(
+                    query, parameters={"pk": join_key(tenant), **names}
+                )
+                async for row in rows:
+                    found[LearnerKey(tenant, decode_part(row["RowKey"]))] = _stored_contact(row)
+
+        try:
+            await asyncio.gather(*(read(tenant, chunk) for tenant, chunk in chunks))
+        except AzureError as err:
+            raise StorageUnavailable("contacts read failed") from err
+        return found
 
     async def save_contact(self, key: LearnerKey, contact: Contact, etag: str | None) -> str:
         entity = {
@@ -224,59 +269,183 @@ class TableContacts:
 
 
 class TableSchedule:
-    """:class:`~teams_app.storage.engine_ports.ScheduleIndex` on Azure Tables."""
+    """:class:`~teams_app.storage.engine_ports.ScheduleIndex` on Azure Tables: one table per
+    UTC hour (``<prefix>at<YYYYMMDDHH>``), PK the minute, RK the learner. A tick reads only
+    the tables of the hours it plans, so its cost follows what is due in them, not the
+    number of learners; an hour's table is dropped whole once it is two days old (the
+    high-volume delete pattern), not row by row."""
 
     def __init__(self, service: TableServiceClient, prefix: str, guard: StorageGuard) -> None:
         self._service = service
-        self._table: TableClient = service.get_table_client(f"{prefix}schedule")
+        self._prefix = prefix
         self._guard = guard
+        self._known: set[str] = set()
+        self._clients: dict[str, TableClient] = {}  # the hours in use, newest last
 
     async def open(self) -> None:
-        await create_tables(self._service, self._guard, self._table)
+        return None  # tables are created as hours fill
 
     async def close(self) -> None:
-        await self._table.close()
+        for client in self._clients.values():
+            await client.close()
+        self._clients.clear()
 
-    @staticmethod
-    def _partition(at: datetime) -> str:
-        return SLOT_PREFIX + at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+    async def _client(self, name: str) -> TableClient:
+        """A client for an hour's table, kept while the hour is in use."""
+        client = self._clients.pop(name, None) or self._service.get_table_client(name)
+        self._clients[name] = client
+        while len(self._clients) > KEPT_CLIENTS:
+            oldest = next(iter(self._clients))
+            await self._clients.pop(oldest).close()
+        return client
+
+    def _table(self, hour: datetime) -> str:
+        return f"{self._prefix}{SLOT_TABLE}{hour.astimezone(UTC):%Y%m%d%H}"
 
     async def add(self, at: datetime, key: LearnerKey) -> None:
-        entity = {
-            "PartitionKey": self._partition(at),
-            "RowKey": join_key(key.tenant_id, key.user_id),
-        }
+        name = self._table(at)
+        entity = {"PartitionKey": f"{at.astimezone(UTC):%M}", "RowKey": _learner_row(key)}
+        table = await self._client(name)
         try:
             async with self._guard.call("schedule write"):
-                await self._table.upsert_entity(entity, mode=UpdateMode.REPLACE)
+                if name not in self._known:
+                    await self._service.create_table_if_not_exists(name)
+                    self._known.add(name)
+                await table.upsert_entity(entity, mode=UpdateMode.REPLACE)
         except AzureError as err:
+            self._known.discard(name)  # it may have been purged: create it next time
             raise StorageUnavailable("schedule write failed") from err
 
     async def due(self, start: datetime, end: datetime) -> list[tuple[datetime, LearnerKey]]:
-        found: list[tuple[datetime, LearnerKey]] = []
+        hours = []
+        hour = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        while hour < end:
+            hours.append(hour)
+            hour += timedelta(hours=1)
+        found = await asyncio.gather(*(self._hour(h, start, end) for h in hours))
+        return [entry for rows in found for entry in rows]
+
+    async def add_many(
+        self, entries: list[tuple[datetime, LearnerKey]], *, new: bool = False
+    ) -> None:
+        """:meth:`add` for many learners at once, a hundred rows to a transaction (for
+        seeding and imports); ``new`` when none of the rows exists yet (creating is much
+        cheaper than upserting into a large partition on Azurite)."""
+        operation = "create" if new else "upsert"
+        groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for at, key in entries:
+            partition = f"{at.astimezone(UTC):%M}"
+            groups.setdefault((self._table(at), partition), []).append(
+                {"PartitionKey": partition, "RowKey": _learner_row(key)}
+            )
+        try:
+            for name in {name for name, _ in groups} - self._known:
+                async with self._guard.call("create schedule table"):
+                    await self._service.create_table_if_not_exists(name)
+                self._known.add(name)
+            for (name, _), rows in groups.items():
+                table = await self._client(name)
+                for first in range(0, len(rows), 100):
+                    chunk = rows[first : first + 100]
+                    async with self._guard.call("schedule write", deadline=30):
+                        await table.submit_transaction([(operation, row) for row in chunk])
+        except AzureError as err:
+            raise StorageUnavailable("schedule write failed") from err
+
+    async def _hour(
+        self, hour: datetime, start: datetime, end: datetime
+    ) -> list[tuple[datetime, LearnerKey]]:
+        low = max(0, math.ceil((start - hour).total_seconds() / 60))
+        high = min(60, math.ceil((end - hour).total_seconds() / 60))
+        query, params = "", {}
+        if low > 0 or high < 60:
+            query = "PartitionKey ge @lo and PartitionKey lt @hi"
+            params = {"lo": f"{low:02d}", "hi": f"{high:02d}"}
+        table = await self._client(self._table(hour))
+        out = []
         try:
             async with self._guard.call("schedule read", deadline=30):
-                rows = self._table.query_entities(
-                    "PartitionKey ge @lo and PartitionKey lt @hi",
-                    parameters={"lo": self._partition(start), "hi": self._partition(end)},
-                    select=["PartitionKey", "RowKey"],
+                rows = (
+                    table.query_entities(
+                        query, parameters=params, select=["PartitionKey", "RowKey"]
+                    )
+                    if query
+                    else table.list_entities(select=["PartitionKey", "RowKey"])
                 )
                 async for row in rows:
-                    at = datetime.fromisoformat(row["PartitionKey"][len(SLOT_PREFIX) :])
-                    tenant, user = (decode_part(p) for p in row["RowKey"].split("|", 1))
-                    found.append((at.replace(tzinfo=UTC), LearnerKey(tenant, user)))
+                    at = hour + timedelta(minutes=int(row["PartitionKey"]))
+                    if start <= at < end:
+                        out.append((at, _learner_of(row["RowKey"])))
+        except ResourceNotFoundError:
+            return []  # nobody is due in that hour
         except AzureError as err:
             raise StorageUnavailable("schedule read failed") from err
-        return found
+        return out
 
     async def remove(self, at: datetime, key: LearnerKey) -> None:
+        table = await self._client(self._table(at))
         try:
             async with self._guard.call("schedule delete"):
-                await self._table.delete_entity(
-                    self._partition(at), join_key(key.tenant_id, key.user_id)
-                )
+                await table.delete_entity(f"{at.astimezone(UTC):%M}", _learner_row(key))
+        except ResourceNotFoundError:
+            return
         except AzureError as err:
             raise StorageUnavailable("schedule delete failed") from err
+
+    async def purge(self, before: datetime) -> int:
+        """Drop the tables of hours before ``before``; returns how many."""
+        first = f"{self._prefix}{SLOT_TABLE}"
+        last = self._table(before)
+        try:
+            async with self._guard.call("schedule purge", deadline=60):
+                names = [
+                    t.name
+                    async for t in self._service.query_tables(
+                        "TableName ge @lo and TableName lt @hi",
+                        parameters={"lo": first, "hi": last},
+                    )
+                ]
+                for name in names:
+                    await self._service.delete_table(name)
+                    self._known.discard(name)
+                    if (client := self._clients.pop(name, None)) is not None:
+                        await client.close()
+        except AzureError as err:
+            raise StorageUnavailable("schedule purge failed") from err
+        return len(names)
+
+
+def _open_etag(state: State, etag: str) -> str | None:
+    """What :meth:`Ledger.plan` answers for a row in ``state``: its ETag while queued, ""
+    while it waits for a retry (claimed the long way: its counts carry on), else ``None``."""
+    if state is State.QUEUED:
+        return etag
+    return "" if state in OPEN_STATES else None
+
+
+def _learner_row(key: LearnerKey) -> str:
+    return join_key(key.tenant_id, key.user_id)
+
+
+def _learner_of(row_key: str) -> LearnerKey:
+    tenant, user = (decode_part(p) for p in row_key.split("|", 1))
+    return LearnerKey(tenant, user)
+
+
+_Pending = tuple[Claim, Outcome, "asyncio.Future[None]"]
+
+
+def _outcome_row(claim: Claim, outcome: Outcome) -> dict[str, Any]:
+    return {
+        "PartitionKey": join_key(claim.campaign),
+        "RowKey": join_key(claim.recipient),
+        "State": outcome.state.value,
+        "Attempts": claim.attempts,
+        "Throttled": claim.throttled + outcome.throttled,
+        "Retried": claim.attempts > 1 or outcome.tries > 1,
+        "Status": outcome.http_status,
+        "ActivityId": outcome.activity_id,
+    }
 
 
 class TableLedger:
@@ -296,11 +465,15 @@ class TableLedger:
         self._guard = guard
         self._lease = claim_lease
         self._indexed: set[str] = set()
+        self._pending: list[_Pending] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     async def open(self) -> None:
         await create_tables(self._service, self._guard, self._table)
 
     async def close(self) -> None:
+        if self._flusher is not None:
+            await self._flusher  # what was recorded is written
         await self._table.close()
 
     async def _index(self, campaign: str) -> None:
@@ -312,7 +485,7 @@ class TableLedger:
         )
         self._indexed.add(campaign)
 
-    async def plan(self, campaign: str, recipient: str, now: datetime) -> bool:
+    async def plan(self, campaign: str, recipient: str, now: datetime) -> str | None:
         pk, rk = join_key(campaign), join_key(recipient)
         entity = {
             "PartitionKey": pk,
@@ -326,16 +499,21 @@ class TableLedger:
             async with self._guard.call("ledger plan"):
                 await self._index(campaign)
                 try:
-                    await self._table.create_entity(entity)
-                    return True
+                    meta = await self._table.create_entity(entity)
+                    return str(meta["etag"])
                 except ResourceExistsError:
                     row = await self._table.get_entity(pk, rk, select=["State"])
         except AzureError as err:
             raise StorageUnavailable("ledger plan failed") from err
-        return State(row["State"]) in OPEN_STATES
+        return _open_etag(State(row["State"]), str(row.metadata["etag"]))
 
     async def claim(
-        self, campaign: str, recipient: str, owner: str, now: datetime
+        self,
+        campaign: str,
+        recipient: str,
+        owner: str,
+        now: datetime,
+        etag: str | None = None,
     ) -> Claim | Held | None:
         pk, rk = join_key(campaign), join_key(recipient)
         entity: dict[str, Any] = {
@@ -347,6 +525,15 @@ class TableLedger:
         }
         try:
             async with self._guard.call("ledger claim"):
+                if etag:  # queued and, we hope, untouched since: one write
+                    try:
+                        meta = await self._replace({**entity, "Attempts": 1, "Throttled": 0}, etag)
+                        return Claim(campaign, recipient, str(meta["etag"]), 1)
+                    except ResourceModifiedError:
+                        pass  # it moved on: look at it
+                    except HttpResponseError as err:
+                        if not _precondition(err):
+                            raise
                 try:
                     row = await self._table.get_entity(pk, rk)
                 except ResourceNotFoundError:  # a reply handed over by its turn: no plan row
@@ -385,16 +572,60 @@ class TableLedger:
         )
 
     async def record(self, claim: Claim, outcome: Outcome) -> None:
-        entity = {
-            "PartitionKey": join_key(claim.campaign),
-            "RowKey": join_key(claim.recipient),
-            "State": outcome.state.value,
-            "Attempts": claim.attempts,
-            "Throttled": claim.throttled + outcome.throttled,
-            "Retried": claim.attempts > 1 or outcome.tries > 1,
-            "Status": outcome.http_status,
-            "ActivityId": outcome.activity_id,
-        }
+        """Outcomes arriving within :data:`RECORD_BATCH_SECONDS` of each other are written
+        together, a hundred to a transaction per campaign (a transaction that fails, for one
+        row that moved, is written row by row); each call returns once its row is written."""
+        done = asyncio.get_running_loop().create_future()
+        self._pending.append((claim, outcome, done))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        await done
+
+    async def _flush(self) -> None:
+        await asyncio.sleep(RECORD_BATCH_SECONDS)
+        while self._pending:
+            pending, self._pending = self._pending, []
+            groups: dict[str, list[_Pending]] = {}
+            for entry in pending:
+                groups.setdefault(entry[0].campaign, []).append(entry)
+            chunks = [g[i : i + 100] for g in groups.values() for i in range(0, len(g), 100)]
+            await asyncio.gather(*(self._write_chunk(chunk) for chunk in chunks))
+
+    async def _write_chunk(self, chunk: list[_Pending]) -> None:
+        operations = [
+            (
+                "update",
+                _outcome_row(claim, outcome),
+                {
+                    "mode": UpdateMode.REPLACE,
+                    "etag": claim.etag,
+                    "match_condition": MatchConditions.IfNotModified,
+                },
+            )
+            for claim, outcome, _ in chunk
+        ]
+        try:
+            async with self._guard.call("ledger record", deadline=10):
+                await self._table.submit_transaction(operations)
+        except (TableTransactionError, ResourceModifiedError, HttpResponseError):
+            for claim, outcome, done in chunk:  # one row moved: each on its own
+                try:
+                    await self._record_one(claim, outcome)
+                except StorageUnavailable as err:
+                    done.set_exception(err)
+                else:
+                    done.set_result(None)
+            return
+        except (AzureError, StorageUnavailable) as err:
+            for _, _, done in chunk:
+                done.set_exception(StorageUnavailable("ledger record failed"))
+            logger.warning("ledger record failed: %s", type(err).__name__)
+            return
+        for _, _, done in chunk:
+            done.set_result(None)
+
+    async def _record_one(self, claim: Claim, outcome: Outcome) -> None:
+        entity = _outcome_row(claim, outcome)
         try:
             async with self._guard.call("ledger record"):
                 try:
@@ -443,6 +674,7 @@ class TableLeases:
         self._service = service
         self._table: TableClient = service.get_table_client(f"{prefix}engine")
         self._guard = guard
+        self._held: dict[tuple[str, str], str] = {}  # (lease, owner): ETag of our last write
 
     async def open(self) -> None:
         await create_tables(self._service, self._guard, self._table)
@@ -462,24 +694,39 @@ class TableLeases:
             "Owner": owner,
             "ExpiresAt": now + timedelta(seconds=seconds),
         }
+        held = self._held.pop((name, owner), None)
         try:
             async with self._guard.call("lease"):
+                if held is not None:  # renewing our own: one conditional write
+                    try:
+                        meta = await self._table.update_entity(
+                            entity,
+                            mode=UpdateMode.REPLACE,
+                            etag=held,
+                            match_condition=MatchConditions.IfNotModified,
+                        )
+                        self._held[(name, owner)] = str(meta["etag"])
+                        return True
+                    except ResourceModifiedError:
+                        pass  # someone took it over: look at who holds it now
                 try:
                     current = await self._table.get_entity("lease", name)
                 except ResourceNotFoundError:
                     try:
-                        await self._table.create_entity(entity)
-                        return True
+                        meta = await self._table.create_entity(entity)
                     except ResourceExistsError:
                         return False
+                    self._held[(name, owner)] = str(meta["etag"])
+                    return True
                 if current["Owner"] != owner and current["ExpiresAt"] > now:
                     return False
-                await self._table.update_entity(
+                meta = await self._table.update_entity(
                     entity,
                     mode=UpdateMode.REPLACE,
                     etag=current.metadata["etag"],
                     match_condition=MatchConditions.IfNotModified,
                 )
+                self._held[(name, owner)] = str(meta["etag"])
                 return True
         except ResourceModifiedError:
             return False

@@ -88,6 +88,10 @@ class MemoryLearnerStore:
         found = self._contacts.get(key)
         return StoredContact(found[0], found[1]) if found else None
 
+    async def get_contacts(self, keys: list[LearnerKey]) -> dict[LearnerKey, StoredContact]:
+        """See :meth:`LearnerStore.get_contacts`."""
+        return {k: StoredContact(*self._contacts[k]) for k in keys if k in self._contacts}
+
     async def save_contact(self, key: LearnerKey, contact: Contact, etag: str | None) -> str:
         """See :meth:`ContactStore.save_contact`."""
         current = self._contacts.get(key)

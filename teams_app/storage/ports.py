@@ -100,6 +100,10 @@ class LearnerStore(Protocol):
         """The learner's contact (reference, settings, what was sent), if any."""
         ...
 
+    async def get_contacts(self, keys: list[LearnerKey]) -> dict[LearnerKey, StoredContact]:
+        """The contacts of those learners that have one (fewer reads than one by one)."""
+        ...
+
     async def save_contact(self, key: LearnerKey, contact: Contact, etag: str | None) -> str:
         """Create (``etag`` None) or replace-if-unchanged; ``ConcurrentUpdate`` otherwise."""
         ...

@@ -293,6 +293,10 @@ class TableLearnerStore:
         """See :meth:`ContactStore.get_contact`."""
         return await self._contacts.get_contact(key)
 
+    async def get_contacts(self, keys: list[LearnerKey]) -> dict[LearnerKey, StoredContact]:
+        """See :meth:`LearnerStore.get_contacts`."""
+        return await self._contacts.get_contacts(keys)
+
     async def save_contact(self, key: LearnerKey, contact: Contact, etag: str | None) -> str:
         """See :meth:`ContactStore.save_contact`."""
         return await self._contacts.save_contact(key, contact, etag)

@@ -7,15 +7,20 @@ checked against the learner's clock and settings.
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from teams_app.domain.learner import iso_week
 from teams_app.domain.schedule import Cadence, Preferences
-from teams_app.storage.engine_ports import State
+from teams_app.engine.worker import VISIBILITY_SECONDS
+from teams_app.storage.engine_ports import State, StoredContact
+from teams_app.storage.ports import LearnerKey
 from tests.engine.conftest import Week, card_kind
 from tests.support.cardcheck import CardValidator
 
@@ -161,3 +166,58 @@ async def test_a_delivery_held_up_past_working_hours_waits_for_the_next_morning(
     assert card_kind(card) == "challenge"
     assert _local(when, "Europe/Berlin").date() == date(2026, 11, 25)
     assert _local(when, "Europe/Berlin").hour == 9
+
+
+async def test_malformed_queue_messages_are_dropped_and_the_rest_still_go_out(
+    week: Callable[..., Any],
+) -> None:
+    w: Week = await week(MONDAY)
+    await w.learner("berlin", zone="Europe/Berlin")
+    queue = w.services.engine.queue
+    for body in (
+        {"type": "mystery"},
+        {"type": "check", "at": "not a time", "learners": []},
+        {"type": "check", "at": MONDAY.isoformat(), "learners": [["t", "u"]]},
+        {"type": "deliver", "deliveries": [{"campaign": 7}]},
+        {"type": "deliver", "deliveries": ["not an object"]},
+    ):
+        await queue.put(body)
+    await w.run_until(MONDAY + timedelta(days=2))
+    assert [card_kind(c) for _, c in w.sent_to("berlin")] == ["challenge"]
+    assert await queue.receive(32, visibility=1) == [], "nothing left behind"
+    assert w.engine.worker.poisoned == 0
+
+
+async def test_a_message_that_fails_unexpectedly_comes_back_and_is_set_aside_after_five(
+    week: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug while handling a message never loses it: the message is left on the queue and
+    handled again after its visibility; one that keeps failing is set aside and counted."""
+    w: Week = await week(MONDAY)
+    for user in ("first", "second"):
+        await w.learner(user, zone="Europe/Berlin")
+    store, worker = w.services.store, w.engine.worker
+    real, failures = store.get_contacts, {"first": 2, "second": 99}
+
+    async def flaky(keys: list[LearnerKey]) -> dict[LearnerKey, StoredContact]:
+        for key in keys:
+            if failures.get(key.user_id, 0) > 0:
+                failures[key.user_id] -= 1
+                raise RuntimeError("a bug")
+        return await real(keys)
+
+    monkeypatch.setattr(store, "get_contacts", flaky)
+    w.clock.now = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)  # Tuesday 09:00 in Berlin
+    await w.engine.planner.tick()
+    for _ in range(12):
+        with contextlib.suppress(RuntimeError):
+            while await worker.run_once():
+                pass
+        w.clock.now += timedelta(seconds=VISIBILITY_SECONDS + 1)
+    (sent,) = w.connector.sent
+    assert sent.conversation_id == "a:first", "sent once, after two failures"
+    assert card_kind(sent.activity["attachments"][0]["content"]) == "challenge"
+    assert failures["second"] == 99 - 5, "the second learner's failed five times"
+    assert worker.poisoned == 1 and await w.services.engine.queue.poisoned() == 1
+    counts = await w.services.engine.ledger.counts("challenge-2026-W48")
+    assert (counts["sent"], counts["queued"]) == (1, 1), "the set-aside one still shows"

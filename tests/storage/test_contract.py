@@ -226,6 +226,22 @@ async def test_a_contact_round_trips_every_field(store: LearnerStore) -> None:
     assert await store.get_conversation(KEY) == contact.reference
 
 
+async def test_contacts_are_read_many_at_a_time(store: LearnerStore) -> None:
+    others = LearnerKey("22222222-2222-4222-8222-222222222222", KEY.user_id)
+    keys = [LearnerKey(KEY.tenant_id, f"user-{n:02d}") for n in range(40)] + [others]
+    for n, key in enumerate(keys):
+        if n % 3:  # every third learner has no contact
+            await store.save_contact(key, _contact(time_zone=f"Etc/GMT-{n % 12}"), None)
+    asked = [*keys, keys[1], LearnerKey(KEY.tenant_id, "nobody")]
+    found = await store.get_contacts(asked)
+    assert set(found) == {k for n, k in enumerate(keys) if n % 3}
+    for n, key in enumerate(keys):
+        if n % 3:
+            assert found[key] == await store.get_contact(key)
+            assert found[key].contact.time_zone == f"Etc/GMT-{n % 12}"
+    assert await store.get_contacts([]) == {}
+
+
 async def test_contact_writes_are_guarded_by_etag(store: LearnerStore) -> None:
     first = await store.save_contact(KEY, _contact(), None)
     with pytest.raises(ConcurrentUpdate):

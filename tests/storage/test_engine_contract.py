@@ -65,10 +65,25 @@ async def test_the_schedule_returns_what_falls_in_a_window_and_forgets_removed_e
     assert await schedule.due(NOW, NOW + timedelta(minutes=1)) == []
 
 
+async def test_whole_hours_are_purged_once_long_past(ports: EnginePorts) -> None:
+    schedule = ports.schedule
+    for minutes in (-125, -70, -55, -5, 0, 30):
+        await schedule.add(NOW + timedelta(minutes=minutes), ALICE)
+    assert await schedule.purge(NOW - timedelta(minutes=50)) == 2, "the hours before 08:00"
+    left = await schedule.due(NOW - timedelta(hours=3), NOW + timedelta(hours=1))
+    kept = [NOW + timedelta(minutes=m) for m in (-55, -5, 0, 30)]
+    assert sorted(at for at, _ in left) == kept, "08:00 is kept whole, 08:05 too"
+    await schedule.add(NOW - timedelta(minutes=125), BOB)  # a purged hour fills again
+    assert await schedule.due(NOW - timedelta(minutes=125), NOW - timedelta(minutes=124)) == [
+        (NOW - timedelta(minutes=125), BOB)
+    ]
+
+
 async def test_a_delivery_is_claimed_once_and_a_sent_one_never_again(ports: EnginePorts) -> None:
     ledger = ports.ledger
-    assert await ledger.plan("challenge-2026-W49", "r1", NOW) is True
-    assert await ledger.plan("challenge-2026-W49", "r1", NOW) is True, "planned, still waiting"
+    planned = await ledger.plan("challenge-2026-W49", "r1", NOW)
+    assert planned, "new: its ETag"
+    assert await ledger.plan("challenge-2026-W49", "r1", NOW) == planned, "still waiting"
     claims = await asyncio.gather(
         *(ledger.claim("challenge-2026-W49", "r1", f"worker-{n}", NOW) for n in range(6))
     )
@@ -77,8 +92,27 @@ async def test_a_delivery_is_claimed_once_and_a_sent_one_never_again(ports: Engi
     assert all(isinstance(c, Held) or c is None for c in claims if c is not won[0])
     await ledger.record(won[0], Outcome(State.SENT, 201, tries=1, activity_id="a-1"))
     assert await ledger.claim("challenge-2026-W49", "r1", "late", NOW) is None
-    assert await ledger.plan("challenge-2026-W49", "r1", NOW) is False, "ended"
+    assert await ledger.plan("challenge-2026-W49", "r1", NOW) is None, "ended"
     assert (await ledger.counts("challenge-2026-W49"))["sent"] == 1
+
+
+async def test_a_planned_delivery_is_claimed_with_its_etag_and_only_once(
+    ports: EnginePorts,
+) -> None:
+    ledger = ports.ledger
+    etag = await ledger.plan("pulse-2026-W49", "r1", NOW)
+    assert etag
+    claims = await asyncio.gather(
+        *(ledger.claim("pulse-2026-W49", "r1", f"w{n}", NOW, etag) for n in range(4))
+    )
+    assert sum(isinstance(c, Claim) for c in claims) == 1
+    late = await ledger.claim("pulse-2026-W49", "r1", "late", NOW, etag)  # a stale ETag
+    assert isinstance(late, Held), "it is being sent"
+    retry = await ledger.plan("pulse-2026-W49", "r2", NOW)
+    first = await ledger.claim("pulse-2026-W49", "r2", "w1", NOW, retry)
+    assert isinstance(first, Claim)
+    await ledger.record(first, Outcome(State.RETRY, 502, tries=1))
+    assert await ledger.plan("pulse-2026-W49", "r2", NOW) == "", "waiting for a retry"
 
 
 async def test_a_retry_is_claimed_again_and_counts_attempts_and_throttles(

@@ -1,0 +1,501 @@
+"""Benchmark: the engine's fan-out on Azurite, against a local Bot Connector.
+
+Three measurements, each a ratio to a floor measured in the same run:
+
+1. **campaign**: a weekly challenge due at once for ``--learners`` learners in several time
+   zones and ``--tenants`` tenants; the connector admits ``--cap`` messages a second per
+   tenant (429 with ``Retry-After: 1`` above), the app configured at 97 % of it.
+   Reported: each tenant's achieved send rate against the cap (target >= 95 %), duplicates
+   and losses (target 0), from the planner's tick to the last send.
+2. **sender**: deliveries already on the queue, the cap lifted: one worker's sends a second
+   against a bare loop doing the same connector POST and one ledger insert per message at
+   the same concurrency (target >= 0.5x). Alternating runs; the better of each.
+3. **planner**: a tick over a schedule index of ``--learners`` entries spread over a week,
+   1 % of them due, against reading just those due rows from an index holding nothing else
+   (target <= 2x). Alternating runs; means (half the ticks renew the planner's lease).
+
+Usage: .venv/bin/python bench/fanout.py [--learners 30000] [--tenants 3] [--cap 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import random
+import statistics
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from server.config import load_settings  # noqa: E402
+from server.services import build_services  # noqa: E402
+from teams_app.adapters.connector import AnonymousTokens, ConnectorClient, HostAllowList  # noqa: E402
+from teams_app.adapters.http import open_outbound_http  # noqa: E402
+from teams_app.delivery.pacing import LocalRateGate  # noqa: E402
+from teams_app.domain.schedule import Kind, Preferences  # noqa: E402
+from teams_app.engine.planner import Planner  # noqa: E402
+from teams_app.engine.worker import proactive_activity  # noqa: E402
+from teams_app.storage.engine_ports import Contact  # noqa: E402
+from teams_app.storage.engine_tables import TableSchedule, contact_to_columns  # noqa: E402
+from teams_app.storage.guard import StorageGuard  # noqa: E402
+from teams_app.storage.keys import join_key  # noqa: E402
+from teams_app.storage.ports import LearnerKey  # noqa: E402
+from teams_app.storage.queues import AzureDeliveryQueue  # noqa: E402
+from teams_app.storage.tables import service_client  # noqa: E402
+from tests.support.azurite import Azurite, start_azurite  # noqa: E402
+from tests.support.connector import FakeConnector, start_connector  # noqa: E402
+
+# Monday 30 November 2026, 10:00 UTC: working hours from Lagos to Kolkata.
+SIM_START = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+ZONES = (
+    "Europe/London",
+    "Europe/Berlin",
+    "Africa/Lagos",
+    "Europe/Moscow",
+    "Asia/Dubai",
+    "Asia/Kolkata",
+)
+CONCURRENCY = 16
+# The app's configured send rate as a share of the connector's cap: an operator sets
+# AIREADY_SEND_RATE a little under Teams' limit, since sends paced exactly at a limit that
+# is enforced over sliding one-second windows meet 429s from network jitter alone.
+RATE_SHARE = 0.97
+SIM_SPEED = 5  # the campaign's simulated clock (working hours hold for its ten minutes)
+CHALLENGE = "challenge-goal-context-format"
+
+
+def _prefix(name: str) -> str:
+    return f"b{name}{random.randrange(16**6):06x}"
+
+
+def _settings(azurite: Azurite, prefix: str, rate: float) -> Any:
+    return load_settings(
+        {
+            "AIREADY_ENV": "development",
+            "AIREADY_DEV_ALLOW_ANONYMOUS": "true",
+            "AIREADY_STORAGE_CONNECTION_STRING": azurite.connection_string,
+            "AIREADY_TABLE_PREFIX": prefix,
+            "AIREADY_SEND_RATE": f"{rate:g}",
+            "AIREADY_ENGINE_IN_WEB": "false",
+            "AIREADY_LOG_LEVEL": "ERROR",
+        }
+    )
+
+
+def _learners(count: int, tenants: int) -> list[tuple[LearnerKey, str]]:
+    return [
+        (LearnerKey(f"tenant-{n % tenants}", f"learner-{n:06d}"), ZONES[n % len(ZONES)])
+        for n in range(count)
+    ]
+
+
+def _reference(key: LearnerKey, service_url: str) -> dict[str, Any]:
+    return {
+        "bot": {"id": "28:bench"},
+        "channelId": "msteams",
+        "conversation": {"id": f"a:{key.user_id}", "tenantId": key.tenant_id},
+        "serviceUrl": service_url,
+        "user": {"id": f"29:{key.user_id}"},
+    }
+
+
+async def _batched(table: Any, entities: list[dict[str, Any]]) -> None:
+    """Insert entities 100 to a transaction, per partition, 8 transactions at a time."""
+    by_partition: dict[str, list[dict[str, Any]]] = {}
+    for entity in entities:
+        by_partition.setdefault(entity["PartitionKey"], []).append(entity)
+    chunks = [rows[i : i + 100] for rows in by_partition.values() for i in range(0, len(rows), 100)]
+    slots = asyncio.Semaphore(8)
+
+    async def one(chunk: list[dict[str, Any]]) -> None:
+        async with slots:
+            await table.submit_transaction([("create", e) for e in chunk])
+
+    await asyncio.gather(*(one(c) for c in chunks))
+
+
+async def _seed_contacts(
+    service: Any,
+    prefix: str,
+    learners: list[tuple[LearnerKey, str]],
+    service_url: str,
+    at: datetime,
+    spread: int = 1,
+) -> None:
+    """Contacts installed three days before ``at``, the n-th checked ``n % spread`` minutes
+    after it."""
+    contacts = service.get_table_client(f"{prefix}conversations")
+    entities = []
+    for n, (key, zone) in enumerate(learners):
+        contact = Contact(
+            _reference(key, service_url),
+            at - timedelta(days=3),
+            zone,
+            Preferences(),
+            next_check=at + timedelta(minutes=n % spread),
+        )
+        entities.append(
+            {
+                "PartitionKey": join_key(key.tenant_id),
+                "RowKey": join_key(key.user_id),
+                **contact_to_columns(contact),
+            }
+        )
+    await _batched(contacts, entities)
+    await contacts.close()
+
+
+async def _seed_index(
+    service: Any, prefix: str, entries: list[tuple[datetime, LearnerKey]], *, new: bool = False
+) -> None:
+    index = TableSchedule(service, prefix, StorageGuard())
+    await index.add_many(entries, new=new)
+    await index.close()
+
+
+# --- 1. campaign ------------------------------------------------------------------------------
+
+
+def _connector_process(ports: Any, cap: float) -> None:
+    """The throttling connector, in a process of its own: in the worker's process it would
+    time requests by when its event loop got to them, not by when they were sent."""
+
+    async def serve() -> None:
+        fake = FakeConnector(tenant_rate=cap, retry_after=1.0)
+        app = fake.app()
+
+        async def count(_request: web.Request) -> web.Response:
+            return web.json_response(len(fake.sent))
+
+        async def sent(_request: web.Request) -> web.Response:
+            rows = [
+                [s.conversation_id, s.activity["conversation"]["tenantId"], s.at] for s in fake.sent
+            ]
+            return web.json_response({"sent": rows, "statuses": dict(fake.statuses)})
+
+        app.router.add_get("/_count", count)
+        app.router.add_get("/_sent", sent)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        ports.put(runner.addresses[0][1])
+        await asyncio.Event().wait()
+
+    asyncio.run(serve())
+
+
+async def campaign(azurite: Azurite, learners: int, tenants: int, cap: float) -> dict[str, Any]:
+    spawn = multiprocessing.get_context("spawn")
+    ports = spawn.Queue()
+    connector = spawn.Process(target=_connector_process, args=(ports, cap), daemon=True)
+    connector.start()
+    url = f"http://127.0.0.1:{ports.get(timeout=60)}/"
+    prefix = _prefix("c")
+    settings = _settings(azurite, prefix, cap * RATE_SHARE)
+    everyone = _learners(learners, tenants)
+    started_real = time.monotonic()
+
+    def clock() -> datetime:  # five times real time, so the spread checks come quickly
+        return SIM_START + timedelta(seconds=SIM_SPEED * (time.monotonic() - started_real))
+
+    try:
+        async with (
+            aiohttp.ClientSession() as http,
+            build_services(settings, clock=clock) as services,
+        ):
+
+            async def count() -> int:
+                async with http.get(url + "_count") as response:
+                    return int(await response.json())
+
+            service = service_client(azurite.connection_string)
+            print(f"  seeding {learners} learners...", flush=True)
+            # Checks spread over the campaign's first minutes (one index partition per
+            # minute; Azurite slows down with thousands of rows in one partition).
+            spread = max(1, learners // 3000)
+            await _seed_contacts(service, prefix, everyone, url, SIM_START, spread)
+            entries = [
+                (SIM_START + timedelta(minutes=n % spread), k) for n, (k, _) in enumerate(everyone)
+            ]
+            await _seed_index(service, prefix, entries, new=True)
+            await service.close()
+            engine = services.engine_runner("bench")
+            began = time.monotonic()
+            running = asyncio.create_task(engine.run())
+            while (sent := await count()) < learners and time.monotonic() - began < (
+                learners / cap + 600
+            ):
+                await asyncio.sleep(1)
+                print(f"\r  sent {sent}/{learners}", end="", flush=True)
+            await asyncio.sleep(3)  # a straggler would show up as a duplicate
+            engine.stop()
+            await running
+            print()
+            ledger = await services.engine.ledger.counts("challenge-2026-W49")
+            async with http.get(url + "_sent") as response:
+                report = await response.json()
+    finally:
+        connector.terminate()
+        connector.join()
+    per_tenant: dict[str, list[float]] = {}
+    for _chat, tenant, at in report["sent"]:
+        per_tenant.setdefault(tenant, []).append(at)
+    rates = {
+        tenant: (len(times) - 1) / (max(times) - min(times)) for tenant, times in per_tenant.items()
+    }
+    per_chat = Counter(chat for chat, _tenant, _at in report["sent"])
+    return {
+        "rates": rates,
+        "duplicates": sum(n - 1 for n in per_chat.values() if n > 1),
+        "losses": learners - len(per_chat),
+        "ledger": ledger,
+        "took": max(at for _c, _t, at in report["sent"]) - began,
+        "statuses": report["statuses"],
+    }
+
+
+# --- 2. sender --------------------------------------------------------------------------------
+
+
+async def sender(azurite: Azurite, messages: int) -> dict[str, Any]:
+    fake, server = await start_connector(FakeConnector())
+    url = str(server.make_url("/"))
+    try:
+        best: dict[str, float] = {"worker": float("inf"), "bare": float("inf")}
+        for round_ in range(2):
+            for name in ("bare", "worker"):
+                took = await (
+                    _bare(azurite, url, messages)
+                    if name == "bare"
+                    else _worker(azurite, url, messages, lambda: len(fake.sent))
+                )
+                best[name] = min(best[name], took)
+                print(f"  round {round_ + 1} {name}: {messages / took:.0f} sends/s", flush=True)
+        assert len(fake.sent) == 4 * messages, "every run sent every message once"
+    finally:
+        await server.close()
+    return {name: messages / took for name, took in best.items()}
+
+
+def _challenge_card() -> dict[str, Any]:
+    from server.services import CARDS_DIR
+    from teams_app.cards import CardRenderer
+    from teams_app.content_files import load_curriculum
+    from teams_app.proactive import ProactiveCards
+
+    cards = ProactiveCards(CardRenderer(CARDS_DIR), load_curriculum(ROOT / "content"), 5)
+    data = {"week": "2026-W49", "day": "2026-11-30", "challenge": CHALLENGE}
+    reply = cards.reply(Kind.CHALLENGE, data)
+    assert reply is not None
+    return CardRenderer(CARDS_DIR).render(reply.card, reply.data)
+
+
+async def _bare(azurite: Azurite, url: str, messages: int) -> float:
+    """The floor: POST the same activity, then insert one ledger row, 16 at a time."""
+    prefix = _prefix("f")
+    service = service_client(azurite.connection_string)
+    await service.create_table_if_not_exists(f"{prefix}deliveries")
+    table = service.get_table_client(f"{prefix}deliveries")
+    http = open_outbound_http("", "")
+    connector = ConnectorClient(http, AnonymousTokens(), HostAllowList((), allow_loopback=True))
+    card = _challenge_card()  # the same card the worker sends
+    slots = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(n: int) -> None:
+        key = LearnerKey("tenant-0", f"bare-{n}")
+        activity = proactive_activity(_reference(key, url), card)
+        async with slots:
+            result = await connector.post(url, f"a:{key.user_id}", activity, timeout=10)
+            assert result.ok
+            await table.create_entity(
+                {"PartitionKey": "bench", "RowKey": key.user_id, "State": "sent", "Status": 201}
+            )
+
+    began = time.monotonic()
+    await asyncio.gather(*(one(n) for n in range(messages)))
+    took = time.monotonic() - began
+    await table.close()
+    await service.close()
+    await http.close()
+    return took
+
+
+async def _worker(azurite: Azurite, url: str, messages: int, sent: Callable[[], int]) -> float:
+    """Ours: planned deliveries on the queue; one worker claims, re-checks, renders, sends
+    through the paced sender (cap lifted) and records each."""
+    prefix = _prefix("w")
+    settings = _settings(azurite, prefix, 1000)
+    everyone = [(LearnerKey("tenant-0", f"w-{n}"), "Europe/Berlin") for n in range(messages)]
+    async with build_services(
+        settings, clock=lambda: SIM_START, gate=LocalRateGate(1000, conversation_interval=0)
+    ) as services:
+        service = service_client(azurite.connection_string)
+        await _seed_contacts(service, prefix, everyone, url, SIM_START)
+        await service.close()
+        ledger, queue = services.engine.ledger, services.engine.queue
+        deliveries = []
+        for key, _ in everyone:  # as the check stage plans them
+            recipient = join_key(key.tenant_id, key.user_id)
+            etag = await ledger.plan("bench", recipient, SIM_START)
+            deliveries.append(
+                {
+                    "campaign": "bench",
+                    "recipient": recipient,
+                    "tenant": key.tenant_id,
+                    "user": key.user_id,
+                    "kind": "challenge",
+                    "data": {
+                        "week": "2026-W49",
+                        "day": "2026-11-30",
+                        "challenge": CHALLENGE,
+                    },
+                    "etag": etag,
+                }
+            )
+        for first in range(0, messages, 32):
+            await queue.put({"type": "deliver", "deliveries": deliveries[first : first + 32]})
+        engine = services.engine_runner("bench")
+        before = sent()
+        began = time.monotonic()
+        running = asyncio.create_task(engine.worker.run(engine._stop, lambda _n: 0.02))
+        while sent() - before < messages:  # noqa: ASYNC110 - the connector's count, polled
+            await asyncio.sleep(0.02)
+        took = time.monotonic() - began
+        engine.stop()
+        await running
+        counts = await ledger.counts("bench")
+        assert counts.get("sent") == messages, counts
+    return took
+
+
+# --- 3. planner -------------------------------------------------------------------------------
+
+
+class _Moment:
+    """A settable clock source."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def planner(azurite: Azurite, learners: int, runs: int = 12) -> dict[str, Any]:
+    """A steady tick (the previous one five minutes earlier) with 1 % of the learners due
+    in its window, the rest spread over the following week."""
+    from teams_app.engine.clock import Clock
+    from teams_app.storage.engine_tables import TableLeases
+
+    service = service_client(azurite.connection_string)
+    guard = StorageGuard()
+    rng = random.Random(7)
+    due = max(1, learners // 100)
+    keys = [LearnerKey(f"tenant-{n % 3}", f"p-{n:06d}") for n in range(learners)]
+    later = [
+        SIM_START + timedelta(hours=runs + 1, minutes=rng.randrange(7 * 24 * 60))
+        for _ in range(learners - due)
+    ]
+    full, only_due = _prefix("pf"), _prefix("pd")
+    print(f"  indexing {learners} learners...", flush=True)
+    await _seed_index(service, full, list(zip(later, keys[due:], strict=True)))
+    index = TableSchedule(service, full, guard)
+    floor_index = TableSchedule(service, only_due, guard)
+    queue = AzureDeliveryQueue(azurite.connection_string, full, guard)
+    leases = TableLeases(service, full, guard)
+    for part in (queue, leases):
+        await part.open()
+    ticks, floors = [], []
+    for run in range(runs):
+        now = SIM_START + timedelta(hours=run, minutes=rng.randrange(60))
+        # Due between the previous tick's horizon (now + 10 min) and this one's (+ 15 min).
+        soon = [now + timedelta(minutes=10, seconds=rng.randrange(60, 300)) for _ in range(due)]
+        await _seed_index(service, full, list(zip(soon, keys[:due], strict=True)))
+        await _seed_index(service, only_due, list(zip(soon, keys[:due], strict=True)))
+        # The previous tick or two: the lease is renewed every other tick, so half the
+        # measured ticks renew it.
+        moment = _Moment(now - timedelta(minutes=5 * (1 + run % 2)))
+        plan = Planner(leases, index, queue, Clock(source=moment), owner="b")
+        while moment.now < now:
+            await plan.tick()
+            moment.now += timedelta(minutes=5)
+        began = time.perf_counter()
+        planned = await plan.tick()
+        ticks.append(time.perf_counter() - began)
+        assert planned == due, (planned, due)
+        began = time.perf_counter()
+        found = await floor_index.due(now + timedelta(minutes=10), now + timedelta(minutes=15))
+        floors.append(time.perf_counter() - began)
+        assert len(found) == due
+        await floor_index.purge(now + timedelta(days=1))
+    for part in (queue, leases):
+        await part.close()
+    await service.close()
+    ticks, floors = ticks[1:], floors[1:]  # the first run warms both up
+    return {"tick": statistics.mean(ticks), "floor": statistics.mean(floors), "due": due}
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--learners", type=int, default=30_000)
+    parser.add_argument("--tenants", type=int, default=3)
+    parser.add_argument("--cap", type=float, default=20.0)
+    parser.add_argument("--sender-messages", type=int, default=2_000)
+    parser.add_argument("--only", choices=("campaign", "sender", "planner"))
+    args = parser.parse_args()
+    azurite = start_azurite()
+    failed = False
+    try:
+        if args.only in (None, "planner"):
+            print(f"planner: a tick over {args.learners} learners, 1 % due")
+            p = await planner(azurite, args.learners)
+            ratio = p["tick"] / p["floor"]
+            print(
+                f"  tick {p['tick'] * 1000:.0f} ms (plans {p['due']}), reading just the due rows "
+                f"{p['floor'] * 1000:.0f} ms: ratio {ratio:.2f} (target <= 2)"
+            )
+            failed |= ratio > 2
+        if args.only in (None, "sender"):
+            print(f"sender: {args.sender_messages} planned deliveries, cap lifted")
+            s = await sender(azurite, args.sender_messages)
+            ratio = s["worker"] / s["bare"]
+            print(
+                f"  worker {s['worker']:.0f} sends/s, bare POST + ledger insert "
+                f"{s['bare']:.0f}/s: ratio {ratio:.2f} (target >= 0.5)"
+            )
+            failed |= ratio < 0.5
+        if args.only in (None, "campaign"):
+            print(
+                f"campaign: {args.learners} learners, {args.tenants} tenants, "
+                f"cap {args.cap:g}/s per tenant"
+            )
+            c = await campaign(azurite, args.learners, args.tenants, args.cap)
+            for tenant, rate in sorted(c["rates"].items()):
+                print(f"  {tenant}: {rate:.2f}/s = {100 * rate / args.cap:.1f} % of the cap")
+            print(
+                f"  duplicates {c['duplicates']}, losses {c['losses']}, took {c['took']:.0f} s, "
+                f"connector {c['statuses']}, ledger {c['ledger']}"
+            )
+            worst = min(c["rates"].values()) / args.cap
+            print(f"  worst tenant {100 * worst:.1f} % of the cap (target >= 95 %)")
+            failed |= worst < 0.95 or c["duplicates"] > 0 or c["losses"] > 0
+    finally:
+        azurite.stop()
+    print("FAIL" if failed else "OK")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
