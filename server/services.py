@@ -15,7 +15,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from server.config import Settings
@@ -38,6 +38,7 @@ from teams_app.domain.content import Curriculum
 from teams_app.engine.clock import Clock
 from teams_app.engine.contacts import Contacts
 from teams_app.engine.gate import TableRateGate
+from teams_app.engine.kickoff import TeamChallenges
 from teams_app.engine.outbox import QueueOutbox
 from teams_app.engine.planner import TICK, Planner, owner_name
 from teams_app.engine.runner import MIN_TICK_SECONDS, Engine
@@ -76,6 +77,7 @@ class Services:
     sender: Sender
     learning: LearningService
     my_learning: MyLearningService
+    team_challenges: TeamChallenges
     teams: TeamService
     directory: Directory | None
     background: Background
@@ -239,6 +241,16 @@ async def build_services(
             sender=sender,
             learning=learning,
             my_learning=MyLearningService(learning, store, curriculum, directory, clock=now),
+            team_challenges=TeamChallenges(
+                team_store,
+                store,
+                engine.ledger,
+                engine.queue,
+                curriculum,
+                clock=now,
+                real_now=lambda: datetime.now(UTC),
+                default_zone=settings.default_time_zone,
+            ),
             teams=teams,
             directory=directory,
             background=background,

@@ -24,6 +24,7 @@ from server import keys
 from server.tab_auth import TabAuthError, bearer_token
 from teams_app.domain.learner import iso_week
 from teams_app.domain.privacy import csv_rows
+from teams_app.engine.kickoff import UnknownChallenge, default_challenge, team_challenges
 from teams_app.storage.ports import LearnerKey
 from teams_app.team_service import view_json
 
@@ -187,7 +188,47 @@ async def team_view_api(request: web.Request) -> web.Response:
         "skills": {skill.value: s.name for skill, s in curriculum.skills.items()},
         "tracks": {t.id: t.title for t in curriculum.tracks},
     }
+    this_week = iso_week(request.app[keys.SERVICES].clock().date())
+    suggested = default_challenge(curriculum, this_week)
+    body["team_challenges"] = [
+        {"id": c.id, "title": c.title, "minutes": c.minutes, "suggested": c == suggested}
+        for c in team_challenges(curriculum)
+    ]
     return web.json_response(body)
+
+
+async def team_challenge(request: web.Request) -> web.Response:
+    """``POST /api/teams/{team}/challenge`` with ``{"challenge": id}`` (optional: this
+    week's suggestion): a leader sends the team a challenge."""
+    me = await caller(request)
+    services = request.app[keys.SERVICES]
+    team = await services.teams.require_leader(
+        me.tenant_id, me.user_id, _team_id(request), me.token
+    )
+    try:
+        body = await request.json() if request.can_read_body else {}
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = None
+    chosen = body.get("challenge") if isinstance(body, dict) else 0
+    if chosen is not None and not isinstance(chosen, str):
+        raise web.HTTPBadRequest(
+            text=json.dumps({"error": 'send {"challenge": "<challenge id>"} or nothing'}),
+            content_type="application/json",
+        )
+    try:
+        kicked = await services.team_challenges.kick_off(team, chosen or None)
+    except UnknownChallenge:
+        raise web.HTTPBadRequest(
+            text=json.dumps({"error": "no such challenge for a whole team"}),
+            content_type="application/json",
+        ) from None
+    return web.json_response(
+        {
+            "week": kicked.week,
+            "challenge": {"id": kicked.challenge.id, "title": kicked.challenge.title},
+            "status": "on its way to the team's chats, within each person's working hours",
+        }
+    )
 
 
 async def team_csv(request: web.Request) -> web.Response:
@@ -218,6 +259,7 @@ def setup_tab_routes(app: web.Application) -> None:
     app.router.add_delete("/api/me/data", my_data_delete)
     app.router.add_get("/api/teams/{team}/view", team_view_api)
     app.router.add_get("/api/teams/{team}/export.csv", team_csv)
+    app.router.add_post("/api/teams/{team}/challenge", team_challenge)
     if TEAMS_JS.is_dir():  # from npm (@microsoft/teams-js), never a CDN
         app.router.add_static("/static/vendor", TEAMS_JS)
     app.router.add_static("/static", STATIC)

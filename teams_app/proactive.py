@@ -48,7 +48,8 @@ class ProactiveCards:
             if challenge is None:
                 return None
             skill = self._curriculum.skill_name(challenge.skill)
-            return views.challenge_card(challenge, skill, week, day, None)
+            team = bool(data.get("team"))
+            return views.challenge_card(challenge, skill, week, day, None, from_team_lead=team)
         if kind is Kind.REVIEWS:
             return views.reviews_due(int(data.get("due") or 1), int(data.get("streak") or 0))
         if kind is Kind.PULSE:

@@ -104,9 +104,7 @@ class TeamService:
         self, tenant_id: str, user_id: str, team_id: str, user_token: str | None
     ) -> TeamResult:
         """The team's figures, if the user leads it; raises :class:`Forbidden` otherwise."""
-        team = TeamKey(tenant_id, team_id)
-        if not await self.is_leader(team, user_id, user_token):
-            raise Forbidden("not a leader of this team")
+        team = await self.require_leader(tenant_id, user_id, team_id, user_token)
         stored = await self._teams.get_team(team)
         stale = stored is None or self._clock() - stored.synced_at > self._roster_ttl
         if stale and user_token is not None and self._directory is not None:
@@ -119,6 +117,15 @@ class TeamService:
             stored.summary, threshold=self._threshold, this_week=this_week, tracks=tracks
         )
         return TeamResult(view=view, syncing=team in self._syncs)
+
+    async def require_leader(
+        self, tenant_id: str, user_id: str, team_id: str, user_token: str | None
+    ) -> TeamKey:
+        """The team, if the user leads it; raises :class:`Forbidden` otherwise."""
+        team = TeamKey(tenant_id, team_id)
+        if not await self.is_leader(team, user_id, user_token):
+            raise Forbidden("not a leader of this team")
+        return team
 
     async def is_leader(self, team: TeamKey, user_id: str, user_token: str | None) -> bool:
         """Designated leaders, and the team's owners according to the directory."""

@@ -570,9 +570,11 @@ def challenge_card(
     week: str,
     today: date,
     record: ChallengeRecord | None,
+    *,
+    from_team_lead: bool = False,
 ) -> Reply:
     """This week's challenge: the task, the rubric as a self-check, done or skip."""
-    status = ""
+    status = "Your team lead set this as the whole team's challenge." if from_team_lead else ""
     if record is not None and record.done:
         status = f"Done: you ticked {record.checks} of {len(challenge.rubric)}."
     elif record is not None:

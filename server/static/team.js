@@ -362,6 +362,12 @@ function renderLeaders(view) {
     stat("leaders_active_this_week", "Leaders active this week", leaders.active_this_week, {
       className: "",
     }),
+    stat(
+      "leaders_challenge_this_week",
+      "Leaders who did this week's challenge",
+      leaders.challenge_this_week,
+      { className: "" },
+    ),
   );
   const note = $("leaders-note");
   note.hidden = !isNull(leaders.leaders);
@@ -517,6 +523,7 @@ async function teamPage() {
         return;
       }
       render(answer.view, answer.labels);
+      renderTeamChallenge(answer.team_challenges || []);
       setLoading(false);
       $("content").hidden = false;
       csv.hidden = false;
@@ -526,7 +533,48 @@ async function teamPage() {
       showError(err, load);
     }
   };
+  const form = $("team-challenge");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const result = $("team-challenge-result");
+    const button = $("team-challenge-send");
+    button.disabled = true;
+    result.textContent = "Sending…";
+    try {
+      const response = await tab.api(`${base}/challenge`, {
+        method: "POST",
+        json: { challenge: $("team-challenge-choice").value },
+      });
+      const answer = await response.json();
+      result.textContent = `"${answer.challenge.title}" is ${answer.status}.`;
+    } catch (err) {
+      result.textContent =
+        err.status === 403
+          ? "Only the team's owners and designated leaders can do this."
+          : "That didn't work. Please try again in a minute.";
+    } finally {
+      button.disabled = false;
+    }
+  });
   await load();
+}
+
+function renderTeamChallenge(challenges) {
+  const form = $("team-challenge");
+  form.hidden = challenges.length === 0;
+  const select = $("team-challenge-choice");
+  const chosen = select.value;
+  replace(
+    select,
+    ...challenges.map((c) =>
+      el("option", {
+        value: c.id,
+        text: `${c.title} (about ${c.minutes} min)${c.suggested ? " · this week's suggestion" : ""}`,
+      }),
+    ),
+  );
+  const keep = challenges.find((c) => c.id === chosen) || challenges.find((c) => c.suggested);
+  if (keep) select.value = keep.id;
 }
 
 // ---------------------------------------------------------------------------- config page

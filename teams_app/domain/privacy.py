@@ -118,6 +118,7 @@ class LeadersView:
     leaders: int | None
     started: int | None
     active_this_week: int | None
+    challenge_this_week: int | None = None  # leaders who did this week's challenge
 
 
 @dataclass(frozen=True)
@@ -193,6 +194,7 @@ def csv_rows(view: TeamView) -> list[list[str]]:
         ("leaders", "leaders", "", v.leaders.leaders, None),
         ("leaders", "started", "", v.leaders.started, None),
         ("leaders", "active this week", v.this_week, v.leaders.active_this_week, None),
+        ("leaders", "did this week's challenge", v.this_week, v.leaders.challenge_this_week, None),
     ]
     for p in v.trend:
         rows += [

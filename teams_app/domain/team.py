@@ -83,6 +83,7 @@ class Contribution:
     skill_levels: dict[str, str] = field(default_factory=dict)
     pulse: dict[str, tuple[int, int, bool]] = field(default_factory=dict)
     leader: bool = False
+    challenge_weeks: frozenset[str] = frozenset()  # weeks the weekly challenge was done
 
     def __post_init__(self) -> None:
         if min(self.lessons_completed, self.quiz_right, self.quiz_max_mark) < 0:
@@ -97,7 +98,7 @@ class Contribution:
         for week, (confidence, minutes, _caught) in self.pulse.items():
             if not 1 <= confidence <= 5 or minutes < 0:
                 raise ValueError(f"bad pulse for {week}")
-        for week in (*self.active_weeks, *self.pulse):
+        for week in (*self.active_weeks, *self.pulse, *self.challenge_weeks):
             _check_week(week)
 
 
@@ -127,6 +128,7 @@ def contribution_of(
         skill_levels={s.value: r.level.value for s, r in state.skills.items()},
         pulse=dict(pulses),
         leader=leader,
+        challenge_weeks=frozenset(w for w, r in state.challenges.items() if r.done),
     )
 
 
@@ -187,6 +189,8 @@ class TeamSummary:
     leaders: int = 0
     leaders_started: int = 0
     leaders_active: dict[str, int] = field(default_factory=dict)
+    challenges: dict[str, int] = field(default_factory=dict)  # members who did it, by week
+    leaders_challenges: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def empty(cls) -> TeamSummary:
@@ -226,6 +230,10 @@ class TeamSummary:
             leaders_started=self.leaders_started + leader * c.started,
             leaders_active=_add_counts(
                 self.leaders_active, c.active_weeks if c.leader else (), sign
+            ),
+            challenges=_add_counts(self.challenges, c.challenge_weeks, sign),
+            leaders_challenges=_add_counts(
+                self.leaders_challenges, c.challenge_weeks if c.leader else (), sign
             ),
         )
         summary._check()
@@ -366,6 +374,9 @@ def team_view(
             leaders=shown(summary.leaders, summary.leaders, t),
             started=shown(summary.leaders_started, summary.leaders, t),
             active_this_week=trend[-1].leaders_active,
+            challenge_this_week=shown(
+                summary.leaders_challenges.get(this_week, 0), summary.leaders, t
+            ),
         ),
         trend=trend,
     )

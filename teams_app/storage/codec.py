@@ -185,6 +185,7 @@ def contribution_to_json(c: Contribution) -> str:
             "skill_levels": c.skill_levels,
             "pulse": {k: list(v) for k, v in c.pulse.items()},
             "leader": c.leader,
+            "challenge_weeks": sorted(c.challenge_weeks),
         }
     )
 
@@ -206,4 +207,5 @@ def contribution_from_json(text: str) -> Contribution:
         skill_levels=dict(raw["skill_levels"]),
         pulse={k: (v[0], v[1], bool(v[2])) for k, v in raw["pulse"].items()},
         leader=bool(raw["leader"]),
+        challenge_weeks=frozenset(raw.get("challenge_weeks") or ()),
     )

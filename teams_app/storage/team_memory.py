@@ -53,6 +53,10 @@ class MemoryTeamStore:
         self._members[team] = dict(members)
         self._teams[team] = (summary, synced_at, version + 1)
 
+    async def member_ids(self, team: TeamKey) -> list[str]:
+        """See :meth:`TeamStore.member_ids`."""
+        return sorted(self._members.get(team, {}))
+
     async def teams_of(self, tenant_id: str, user_id: str) -> list[str]:
         """See :meth:`TeamStore.teams_of`."""
         return sorted(

@@ -60,3 +60,7 @@ class TeamStore(Protocol):
     async def teams_of(self, tenant_id: str, user_id: str) -> list[str]:
         """The teams whose roster holds this user."""
         ...
+
+    async def member_ids(self, team: TeamKey) -> list[str]:
+        """The user ids on the team's roster (sorted; empty for an unknown team)."""
+        ...

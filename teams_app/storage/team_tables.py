@@ -305,6 +305,11 @@ class TableTeamStore:
         except AzureError as err:
             raise StorageUnavailable("membership delete failed") from err
 
+    async def member_ids(self, team: TeamKey) -> list[str]:
+        """See :meth:`TeamStore.member_ids`."""
+        async with self._guard.call("roster read", deadline=30):
+            return sorted(await self._member_ids(_team_partition(team)))
+
     async def teams_of(self, tenant_id: str, user_id: str) -> list[str]:
         """See :meth:`TeamStore.teams_of`."""
         try:

@@ -20,6 +20,7 @@ import aiohttp
 import pytest
 from playwright.async_api import Page, expect
 
+from server import keys
 from teams_app.domain.privacy import NOT_ENOUGH
 from teams_app.storage.ports import LearnerKey
 from tests.browser.conftest import (
@@ -186,6 +187,33 @@ async def test_team_view_renders_the_seeded_team(
     )
     await expect(page.locator("#download-csv")).to_be_visible()
     await screenshot(page, f"team-{theme}")
+    no_problems(problems)
+
+
+async def test_a_leader_sends_the_team_a_challenge_from_the_page(
+    demo_server: TabServer, open_page: OpenPage
+) -> None:
+    members = await seed_team(demo_server)
+    services = demo_server.app[keys.SERVICES]
+    for member in members:
+        key = LearnerKey(TENANT, member.user)
+        reference = {"conversation": {"id": f"a:{member.user}"}, "serviceUrl": "http://x/"}
+        await services.contacts.installed(key, reference, "i", "Europe/Berlin", welcome=False)
+    listed = (await api_json(demo_server, f"/api/teams/{TEAM}/view"))["team_challenges"]
+    suggested = next(c for c in listed if c["suggested"])
+
+    page, problems = await open_page(demo_server.url("/tabs/team"))
+    await ready(page)
+    choice = page.locator("#team-challenge-choice")
+    await expect(choice).to_have_value(suggested["id"])
+    assert await choice.locator("option").count() == len(listed)
+    await page.get_by_role("button", name="Send to the team").click()
+    await expect(page.locator("#team-challenge-result")).to_contain_text(
+        f'"{suggested["title"]}" is on its way'
+    )
+    week = (await api_json(demo_server, f"/api/teams/{TEAM}/view"))["view"]["this_week"]
+    counts = await services.engine.ledger.counts(f"team-challenge-{week}")
+    assert counts["queued"] == len(members)
     no_problems(problems)
 
 
@@ -465,6 +493,7 @@ async def test_team_csv_download_matches_the_page(
             ("leaders", "leaders"): "leaders",
             ("leaders", "started"): "leaders_started",
             ("leaders", "active this week"): "leaders_active_this_week",
+            ("leaders", "did this week's challenge"): "leaders_challenge_this_week",
         }
         if (section, item) in simple:
             return tiles[simple[section, item]]

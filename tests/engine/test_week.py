@@ -21,7 +21,7 @@ from teams_app.domain.schedule import Cadence, Preferences
 from teams_app.engine.worker import VISIBILITY_SECONDS
 from teams_app.storage.engine_ports import State, StoredContact
 from teams_app.storage.ports import LearnerKey
-from tests.engine.conftest import Week, card_kind
+from tests.engine.conftest import TENANT, Week, card_kind
 from tests.support.cardcheck import CardValidator
 
 MONDAY = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
@@ -221,3 +221,39 @@ async def test_a_message_that_fails_unexpectedly_comes_back_and_is_set_aside_aft
     assert worker.poisoned == 1 and await w.services.engine.queue.poisoned() == 1
     counts = await w.services.engine.ledger.counts("challenge-2026-W48")
     assert (counts["sent"], counts["queued"]) == (1, 1), "the set-aside one still shows"
+
+
+async def test_a_team_challenge_reaches_each_member_once_in_their_hours(
+    week: Callable[..., Any], card_validator: CardValidator
+) -> None:
+    from teams_app.domain.team import Contribution
+    from teams_app.storage.team_ports import TeamKey
+
+    w: Week = await week(MONDAY)
+    zones = {"berlin": "Europe/Berlin", "newyork": "America/New_York", "off": "Asia/Tokyo"}
+    for user, zone in zones.items():
+        await w.learner(user, zone=zone, installed=MONDAY - timedelta(days=3))
+    await w.services.contacts.change_settings(
+        LearnerKey(TENANT, "off"), Preferences(cadence=Cadence.OFF)
+    )
+    team = TeamKey(TENANT, "team-1")
+    await w.services.team_store.replace_roster(team, {u: Contribution() for u in zones}, MONDAY)
+    await w.run_until(MONDAY + timedelta(hours=4))  # 11:00 in Berlin, 06:00 in New York
+    before = {user: len(w.sent_to(user)) for user in zones}
+
+    for _ in range(2):  # a second kick-off sends nothing more
+        kicked = await w.services.team_challenges.kick_off(team, None)
+    await w.run_until(MONDAY + timedelta(days=1))
+    for user, zone in zones.items():
+        team_cards = [
+            (when, card)
+            for when, card in w.sent_to(user)[before[user] :]
+            if "whole team's challenge" in str(card)
+        ]
+        if user == "off":
+            assert team_cards == [], "reminders off: no team challenge either"
+            continue
+        ((when, card),) = team_cards
+        assert card_validator.validate(card) == []
+        assert kicked.challenge.title in str(card)
+        assert 9 <= _local(when, zone).hour < 17, f"{user} got it in working hours"

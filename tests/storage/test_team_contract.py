@@ -77,6 +77,16 @@ async def test_a_roster_sync_builds_the_summary_and_memberships(store: TeamStore
     assert await store.get_team(OTHER_TENANT) is None
 
 
+async def test_the_roster_lists_its_members(store: TeamStore) -> None:
+    assert await store.member_ids(TEAM) == []
+    odd = "user|with:odd/chars"
+    await store.replace_roster(TEAM, {"u2": _c(1), "u1": _c(0), odd: _c(2)}, NOW)
+    await store.replace_roster(OTHER_TENANT, {"u9": _c(1)}, NOW)
+    assert await store.member_ids(TEAM) == sorted(["u1", "u2", odd])
+    await store.update_member(TEAM, "u2", None)
+    assert await store.member_ids(TEAM) == sorted(["u1", odd])
+
+
 async def test_a_member_update_moves_the_summary_by_the_difference(store: TeamStore) -> None:
     await store.replace_roster(TEAM, {"u1": _c(1), "u2": _c(2)}, NOW)
     assert await store.update_member(TEAM, "u1", _c(3)) is True

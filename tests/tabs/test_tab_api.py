@@ -22,6 +22,7 @@ from server.config import load_settings
 from server.tab_auth import TabTokenValidator
 from teams_app.adapters.http import OutboundHttp
 from teams_app.directory import GraphDirectory
+from teams_app.domain.schedule import Preferences
 from teams_app.learning import Turn
 from teams_app.storage.engine_memory import memory_engine
 from teams_app.storage.memory import MemoryLearnerStore
@@ -261,3 +262,74 @@ async def test_a_reset_in_the_chat_resets_the_members_team_figures(api: Any) -> 
     after = (await (await _view(api, LEADER)).json())["view"]
     assert after["members"] == before["members"], "still on the team"
     assert after["learning"]["lessons_completed"] == before["learning"]["lessons_completed"] - 1
+
+
+async def _install(client: Any, user: str, **preferences: Any) -> None:
+    services = client.app[keys.SERVICES]
+    key = LearnerKey(TENANT, user)
+    reference = {"conversation": {"id": f"a:{user}"}, "serviceUrl": "https://smba.test/"}
+    await services.contacts.installed(
+        key, reference, f"install-{user}", "Europe/Berlin", welcome=False
+    )
+    if preferences:
+        await services.contacts.change_settings(key, Preferences(**preferences))
+
+
+async def _planned(client: Any) -> list[dict[str, Any]]:
+    """The deliveries the kick-offs put on the queue (taken off it)."""
+    queue = client.app[keys.SERVICES].engine.queue
+    found = []
+    while messages := await queue.receive(32, visibility=60):
+        for message in messages:
+            found.extend(message.body["deliveries"])
+            await queue.delete(message)
+    return found
+
+
+async def test_a_leader_kicks_off_a_team_challenge_once_a_week(api: Any) -> None:
+    await _view(api, LEADER)  # the first roster sync
+    for member in MEMBERS[:4]:
+        await _install(api, member)
+    await _install(api, MEMBERS[4], paused=True)  # asked for nothing: gets nothing
+    listed = (await (await _view(api, LEADER)).json())["team_challenges"]
+    assert listed and sum(c["suggested"] for c in listed) == 1
+    chosen = listed[-1]["id"]
+
+    response = await api.post(
+        f"/api/teams/{TEAM}/challenge", headers=_auth(api, LEADER), json={"challenge": chosen}
+    )
+    assert response.status == 200, await response.text()
+    body = await response.json()
+    assert body["challenge"]["id"] == chosen and body["week"] == "2026-W48"
+    text = await response.text()
+    assert not any(m in text for m in MEMBERS), "names no one"
+    planned = await _planned(api)
+    assert sorted(d["user"] for d in planned) == sorted(MEMBERS[:4])
+    assert {d["campaign"] for d in planned} == {"team-challenge-2026-W48"}
+    assert all(d["data"]["challenge"] == chosen and d["data"]["team"] for d in planned)
+
+    again = await api.post(f"/api/teams/{TEAM}/challenge", headers=_auth(api, LEADER))
+    assert again.status == 200
+    counts = await api.app[keys.SERVICES].engine.ledger.counts("team-challenge-2026-W48")
+    assert counts["queued"] == 4, "a second kick-off adds no one twice"
+
+
+@pytest.mark.parametrize(
+    ("who", "team", "body", "status"),
+    [
+        (MEMBERS[0], TEAM, {}, 403),  # a member, not a leader
+        (LEADER, OTHER_TEAM, {}, 403),  # a leader of another team
+        (LEADER, TEAM, {"challenge": "no-such-challenge"}, 400),
+        (LEADER, TEAM, {"challenge": 7}, 400),
+        (LEADER, TEAM, ["challenge"], 400),
+    ],
+)
+async def test_only_a_teams_leader_kicks_off_a_real_challenge(
+    api: Any, who: str, team: str, body: Any, status: int
+) -> None:
+    await _view(api, LEADER)
+    await _install(api, MEMBERS[0])
+    response = await api.post(f"/api/teams/{team}/challenge", headers=_auth(api, who), json=body)
+    assert response.status == status, await response.text()
+    assert "error" in await response.json()
+    assert await _planned(api) == [], "nothing sent"

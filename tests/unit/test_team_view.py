@@ -251,6 +251,7 @@ def test_tracks_listed_by_the_caller_appear_even_when_hidden() -> None:
 CSV_ITEMS = {
     *("members", "started", "not started", "learners", "lessons completed", "quiz accuracy %"),
     *("quiz mark %", "answerers", "calibration", "leaders", "active this week", "active"),
+    "did this week's challenge",
     *("leaders active", "pulse responses", "pulse confidence (1-5)", "minutes saved (average)"),
     "caught an AI error",
     *TRACKS,
@@ -530,3 +531,35 @@ def test_any_summary_gives_a_private_view(
         breakdowns += [[r.gap, r.developing, r.mastered, r.not_assessed] for r in view.skills]
         for cells in breakdowns:
             assert sum(cell is None for cell in cells) != 1
+
+
+def test_leaders_challenges_count_in_leading_by_example_only_with_enough_leaders() -> None:
+    did = frozenset({WEEK})
+    leaders = [member(leader=True, challenge_weeks=did if i < 2 else frozenset()) for i in range(3)]
+    others = [member(challenge_weeks=did) for _ in range(5)]
+    view = view_of(team(*leaders, *others))
+    assert view.leaders.challenge_this_week == 2, "two of the three leaders did it"
+    few = view_of(team(*leaders[:2], *others))
+    assert few.leaders.challenge_this_week is None, "two leaders are fewer than the minimum"
+    last_week = team_view(team(*leaders, *others), threshold=3, this_week="2026-W49")
+    assert last_week.leaders.challenge_this_week == 0, "a new week starts from nobody"
+
+
+def test_a_done_challenge_counts_and_a_skipped_one_does_not() -> None:
+    from teams_app.content_files import load_curriculum
+    from teams_app.domain.learner import ChallengeRecord, LearnerState
+    from teams_app.domain.team import contribution_of
+    from tests.conftest import REPO_ROOT
+
+    state = LearnerState(
+        challenges={
+            "2026-W47": ChallengeRecord("challenge-x", True, 20, 3),
+            WEEK: ChallengeRecord("challenge-y", False, 0, 0),
+        }
+    )
+    contribution = contribution_of(state, load_curriculum(REPO_ROOT / "content"), leader=True)
+    assert contribution.challenge_weeks == frozenset({"2026-W47"})
+    summary = team(contribution)
+    assert summary.leaders_challenges == {"2026-W47": 1} and summary.challenges == {"2026-W47": 1}
+    assert summary.add(contribution, -1) == TeamSummary.empty()
+    assert TeamSummary.from_dict(summary.to_dict()) == summary
