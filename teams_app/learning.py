@@ -365,10 +365,11 @@ class LearningService:
         if lesson is None:
             return views.notice(
                 "You've finished your path",
-                "Every lesson on your path is done. Retake the skills check to see how far "
-                "you've come, or change your role to explore another track.",
+                "Every lesson on your path is done. Keep it fresh with a review, try this "
+                "week's challenge, or pick another role to explore its track.",
                 heading="All done",
-                action=("Retake the skills check", "start_assessment"),
+                action=("Review what I've learned", "start_review"),
+                second=("This week's challenge", "show_challenge", {}),
             )
         attempt = self._new_attempt()
         chosen = lesson

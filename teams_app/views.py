@@ -31,13 +31,16 @@ from teams_app.domain.learner import (
     LessonRecord,
     Pulse,
     SkillLevel,
+    SkillResult,
     recommended_path,
     streak_weeks,
 )
+from teams_app.domain.placement import STRONG_ANSWERS
 from teams_app.domain.review import split_item
 from teams_app.domain.schedule import WORK_ENDS, WORK_STARTS, Cadence, Preferences
 from teams_app.domain.scoring import (
     CALIBRATION_HINTS,
+    CALIBRATION_LABELS,
     Calibration,
     Confidence,
     Tally,
@@ -70,7 +73,7 @@ CADENCE_LABELS = {
 LEVEL_LABELS = {
     SkillLevel.GAP: ("Focus area", "Attention"),
     SkillLevel.DEVELOPING: ("Developing", "Warning"),
-    SkillLevel.MASTERED: ("Strong", "Good"),
+    SkillLevel.MASTERED: ("Mastered", "Good"),
 }
 CONFIDENCE_LABELS = {Confidence.LOW: "Low", Confidence.MEDIUM: "Medium", Confidence.HIGH: "High"}
 
@@ -171,10 +174,21 @@ def question_card(
     skill_name: str,
     notice: str = "",
 ) -> Reply:
-    """The current question with answer and confidence inputs."""
+    """The current question with answer and confidence inputs; in a lesson, the lesson's
+    text too, behind a "Show the lesson" toggle."""
+    lesson = (
+        curriculum.lesson(activity.lesson_id or "")
+        if activity.kind is ActivityKind.LESSON
+        else None
+    )
     return Reply(
         "question",
         {
+            "has_lesson": lesson is not None,
+            "lesson_title": lesson.title if lesson else "",
+            "lesson_concept": lesson.concept if lesson else "",
+            "lesson_example": lesson.example if lesson else "",
+            "lesson_try_it": lesson.try_it if lesson else "",
             "progress_text": _progress_text(activity, activity.position),
             "title": _activity_title(curriculum, activity, skill_name),
             "notice": notice,
@@ -210,7 +224,6 @@ def feedback_card(
     )
     answered = activity.results[: index + 1]
     total = sum(r.mark for r in answered)
-    sign = "+" if result.mark > 0 else ""
     level = CONFIDENCE_LABELS[result.confidence].lower()
     last = index + 1 >= len(activity.question_ids)
     return Reply(
@@ -221,13 +234,13 @@ def feedback_card(
             "verdict": "Correct" if result.correct else "Not quite",
             "verdict_style": "good" if result.correct else "attention",
             "correct": result.correct,
-            "mark_text": f"{sign}{result.mark} marks ({level} confidence)",
+            "mark_text": f"{marks(result.mark)} ({level} confidence)",
             "prompt": question.prompt,
             "your_answer": _answer_text(question, result.response),
             "right_answer": question.correct_text,
             "confidence_label": CONFIDENCE_LABELS[result.confidence],
             "explanation": question.feedback_for(result.response) or question.feedback,
-            "score_text": f"Score so far: {total} marks from {len(answered)} "
+            "score_text": f"Score so far: {marks(total)} from {len(answered)} "
             f"answer{'s' if len(answered) != 1 else ''}",
             "last": last,
             "results_title": RESULTS_TITLES[activity.kind],
@@ -246,10 +259,26 @@ def _skills_rows(curriculum: Curriculum, state: LearnerState) -> list[dict[str, 
                 "name": curriculum.skill_name(skill),
                 "level_label": label,
                 "color": color,
-                "detail": f"{result.right}/{result.total} right",
+                "detail": _skill_detail(result),
             }
         )
     return rows
+
+
+def _skill_detail(result: SkillResult) -> str:
+    """``3/4 right``, with the reason when every answer was right yet not mastered."""
+    detail = f"{result.right}/{result.total} right"
+    if result.level is SkillLevel.DEVELOPING and result.right == result.total:
+        detail += (
+            f": mastered takes {STRONG_ANSWERS} right in a row, each at medium or high confidence"
+        )
+    return detail
+
+
+def marks(n: int) -> str:
+    """``+1 mark``, ``0 marks``, ``−6 marks`` (a real minus sign)."""
+    sign = "+" if n > 0 else ("−" if n < 0 else "")
+    return f"{sign}{abs(n)} mark{'' if abs(n) == 1 else 's'}"
 
 
 def calibration_of(state: LearnerState) -> Calibration:
@@ -279,7 +308,8 @@ def assessment_result(curriculum: Curriculum, state: LearnerState) -> Reply:
             "path_summary": _series(tracks),
             "path": preview,
             "more_text": f"and {more} more lesson{'s' if more != 1 else ''}" if more > 0 else "",
-            "first_lesson": path[0].lesson.title if path else "Foundation",
+            "has_path": bool(path),
+            "first_lesson": path[0].lesson.title if path else "",
         },
     )
 
@@ -350,6 +380,8 @@ def lesson_summary(
             "total": record.total,
             "mark": record.mark,
             "max_mark": record.max_mark,
+            "mark_text": marks(record.mark),
+            "best_text": f"out of a best possible {marks(record.max_mark)}",
             "streak": str(weeks),
             "calibration": hint,
             "streak_text": _streak_text(weeks),
@@ -384,9 +416,7 @@ def progress(
             "done": sum(t["done"] for t in tracks),
             "total": sum(t["total"] for t in tracks),
             "streak_text": f"{weeks} week{'s' if weeks != 1 else ''}",
-            "calibration_label": cal.value.capitalize()
-            if cal is not Calibration.UNKNOWN
-            else "Not enough answers yet",
+            "calibration_label": CALIBRATION_LABELS[cal],
             "tracks": tracks,
             "assessed": state.assessed,
             "skills": _skills_rows(curriculum, state),
@@ -538,14 +568,14 @@ def review_summary(
             }
         )
     right = sum(1 for r in activity.results if r.correct)
-    marks = sum(r.mark for r in activity.results)
+    total_marks = sum(r.mark for r in activity.results)
     upcoming = min((d for d in due.values()), default=None)
     return Reply(
         "review_summary",
         {
             "title": "Review done",
-            "score_text": f"{right} of {len(activity.results)} right, {'+' if marks > 0 else ''}"
-            f"{marks} marks. Reviews count towards your streak.",
+            "score_text": f"{right} of {len(activity.results)} right, {marks(total_marks)}. "
+            "Reviews count towards your streak.",
             "rows": rows,
             "next_text": f"Next review: {DAY_NAMES[upcoming.weekday()]} {upcoming.day} "
             f"{upcoming.strftime('%B')}."

@@ -13,6 +13,7 @@ const CALIBRATION = {
   calibrated: ["Calibrated", "calibrated"],
   "over-confident": ["Over-confident", "over-confident"],
   "under-confident": ["Under-confident", "under-confident"],
+  mixed: ["Over- and under-confident", "mixed"],
   unknown: ["Too few answers yet", "unknown"],
 };
 

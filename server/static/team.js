@@ -77,6 +77,11 @@ const CALIBRATION_TEXT = {
     "under-confident",
     "The team is right more often than it feels: people may distrust AI, and themselves, more than needed.",
   ],
+  mixed: [
+    "Over- and under-confident",
+    "mixed",
+    "The team is sure too often on some answers and unsure too often on others: certainty should follow checking, not habit.",
+  ],
   unknown: ["Too few answers yet", "unknown", "Calibration appears once enough answers come in."],
 };
 const HEAT_COLUMNS = [

@@ -49,6 +49,7 @@ class Calibration(StrEnum):
     CALIBRATED = "calibrated"
     OVER = "over-confident"
     UNDER = "under-confident"
+    MIXED = "mixed"  # over-confident at one level and under-confident at another
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,37 +69,44 @@ class Tally:
         return self.right / self.total if self.total else None
 
 
-MIN_ANSWERS_FOR_CALIBRATION = 4
+MIN_ANSWERS_PER_LEVEL = 4
 
 
 def calibration(tallies: dict[Confidence, Tally]) -> Calibration:
-    """Classify calibration from per-confidence tallies.
+    """Classify calibration from per-confidence tallies, judging each level on its own.
 
-    Each answer outside its level's accuracy band counts towards over- or under-confidence by
-    how far the level's accuracy lies outside the band; fewer than four answers is too little
-    evidence to say anything.
+    Under certainty-based marking each level is the best bet only within an accuracy band
+    (:data:`BANDS`): "high" pays only above 80 % right, "low" is best below two thirds. A level
+    with at least :data:`MIN_ANSWERS_PER_LEVEL` answers whose accuracy falls below its band is
+    over-confidence; above it, under-confidence. The two are reported separately (never
+    netted against each other): a learner wrong on half their "I'd bet on it" answers is
+    over-confident however often their unsure answers were right.
     """
-    answered = sum(t.total for t in tallies.values())
-    if answered < MIN_ANSWERS_FOR_CALIBRATION:
-        return Calibration.UNKNOWN
-    drift = 0.0
+    over = under = judged = False
     for level, tally in tallies.items():
         accuracy = tally.accuracy
-        if accuracy is None:
+        if accuracy is None or tally.total < MIN_ANSWERS_PER_LEVEL:
             continue
+        judged = True
         low, high = BANDS[level]
-        if accuracy < low:
-            drift += (low - accuracy) * tally.total
-        elif accuracy > high:
-            drift -= (accuracy - high) * tally.total
-    # A tenth of the answers' worth of drift is noise, not a pattern.
-    threshold = 0.1 * answered
-    if drift > threshold:
+        over = over or accuracy < low
+        under = under or accuracy > high
+    if over and under:
+        return Calibration.MIXED
+    if over:
         return Calibration.OVER
-    if drift < -threshold:
+    if under:
         return Calibration.UNDER
-    return Calibration.CALIBRATED
+    return Calibration.CALIBRATED if judged else Calibration.UNKNOWN
 
+
+CALIBRATION_LABELS: dict[Calibration, str] = {
+    Calibration.UNKNOWN: "Not enough answers yet",
+    Calibration.CALIBRATED: "Calibrated",
+    Calibration.OVER: "Over-confident",
+    Calibration.UNDER: "Under-confident",
+    Calibration.MIXED: "Over- and under-confident",
+}
 
 CALIBRATION_HINTS: dict[Calibration, str] = {
     Calibration.UNKNOWN: "Answer a few more questions and we'll show how well your confidence "
@@ -109,6 +117,8 @@ CALIBRATION_HINTS: dict[Calibration, str] = {
     "pause and check: the same reflex catches confident but wrong AI answers.",
     Calibration.UNDER: "You were right more often than you felt. Trust what you know a little "
     "more, and save your checking for the claims that matter.",
+    Calibration.MIXED: "When you were sure you were often wrong, and when you were unsure you "
+    "were mostly right: keep certainty for what you have checked, and trust what you know.",
 }
 
 

@@ -52,6 +52,7 @@ async def test_a_new_employee_goes_from_install_to_a_finished_lesson(
     profile = await answer_all(bot, curriculum, first, lambda skill: skill in strong)
     shown = texts(profile)
     assert "Your skills profile" in shown
+    assert "Mastered" in shown and "Strong" not in shown, "the tabs' word for it"
     assert "Foundation, AI at work now, then Finance" in shown
     stored = await table_store.get_profile(key)
     assert stored is not None and stored.state.activity is None
@@ -78,7 +79,8 @@ async def test_a_new_employee_goes_from_install_to_a_finished_lesson(
     summary = await answer_all(bot, curriculum, quiz, lambda _: True, "medium", by_id)
     n = len(lesson.questions)
     assert f"{n} of {n}" in texts(summary)
-    assert f"{2 * n} of {3 * n}" in texts(summary)  # medium confidence: +2 each
+    assert f"+{2 * n} marks" in texts(summary)  # medium confidence: +2 each
+    assert f"out of a best possible +{3 * n} marks" in texts(summary)
     assert "Weekly streak" in texts(summary)
 
     stored = await table_store.get_profile(key)

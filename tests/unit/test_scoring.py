@@ -60,3 +60,45 @@ def test_confidence_matching_accuracy_is_calibrated() -> None:
 def test_tally_accuracy() -> None:
     assert Tally().accuracy is None
     assert Tally().add(True).add(False).accuracy == 0.5
+
+
+def test_over_and_under_confidence_are_not_netted_against_each_other() -> None:
+    # Wrong on half the "I'd bet on it" answers (6 marks lost on each), right on every unsure
+    # one: both habits show; netting them would have called this learner calibrated.
+    answers = [(Confidence.HIGH, True)] * 3 + [(Confidence.HIGH, False)] * 3
+    answers += [(Confidence.LOW, True)] * 6
+    assert calibration(tallies_of(answers)) is Calibration.MIXED
+
+
+@pytest.mark.parametrize(
+    ("level", "right", "total", "expected"),
+    [
+        # "high" pays only above 80 % right: 3 of 4 (75 %) is over-confident, 4 of 5 isn't.
+        (Confidence.HIGH, 3, 4, Calibration.OVER),
+        (Confidence.HIGH, 4, 5, Calibration.CALIBRATED),
+        (Confidence.HIGH, 2, 4, Calibration.OVER),
+        # "low" is the best bet below two thirds right: 3 of 4 unsure answers right is
+        # under-confident, 2 of 4 isn't.
+        (Confidence.LOW, 3, 4, Calibration.UNDER),
+        (Confidence.LOW, 2, 4, Calibration.CALIBRATED),
+        # "medium" between the two: 5 of 10 is over, 9 of 10 under, 7 of 10 just right.
+        (Confidence.MEDIUM, 5, 10, Calibration.OVER),
+        (Confidence.MEDIUM, 9, 10, Calibration.UNDER),
+        (Confidence.MEDIUM, 7, 10, Calibration.CALIBRATED),
+        # Fewer than four answers at a level say nothing about it.
+        (Confidence.HIGH, 0, 3, Calibration.UNKNOWN),
+    ],
+)
+def test_each_level_is_judged_against_its_break_even_point(
+    level: Confidence, right: int, total: int, expected: Calibration
+) -> None:
+    answers = [(level, True)] * right + [(level, False)] * (total - right)
+    assert calibration(tallies_of(answers)) is expected
+
+
+def test_every_calibration_has_a_label_and_a_one_sentence_hint() -> None:
+    from teams_app.domain.scoring import CALIBRATION_HINTS, CALIBRATION_LABELS
+
+    for value in Calibration:
+        assert CALIBRATION_LABELS[value]
+        assert CALIBRATION_HINTS[value].count(". ") <= 1, "a sentence or two, not a lecture"
