@@ -113,8 +113,21 @@ def _content_cues(content_dir: Path, tracks: list[str], assessment_only: bool) -
     return 1 if failures else 0
 
 
+# The setting behind each package option, so problems name what an admin can change.
+PACKAGE_SETTINGS = {
+    "app_id": "AIREADY_APP_ID (default: AIREADY_BOT_CLIENT_ID)",
+    "bot_id": "AIREADY_BOT_CLIENT_ID",
+    "version": "AIREADY_APP_VERSION",
+    "public_base_url": "AIREADY_PUBLIC_URL",
+    "developer_name": "AIREADY_DEVELOPER_NAME",
+    "website_url": "AIREADY_WEBSITE_URL",
+    "privacy_url": "AIREADY_PRIVACY_URL",
+    "terms_url": "AIREADY_TERMS_URL",
+}
+
+
 def _package(out: Path, env: dict[str, str]) -> int:
-    from server.package import PackageError, PackageOptions, build_package
+    from server.package import PackageError, PackageOptions, build_package, check_options
 
     try:
         s = load_package_settings(env)
@@ -128,6 +141,12 @@ def _package(out: Path, env: dict[str, str]) -> int:
             privacy_url=s.privacy_url,
             terms_url=s.terms_url,
         )
+        if problems := check_options(options):
+            named = []
+            for problem in problems:
+                field, _, rest = problem.partition(": ")
+                named.append(f"{PACKAGE_SETTINGS.get(field, field)}: {rest}")
+            raise PackageError("invalid settings for the app package", named)
         path = build_package(options, out, manifest_dir=REPO_ROOT / "manifest")
     except (ConfigError, PackageError) as err:
         print(f"cannot build the app package: {err}", file=sys.stderr)

@@ -50,10 +50,19 @@ async def correlation_middleware(request: web.Request, handler: Handler) -> web.
 _installed = False
 
 
+def _not_the_app_id_warning(record: logging.LogRecord) -> bool:
+    return not record.getMessage().startswith("App ID is not provided")
+
+
 def quiet_sdk_validation_log() -> None:
     """The SDK logs a traceback at ERROR for every activity its model refuses; the route
-    already answers those with a 400 and a reason, so that log is noise (and can be flooded)."""
+    already answers those with a 400 and a reason, so that log is noise (and can be flooded).
+    In local-dev mode (no credentials) it also warns "App ID is not provided" on every turn;
+    start-up already says loudly that the bot runs without credentials."""
     logging.getLogger("microsoft_agents.activity.activity").setLevel(logging.CRITICAL)
+    tokens = logging.getLogger("microsoft_agents.hosting.core.connector.client.user_token_client")
+    if _not_the_app_id_warning not in tokens.filters:
+        tokens.addFilter(_not_the_app_id_warning)
 
 
 def install_correlation_ids() -> None:

@@ -34,7 +34,6 @@ SCHEMA_URL = "https://developer.microsoft.com/json-schemas/teams/v1.30/Microsoft
 COMMANDS = [
     "help",
     "start",
-    "next",
     "review",
     "challenge",
     "progress",
@@ -42,6 +41,7 @@ COMMANDS = [
     "settings",
     "pause",
     "my data",
+    "delete my data",
 ]
 
 
@@ -162,7 +162,8 @@ def test_manifest_describes_the_app_as_specified(package: Path) -> None:
     manifest = manifest_in(package)
     assert manifest["name"] == {"short": "AI Ready", "full": "AI Ready: AI skills at work"}
     (bot,) = manifest["bots"]
-    assert sorted(bot["scopes"]) == ["groupChat", "personal", "team"]
+    # Only the 1:1 chat: in a team or group chat the bot had nothing to offer.
+    assert bot["scopes"] == ["personal"]
     assert (bot["supportsFiles"], bot["isNotificationOnly"]) == (False, False)
     (command_list,) = bot["commandLists"]
     assert command_list["scopes"] == ["personal"]
@@ -415,3 +416,41 @@ def test_the_tabs_and_sso_point_at_the_public_url(package: Path) -> None:
         "id": BOT_ID,
         "resource": f"api://ai-ready.contoso.example/{BOT_ID}",
     }
+
+
+def test_the_package_command_names_the_settings_to_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from server.cli import main
+
+    env = {
+        "AIREADY_BOT_CLIENT_ID": "not-a-guid",
+        "AIREADY_PUBLIC_URL": "http://ai-ready.example.com",
+        "AIREADY_DEVELOPER_NAME": "Contoso Learning",
+    }
+    assert main(["package", "--out", str(tmp_path / "x.zip")], env) == 2
+    err = capsys.readouterr().err
+    assert "AIREADY_BOT_CLIENT_ID: 'not-a-guid' is not a GUID" in err
+    assert "AIREADY_PUBLIC_URL: 'http://ai-ready.example.com' must be an https:// URL" in err
+    for internal in ("app_id:", "bot_id:", "public_base_url:"):
+        assert internal not in err
+    assert not (tmp_path / "x.zip").exists()
+
+
+def test_the_publisher_name_comes_from_its_setting(tmp_path: Path) -> None:
+    from server.cli import main
+
+    guid = "11111111-1111-4111-8111-111111111111"
+    env = {
+        "AIREADY_BOT_CLIENT_ID": guid,
+        "AIREADY_PUBLIC_URL": "https://ai-ready.example.com",
+        "AIREADY_DEVELOPER_NAME": "Contoso Learning",
+        "AIREADY_WEBSITE_URL": "https://contoso.example.com",
+        "AIREADY_PRIVACY_URL": "https://contoso.example.com/privacy",
+        "AIREADY_TERMS_URL": "https://contoso.example.com/terms",
+    }
+    out = tmp_path / "ai-ready.zip"
+    assert main(["package", "--out", str(out)], env) == 0
+    with zipfile.ZipFile(out) as package:
+        manifest = json.loads(package.read("manifest.json"))
+    assert manifest["developer"]["name"] == "Contoso Learning"

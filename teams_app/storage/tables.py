@@ -10,6 +10,8 @@ RowKey ``profile``                     the learner's state; replaced only with t
                                        ETag it was read at (optimistic concurrency)
 RowKey ``attempt|<kind>|<attempt>``    one finished or abandoned skills check or
                                        lesson with its answers; insert-only
+RowKey ``review|<lesson>|<question>``  one question's spaced-review (FSRS) card
+                                       (see :mod:`teams_app.storage.engine_tables`)
 =====================================  =============================================
 
 The profile is the commit point of an answer: it holds the answers of the current and the
@@ -22,8 +24,10 @@ entity writes, not entity-group transactions: the SDK builds a transaction's mul
 with Python's ``email`` package, which made every answer several times more expensive.)
 Deleting a learner is a query of one partition plus batched deletes.
 
-Table ``<prefix>conversations``: PartitionKey ``<tenant>``, RowKey ``<user>``, holding the
-conversation reference for proactive messages, so a tenant's fan-out reads one partition.
+Table ``<prefix>conversations``: PartitionKey ``<tenant>``, RowKey ``<user>``, the learner's
+contact: the conversation reference for proactive messages, time zone, reminder settings,
+what was last sent and the next check, written with its ETag (see
+:mod:`teams_app.storage.engine_tables`); a tenant's contacts share a partition.
 
 Queries pass ``parameters=`` and never format user input into a filter. Transient failures
 are retried by the SDK's retry policy (few, short tries: a card action has about 5 seconds);

@@ -3,6 +3,7 @@ confidence, and that nothing they started is thrown away without asking."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
@@ -227,3 +228,25 @@ def test_every_lessons_questions_fit_the_card_budget_with_the_lesson(
         )
         reply = question_card(curriculum, review, question, "Prompting")
         assert _toggle(renderer.render(reply.card, reply.data)) is None
+
+
+async def test_local_dev_turns_do_not_warn_about_the_app_id_each_time(
+    make_driver: Callable[..., Any], caplog: Any
+) -> None:
+    """Without credentials the SDK builds a token client per turn and warns each time that
+    it has no app id (574 lines in one Playground walk); the app's start-up already says it
+    runs without credentials, so that warning is dropped, and only that one."""
+    from microsoft_agents.hosting.core.connector.client.user_token_client import (
+        UserTokenClient,
+    )
+
+    bot = await make_driver(MemoryLearnerStore())  # the app sets its logging up
+    caplog.set_level("WARNING")
+    await bot.install()
+    for _ in range(3):
+        client = UserTokenClient("https://token.botframework.test", token="", app_id="")
+        await client.close()
+    assert "App ID is not provided" not in caplog.text
+    sdk = logging.getLogger("microsoft_agents.hosting.core.connector.client.user_token_client")
+    sdk.warning("something else")
+    assert "something else" in caplog.text, "other warnings still show"
