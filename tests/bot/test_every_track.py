@@ -33,6 +33,6 @@ async def test_first_lesson_of_each_track(make_driver: Callable[..., Any], track
     by_id = {q.id: q for q in lesson.questions}
     summary = await answer_all(bot, CURRICULUM, quiz, lambda _: True, "high", by_id)
     n = len(lesson.questions)
-    assert f"{3 * n} of {3 * n}" in texts(summary)
+    assert f"+{3 * n} marks out of a best possible +{3 * n} marks" in texts(summary)
     stored = await store.get_profile(LearnerKey(bot.user.tenant_id, bot.user.aad_object_id))
     assert stored is not None and lesson.id in stored.state.completed
