@@ -222,6 +222,10 @@ async def team_challenge(request: web.Request) -> web.Response:
             text=json.dumps({"error": "no such challenge for a whole team"}),
             content_type="application/json",
         ) from None
+    if kicked.challenge is None:
+        return web.json_response(
+            {"week": kicked.week, "challenge": None, "status": "already sent this week"}
+        )
     return web.json_response(
         {
             "week": kicked.week,

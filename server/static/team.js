@@ -551,7 +551,9 @@ async function teamPage() {
         json: { challenge: $("team-challenge-choice").value },
       });
       const answer = await response.json();
-      result.textContent = `"${answer.challenge.title}" is ${answer.status}.`;
+      result.textContent = answer.challenge
+        ? `"${answer.challenge.title}" is ${answer.status}.`
+        : "The team's challenge has already been sent this week.";
     } catch (err) {
       result.textContent =
         err.status === 403

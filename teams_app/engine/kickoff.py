@@ -3,7 +3,8 @@
 Every member on the team's roster who can be reached gets the same challenge card in their
 chat, through the engine like any proactive message: planned in the ledger (campaign
 ``team-challenge-<ISO week>``, so a member gets one team challenge a week however many of
-their leaders kick one off, and a repeated kick-off sends nothing twice), put on the queue,
+their leaders kick one off; a second kick-off of the same team that week does nothing), put
+on the queue,
 and re-checked at send time against the member's settings and working hours (a member
 outside their hours gets it on their next working morning). Doing it counts as the member's
 challenge for the week. The leader learns only that it is on its way: never who gets it.
@@ -20,12 +21,13 @@ from typing import Any
 from teams_app.domain.content import Challenge, Curriculum, Role
 from teams_app.domain.learner import iso_week
 from teams_app.domain.schedule import Kind, zone
-from teams_app.storage.engine_ports import DeliveryQueue, Ledger
+from teams_app.storage.engine_ports import Claim, DeliveryQueue, Ledger, Outcome, State
 from teams_app.storage.keys import join_key
 from teams_app.storage.ports import LearnerKey, LearnerStore
 from teams_app.storage.team_ports import TeamKey, TeamStore
 
 CAMPAIGN_PREFIX = "team-challenge-"
+KICKOFF_PREFIX = "team-kickoff-"  # one ledger row per team and week: kicked off already?
 PER_MESSAGE = 32
 CONCURRENCY = 16
 
@@ -39,7 +41,7 @@ class KickOff:
     """What the leader is told: the week and the challenge, never who gets it."""
 
     week: str
-    challenge: Challenge
+    challenge: Challenge | None  # None when the team's challenge went out earlier this week
 
 
 def team_challenges(curriculum: Curriculum) -> list[Challenge]:
@@ -91,6 +93,13 @@ class TeamChallenges:
             challenge = default_challenge(self._curriculum, week)
             if challenge is None:
                 raise UnknownChallenge("no challenge for everyone")
+        # Once a team and week: a repeated kick-off (a double click, a second leader) does
+        # nothing more, rather than putting every member's delivery on the queue again.
+        marker_campaign = KICKOFF_PREFIX + week
+        marker = join_key(team.tenant_id, team.team_id)
+        marker_etag = await self._ledger.plan(marker_campaign, marker, self._real_now())
+        if marker_etag is None:
+            return KickOff(week, None)
         keys = [LearnerKey(team.tenant_id, u) for u in await self._teams.member_ids(team)]
         contacts = await self._learners.get_contacts(keys)
         slots = asyncio.Semaphore(CONCURRENCY)
@@ -129,4 +138,9 @@ class TeamChallenges:
                 for i in range(0, len(planned), PER_MESSAGE)
             )
         )
+        claim = await self._ledger.claim(
+            marker_campaign, marker, "kick-off", self._real_now(), marker_etag
+        )
+        if isinstance(claim, Claim):
+            await self._ledger.record(claim, Outcome(State.SENT))
         return KickOff(week, challenge)

@@ -106,6 +106,8 @@ class AzureDeliveryQueue:
                 body = json.loads(message.content)
             except (TypeError, ValueError):
                 body = {"type": "unreadable"}
+            if not isinstance(body, dict):
+                body = {"type": "unreadable"}
             out.append(QueueMessage(message.id, body, message.dequeue_count or 1, message))
         return out
 

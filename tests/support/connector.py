@@ -58,6 +58,7 @@ class FakeConnector:
     keys: list[SigningKey] = field(default_factory=list)
     audience: str | None = None
     statuses: Counter[int] = field(default_factory=Counter)
+    throttled_at: list[tuple[str, float]] = field(default_factory=list)  # (tenant, when)
     after_block: Counter[str] = field(default_factory=Counter)
     delay: float = 0.0
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -125,6 +126,7 @@ class FakeConnector:
         now = time.monotonic()
         tenant = _tenant(body)
         if self.tenant_rate and self._over(f"t|{tenant}", self.tenant_rate, now):
+            self.throttled_at.append((tenant, now))
             return self._answer(429, **{"Retry-After": f"{self.retry_after:g}"})
         if self.conversation_rate and self._over(f"c|{conversation}", self.conversation_rate, now):
             return self._answer(429, **{"Retry-After": f"{self.retry_after:g}"})

@@ -310,8 +310,10 @@ async def test_a_leader_kicks_off_a_team_challenge_once_a_week(api: Any) -> None
 
     again = await api.post(f"/api/teams/{TEAM}/challenge", headers=_auth(api, LEADER))
     assert again.status == 200
+    assert (await again.json())["status"] == "already sent this week"
+    assert await _planned(api) == [], "a second kick-off puts nothing on the queue"
     counts = await api.app[keys.SERVICES].engine.ledger.counts("team-challenge-2026-W48")
-    assert counts["queued"] == 4, "a second kick-off adds no one twice"
+    assert counts["queued"] == 4, "and adds no one twice"
 
 
 @pytest.mark.parametrize(
