@@ -10,6 +10,7 @@ directory does not switch tab sign-in on or off.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -46,8 +47,9 @@ from teams_app.engine.worker import Worker
 from teams_app.learning import LearningService
 from teams_app.my_learning import MyLearningService
 from teams_app.proactive import ProactiveCards
-from teams_app.storage.engine_ports import EnginePorts
+from teams_app.storage.engine_ports import EnginePorts, Ledger
 from teams_app.storage.engine_tables import TableLeases, TableLedger, TableSchedule
+from teams_app.storage.keys import join_key
 from teams_app.storage.ports import LearnerKey, LearnerStore
 from teams_app.storage.queues import AzureDeliveryQueue
 from teams_app.storage.tables import TableLearnerStore
@@ -223,7 +225,7 @@ async def build_services(
             curriculum,
             min_group=settings.min_group_size,
             on_change=teams.learner_changed,
-            on_delete=teams.learner_deleted,
+            on_delete=functools.partial(_forget_learner, teams, engine.ledger),
             background=background,
             contacts=contacts,
         )
@@ -240,7 +242,9 @@ async def build_services(
             connector=connector,
             sender=sender,
             learning=learning,
-            my_learning=MyLearningService(learning, store, curriculum, directory, clock=now),
+            my_learning=MyLearningService(
+                learning, store, curriculum, directory, engine.ledger, clock=now
+            ),
             team_challenges=TeamChallenges(
                 team_store,
                 store,
@@ -256,6 +260,13 @@ async def build_services(
             background=background,
             executor=executor,
         )
+
+
+async def _forget_learner(teams: TeamService, ledger: Ledger, key: LearnerKey) -> None:
+    """Before a learner's own rows go: out of every team's figures, then out of the
+    delivery ledger (which names them per campaign)."""
+    await teams.learner_deleted(key)
+    await ledger.forget(join_key(key.tenant_id, key.user_id))
 
 
 def _bot_tokens(settings: Settings, executor: ThreadPoolExecutor) -> TokenSource:

@@ -22,7 +22,9 @@ from teams_app.domain.learner import (
 )
 from teams_app.domain.scoring import CALIBRATION_HINTS, Calibration, calibration
 from teams_app.storage.codec import attempt_to_columns, state_to_columns
+from teams_app.storage.engine_ports import Ledger
 from teams_app.storage.engine_tables import contact_to_columns
+from teams_app.storage.keys import join_key
 from teams_app.storage.ports import AttemptRecord, LearnerKey, LearnerStore
 
 if TYPE_CHECKING:
@@ -181,6 +183,8 @@ EXPORT_SECTIONS = {
     "each is due and how well you knew it).",
     "reminders": "How AI Ready reaches you: the chat it writes to, your time zone and "
     "reminder settings, and what it last sent.",
+    "deliveries": "What AI Ready sent or planned to send you, by campaign (the week's "
+    "challenge, a day's reviews, a reply), and what became of each.",
 }
 
 
@@ -194,9 +198,11 @@ class MyLearningService:
         store: LearnerStore,
         curriculum: Curriculum,
         directory: Directory | None,
+        ledger: Ledger,
         *,
         clock: Callable[[], datetime],
     ) -> None:
+        self._ledger = ledger
         self._learning = learning
         self._store = store
         self._curriculum = curriculum
@@ -248,6 +254,7 @@ class MyLearningService:
                 for item in sorted(items, key=lambda i: i.item)
             ],
             "reminders": reminders,
+            "deliveries": await self._ledger.deliveries_of(join_key(key.tenant_id, key.user_id)),
         }
 
     async def delete(self, key: LearnerKey) -> int:

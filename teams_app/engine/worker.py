@@ -447,7 +447,10 @@ class Worker:
             activity = dict(delivery["activity"])
             if contact is not None and contact.unreachable:
                 ending = State.GONE
-        elif contact is None or contact.preferences.silent or self._stale(delivery, contact):
+        elif contact is None:  # deleted their data (or never installed): no trace of them
+            logger.info("dropping a delivery for a learner without a contact")
+            return
+        elif contact.preferences.silent or self._stale(delivery, contact):
             ending = State.SKIPPED
         elif contact.unreachable:
             ending = State.GONE

@@ -122,6 +122,17 @@ class MemoryLedger:
     async def campaigns(self) -> list[str]:
         return sorted({c for c, _ in self._rows})
 
+    async def deliveries_of(self, recipient: str) -> dict[str, str]:
+        return {
+            c: str(r["state"]) for (c, who), r in sorted(self._rows.items()) if who == recipient
+        }
+
+    async def forget(self, recipient: str) -> int:
+        mine = [key for key in self._rows if key[1] == recipient]
+        for key in mine:
+            del self._rows[key]
+        return len(mine)
+
 
 class MemoryLeases:
     """:class:`Leases` in a dictionary."""

@@ -145,6 +145,15 @@ class Ledger(Protocol):
         """Every campaign in the ledger."""
         ...
 
+    async def deliveries_of(self, recipient: str) -> dict[str, str]:
+        """The recipient's deliveries: campaign → state (for their data download)."""
+        ...
+
+    async def forget(self, recipient: str) -> int:
+        """Delete the recipient's rows in every campaign (their data is being deleted);
+        returns how many there were."""
+        ...
+
 
 class Leases(Protocol):
     """Named leases with an owner and an expiry: one planner at a time."""

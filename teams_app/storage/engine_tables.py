@@ -647,6 +647,41 @@ class TableLedger:
         except AzureError as err:
             raise StorageUnavailable("ledger read failed") from err
 
+    async def deliveries_of(self, recipient: str) -> dict[str, str]:
+        """Point reads, one per campaign (:data:`READS_AT_ONCE` at a time)."""
+        slots = asyncio.Semaphore(READS_AT_ONCE)
+
+        async def read(campaign: str) -> tuple[str, str | None]:
+            async with slots, self._guard.call("ledger read"):
+                try:
+                    row = await self._table.get_entity(
+                        join_key(campaign), join_key(recipient), select=["State"]
+                    )
+                except ResourceNotFoundError:
+                    return campaign, None
+                return campaign, str(row["State"])
+
+        try:
+            found = await asyncio.gather(*(read(c) for c in await self.campaigns()))
+        except AzureError as err:
+            raise StorageUnavailable("ledger read failed") from err
+        return {campaign: state for campaign, state in found if state is not None}
+
+    async def forget(self, recipient: str) -> int:
+        """The recipient's rows found by :meth:`deliveries_of`, deleted by key."""
+        found = await self.deliveries_of(recipient)
+        slots = asyncio.Semaphore(READS_AT_ONCE)
+
+        async def delete(campaign: str) -> None:
+            async with slots, self._guard.call("ledger delete"):
+                await self._table.delete_entity(join_key(campaign), join_key(recipient))
+
+        try:
+            await asyncio.gather(*(delete(c) for c in found))
+        except AzureError as err:
+            raise StorageUnavailable("ledger delete failed") from err
+        return len(found)
+
 
 class TableLeases:
     """:class:`~teams_app.storage.engine_ports.Leases` on Azure Tables (an ETag race: of

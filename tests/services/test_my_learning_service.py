@@ -90,6 +90,7 @@ async def _learner_with_everything(services: Services, key: LearnerKey) -> None:
     reference = {"conversation": {"id": f"a:{key.user_id}"}, "serviceUrl": "https://x.test/"}
     await services.contacts.installed(key, reference, "install-1", "Asia/Tokyo", welcome=False)
     await services.contacts.change_settings(key, Preferences(Cadence.DAILY, hour=14))
+    await services.engine.ledger.plan("challenge-2026-W49", f"{key.tenant_id}|{key.user_id}", NOW)
 
 
 async def _team_of(services: Services, *keys: LearnerKey) -> None:
@@ -111,7 +112,12 @@ async def test_the_page_shows_the_learners_own_progress_and_a_role_suggestion(
 
     directory = FakeDirectory(UserProfile("Me", "Marketing", "Brand manager"))
     service = MyLearningService(
-        services.learning, services.store, services.curriculum, directory, clock=lambda: NOW
+        services.learning,
+        services.store,
+        services.curriculum,
+        directory,
+        services.engine.ledger,
+        clock=lambda: NOW,
     )
     page = await service.page(ME, user_token="token")
     assert page["suggested_role"] == {"id": "marketing", "label": "Marketing"}
@@ -132,6 +138,7 @@ async def test_the_download_has_every_stored_part_labelled_and_nobody_elses(
     (item,) = data["spaced_review"]
     assert item["question"] == "foundation-01/q1"
     assert datetime.fromisoformat(item["due"]) > NOW
+    assert data["deliveries"] == {"challenge-2026-W49": "queued"}
     reminders = data["reminders"]
     assert reminders["Reference"]["conversation"]["id"] == "a:me", "the chat, in full"
     assert (reminders["TimeZone"], reminders["Cadence"], reminders["Hour"]) == (
@@ -150,6 +157,7 @@ async def test_the_download_of_someone_unknown_is_empty_not_an_error(services: S
         [],
         None,
     )
+    assert data["deliveries"] == {}
 
 
 async def test_delete_survives_etag_conflicts_on_the_team_figures(services: Services) -> None:
@@ -162,6 +170,8 @@ async def test_delete_survives_etag_conflicts_on_the_team_figures(services: Serv
     removed = await services.my_learning.delete(ME)
     assert removed > 0
     assert await _everything_of(services, ME) == (None, [], [], None)
+    assert await services.engine.ledger.deliveries_of(f"{TENANT}|me") == {}, "no delivery record"
+    assert await services.engine.ledger.deliveries_of(f"{TENANT}|colleague-0") != {}
     stored = await teams.get_team(TEAM)
     assert stored is not None and stored.summary.members == len(COLLEAGUES)
     assert await teams.teams_of(TENANT, ME.user_id) == []

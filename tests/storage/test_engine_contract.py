@@ -156,6 +156,28 @@ async def test_campaigns_are_listed(ports: EnginePorts) -> None:
     ]
 
 
+async def test_a_recipients_deliveries_are_listed_and_forgotten_everywhere(
+    ports: EnginePorts,
+) -> None:
+    ledger = ports.ledger
+    me, other = "tenant|me", "tenant|someone-else"
+    for campaign in ("challenge-2026-W49", "reviews-2026-11-30", "replies-2026-11-30"):
+        await ledger.plan(campaign, other, NOW)
+    await ledger.plan("challenge-2026-W49", me, NOW)
+    claim = await ledger.claim("reviews-2026-11-30", me, "w1", NOW)
+    assert isinstance(claim, Claim)
+    await ledger.record(claim, Outcome(State.SENT, 201, 1))
+    assert await ledger.deliveries_of(me) == {
+        "challenge-2026-W49": "queued",
+        "reviews-2026-11-30": "sent",
+    }
+    assert await ledger.forget(me) == 2
+    assert await ledger.deliveries_of(me) == {}
+    assert await ledger.forget(me) == 0, "safe to repeat"
+    assert len(await ledger.deliveries_of(other)) == 3, "nobody else's"
+    assert (await ledger.counts("challenge-2026-W49")).get("queued") == 1
+
+
 async def test_of_eight_contenders_exactly_one_holds_the_lease_until_it_expires(
     ports: EnginePorts,
 ) -> None:
