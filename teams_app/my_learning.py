@@ -228,12 +228,11 @@ class MyLearningService:
         history = await self._store.list_attempts(key)
         items = await self._store.review_items(key)
         contact = await self._store.get_contact(key)
-        conversation = await self._store.get_conversation(key)
         reminders: dict[str, Any] | None = None
         if contact is not None:
             reminders = _readable(contact_to_columns(contact.contact))
-        elif conversation is not None:
-            reminders = {"Reference": conversation}
+        elif (conversation := await self._store.get_conversation(key)) is not None:
+            reminders = {"Reference": conversation}  # a reference kept before contacts
         return {
             "format": EXPORT_FORMAT,
             "about": "Everything AI Ready stores about you. Team leaders never see this; "

@@ -79,21 +79,20 @@ class BurstGuard:
 
     def __init__(self, rate_per_second: float, clock: Callable[[], float] = time.monotonic):
         self._limit = max(1, math.floor(rate_per_second))
-        self._window = 1.0
         self._clock = clock
         self._sent: dict[str, deque[float]] = {}
 
     async def admit(self, tenant_id: str) -> None:
-        """Wait, if need be, until one more request fits in the tenant's recent window."""
+        """Wait, if need be, until one more request fits in the tenant's last second."""
         sent = self._sent.setdefault(tenant_id, deque())
         while True:
             now = self._clock()
-            while sent and sent[0] <= now - self._window:
+            while sent and sent[0] <= now - 1.0:
                 sent.popleft()
             if len(sent) < self._limit:
                 sent.append(now)
                 return
-            await asyncio.sleep(sent[0] + self._window - now)
+            await asyncio.sleep(sent[0] + 1.0 - now)
 
 
 class LocalRateGate:

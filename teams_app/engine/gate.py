@@ -23,7 +23,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from azure.core import MatchConditions
 from azure.core.exceptions import (
     AzureError,
     HttpResponseError,
@@ -31,7 +30,6 @@ from azure.core.exceptions import (
     ResourceModifiedError,
     ResourceNotFoundError,
 )
-from azure.data.tables import UpdateMode
 from azure.data.tables.aio import TableClient
 
 from teams_app.delivery.pacing import (
@@ -41,6 +39,7 @@ from teams_app.delivery.pacing import (
     recovered,
     slowed,
 )
+from teams_app.storage.etags import replace_if_unchanged
 from teams_app.storage.guard import StorageGuard
 from teams_app.storage.keys import join_key
 from teams_app.storage.ports import StorageUnavailable
@@ -186,12 +185,7 @@ class TableRateGate:
                 if etag is None:
                     await self._table.create_entity(entity)
                 else:
-                    await self._table.update_entity(
-                        entity,
-                        mode=UpdateMode.REPLACE,
-                        etag=etag,
-                        match_condition=MatchConditions.IfNotModified,
-                    )
+                    await replace_if_unchanged(self._table, entity, etag)
         except (ResourceExistsError, ResourceModifiedError):
             return False
         except HttpResponseError as err:

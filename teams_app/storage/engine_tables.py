@@ -57,9 +57,10 @@ from teams_app.storage.engine_ports import (
     State,
     StoredContact,
 )
+from teams_app.storage.etags import is_precondition, replace_if_unchanged, save_if_unchanged
 from teams_app.storage.guard import StorageGuard, create_tables
 from teams_app.storage.keys import decode_part, join_key
-from teams_app.storage.ports import ConcurrentUpdate, LearnerKey, StorageUnavailable
+from teams_app.storage.ports import LearnerKey, StorageUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -142,12 +143,6 @@ def _stored_contact(row: Any) -> StoredContact:
     return StoredContact(contact_from_columns(dict(row), fallback), str(row.metadata["etag"]))
 
 
-def _precondition(err: HttpResponseError) -> bool:
-    return err.status_code == 412 or "UpdateConditionNotSatisfied" in str(
-        getattr(err, "error_code", "")
-    )
-
-
 class TableContacts:
     """:class:`~teams_app.storage.engine_ports.ContactStore` on Azure Tables (the learner
     store delegates to it: contacts and review items live in its tables)."""
@@ -194,24 +189,9 @@ class TableContacts:
         }
         try:
             async with self._guard.call("contact write"):
-                if etag is None:
-                    meta = await self._contacts.create_entity(entity)
-                else:
-                    meta = await self._contacts.update_entity(
-                        entity,
-                        mode=UpdateMode.REPLACE,
-                        etag=etag,
-                        match_condition=MatchConditions.IfNotModified,
-                    )
-        except (ResourceExistsError, ResourceModifiedError) as err:
-            raise ConcurrentUpdate from err
-        except HttpResponseError as err:
-            if _precondition(err):
-                raise ConcurrentUpdate from err
-            raise StorageUnavailable("contact write failed") from err
+                return await save_if_unchanged(self._contacts, entity, etag)
         except AzureError as err:
             raise StorageUnavailable("contact write failed") from err
-        return str(meta["etag"])
 
     async def review_items(self, key: LearnerKey) -> list[ReviewItem]:
         try:
@@ -514,7 +494,7 @@ class TableLedger:
                     except ResourceModifiedError:
                         pass  # it moved on: look at it
                     except HttpResponseError as err:
-                        if not _precondition(err):
+                        if not is_precondition(err):
                             raise
                 try:
                     row = await self._table.get_entity(pk, rk)
@@ -539,19 +519,14 @@ class TableLedger:
         except (ResourceExistsError, ResourceModifiedError):
             return Held(1.0)  # someone else moved first: look again shortly
         except HttpResponseError as err:
-            if _precondition(err):
+            if is_precondition(err):
                 return Held(1.0)
             raise StorageUnavailable("ledger claim failed") from err
         except AzureError as err:
             raise StorageUnavailable("ledger claim failed") from err
 
     async def _replace(self, entity: Mapping[str, Any], etag: str) -> Mapping[str, Any]:
-        return await self._table.update_entity(
-            dict(entity),
-            mode=UpdateMode.REPLACE,
-            etag=etag,
-            match_condition=MatchConditions.IfNotModified,
-        )
+        return await replace_if_unchanged(self._table, entity, etag)
 
     async def record(self, claim: Claim, outcome: Outcome) -> None:
         """Outcomes arriving within :data:`RECORD_BATCH_SECONDS` of each other are written
@@ -613,7 +588,7 @@ class TableLedger:
                 try:
                     await self._replace(entity, claim.etag)
                 except (ResourceModifiedError, HttpResponseError) as err:
-                    if isinstance(err, HttpResponseError) and not _precondition(err):
+                    if isinstance(err, HttpResponseError) and not is_precondition(err):
                         raise
                     if outcome.state is State.SENT:  # it arrived: that beats a sweeper's UNKNOWN
                         await self._table.upsert_entity(entity, mode=UpdateMode.REPLACE)
@@ -716,12 +691,7 @@ class TableLeases:
             async with self._guard.call("lease"):
                 if held is not None:  # renewing our own: one conditional write
                     try:
-                        meta = await self._table.update_entity(
-                            entity,
-                            mode=UpdateMode.REPLACE,
-                            etag=held,
-                            match_condition=MatchConditions.IfNotModified,
-                        )
+                        meta = await replace_if_unchanged(self._table, entity, held)
                         self._held[(name, owner)] = str(meta["etag"])
                         return True
                     except ResourceModifiedError:
@@ -737,18 +707,15 @@ class TableLeases:
                     return True
                 if current["Owner"] != owner and current["ExpiresAt"] > now:
                     return False
-                meta = await self._table.update_entity(
-                    entity,
-                    mode=UpdateMode.REPLACE,
-                    etag=current.metadata["etag"],
-                    match_condition=MatchConditions.IfNotModified,
+                meta = await replace_if_unchanged(
+                    self._table, entity, str(current.metadata["etag"])
                 )
                 self._held[(name, owner)] = str(meta["etag"])
                 return True
         except ResourceModifiedError:
             return False
         except HttpResponseError as err:
-            if _precondition(err):
+            if is_precondition(err):
                 return False
             raise StorageUnavailable("lease failed") from err
         except AzureError as err:

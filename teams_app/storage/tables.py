@@ -43,16 +43,13 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from azure.core import MatchConditions
 from azure.core.exceptions import (
     AzureError,
-    HttpResponseError,
     ResourceExistsError,
-    ResourceModifiedError,
     ResourceNotFoundError,
 )
 from azure.core.pipeline.transport import AioHttpTransport, AsyncHttpTransport
-from azure.data.tables import TableTransactionError, UpdateMode
+from azure.data.tables import TableTransactionError
 from azure.data.tables.aio import TableClient, TableServiceClient
 
 from teams_app.domain.learner import LearnerState
@@ -65,11 +62,11 @@ from teams_app.storage.codec import (
 )
 from teams_app.storage.engine_ports import Contact, StoredContact
 from teams_app.storage.engine_tables import REVIEW_PREFIX, TableContacts
+from teams_app.storage.etags import save_if_unchanged
 from teams_app.storage.guard import StorageGuard, create_tables
 from teams_app.storage.keys import join_key
 from teams_app.storage.ports import (
     AttemptRecord,
-    ConcurrentUpdate,
     LearnerKey,
     StorageUnavailable,
     StoredProfile,
@@ -124,11 +121,6 @@ def _partition(key: LearnerKey) -> str:
 
 def _attempt_row(kind: str, attempt: str) -> str:
     return ATTEMPT_PREFIX + join_key(kind, attempt)
-
-
-def _is_precondition(err: HttpResponseError) -> bool:
-    code = str(getattr(err, "error_code", ""))
-    return err.status_code == 412 or "UpdateConditionNotSatisfied" in code
 
 
 class TableLearnerStore:
@@ -195,24 +187,9 @@ class TableLearnerStore:
         entity = {"PartitionKey": _partition(key), "RowKey": PROFILE_ROW, **state_to_columns(state)}
         try:
             async with self._guard.call("profile write"):
-                if etag is None:
-                    meta = await self._learners.create_entity(entity)
-                else:
-                    meta = await self._learners.update_entity(
-                        entity,
-                        mode=UpdateMode.REPLACE,
-                        etag=etag,
-                        match_condition=MatchConditions.IfNotModified,
-                    )
-        except (ResourceExistsError, ResourceModifiedError) as err:
-            raise ConcurrentUpdate from err
-        except HttpResponseError as err:
-            if _is_precondition(err):
-                raise ConcurrentUpdate from err
-            raise StorageUnavailable("profile write failed") from err
+                return await save_if_unchanged(self._learners, entity, etag)
         except AzureError as err:
             raise StorageUnavailable("profile write failed") from err
-        return str(meta["etag"])
 
     async def add_attempt(self, key: LearnerKey, record: AttemptRecord) -> bool:
         """See :meth:`LearnerStore.add_attempt`."""

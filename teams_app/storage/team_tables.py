@@ -41,6 +41,7 @@ from azure.data.tables.aio import TableClient, TableServiceClient
 
 from teams_app.domain.team import Contribution, TeamSummary
 from teams_app.storage.codec import contribution_from_json, contribution_to_json
+from teams_app.storage.etags import is_precondition, replace_if_unchanged
 from teams_app.storage.guard import StorageGuard
 from teams_app.storage.keys import decode_part, join_key
 from teams_app.storage.ports import ConcurrentUpdate, StorageUnavailable
@@ -67,12 +68,6 @@ def _user_partition(tenant_id: str, user_id: str) -> str:
 
 def _member_row(user_id: str) -> str:
     return MEMBER_PREFIX + join_key(user_id)
-
-
-def _conflict(err: HttpResponseError) -> bool:
-    return err.status_code == 412 or "UpdateConditionNotSatisfied" in str(
-        getattr(err, "error_code", "")
-    )
 
 
 class TableTeamStore:
@@ -159,7 +154,7 @@ class TableTeamStore:
             try:
                 await self._table.submit_transaction(operations)
             except TableTransactionError as err:
-                if _conflict(err):
+                if is_precondition(err):
                     continue
                 raise StorageUnavailable("team update failed") from err
             except AzureError as err:
@@ -189,15 +184,10 @@ class TableTeamStore:
                 if current is None:
                     await self._table.create_entity(entity)
                 else:
-                    await self._table.update_entity(
-                        entity,
-                        mode=UpdateMode.REPLACE,
-                        etag=current[1],
-                        match_condition=MatchConditions.IfNotModified,
-                    )
+                    await replace_if_unchanged(self._table, entity, current[1])
                 return
             except HttpResponseError as err:
-                if _conflict(err) or err.status_code == 409:
+                if is_precondition(err) or err.status_code == 409:
                     continue
                 raise StorageUnavailable("team publish failed") from err
             except AzureError as err:
@@ -257,14 +247,9 @@ class TableTeamStore:
             if before is None:
                 await self._table.create_entity(entity)
             else:
-                await self._table.update_entity(
-                    entity,
-                    mode=UpdateMode.REPLACE,
-                    etag=before[1],
-                    match_condition=MatchConditions.IfNotModified,
-                )
+                await replace_if_unchanged(self._table, entity, before[1])
         except HttpResponseError as err:
-            if _conflict(err) or err.status_code == 409:
+            if is_precondition(err) or err.status_code == 409:
                 raise ConcurrentUpdate from err
             raise StorageUnavailable("roster write failed") from err
         except AzureError as err:

@@ -18,12 +18,19 @@ from tests.bot.play import answer_all, choice, finish_a_lesson, question_of
 from tests.support.driver import find_action, find_input, texts
 
 
+async def _learner(make_driver: Callable[..., Any]) -> tuple[Any, MemoryLearnerStore, LearnerKey]:
+    """A newly installed learner who picked the everyone track: the driver, store and key."""
+    store = MemoryLearnerStore()
+    bot = await make_driver(store)
+    await bot.install()
+    await bot.click("choose_role", {"role": "everyone"})
+    return bot, store, LearnerKey(bot.user.tenant_id, bot.user.aad_object_id)
+
+
 async def test_sure_but_wrong_and_unsure_but_right_are_both_told(
     make_driver: Callable[..., Any], curriculum: Curriculum
 ) -> None:
-    bot = await make_driver(MemoryLearnerStore())
-    await bot.install()
-    await bot.click("choose_role", {"role": "everyone"})
+    bot, _store, _key = await _learner(make_driver)
     await finish_a_lesson(bot, curriculum, right=True, confidence="high")
     wrong = await finish_a_lesson(bot, curriculum, right=False, confidence="high")
     assert CALIBRATION_HINTS[Calibration.OVER] in texts(wrong), "half the sure answers wrong"
@@ -56,11 +63,7 @@ def _texts_and_buttons(card: dict[str, Any]) -> tuple[list[str], list[str]]:
 async def test_a_learner_with_every_lesson_done_is_offered_more_not_a_dead_end(
     make_driver: Callable[..., Any], curriculum: Curriculum
 ) -> None:
-    store = MemoryLearnerStore()
-    bot = await make_driver(store)
-    await bot.install()
-    await bot.click("choose_role", {"role": "everyone"})
-    key = LearnerKey(bot.user.tenant_id, bot.user.aad_object_id)
+    bot, store, key = await _learner(make_driver)
     stored = await store.get_profile(key)
     assert stored is not None
     state = stored.state
@@ -93,10 +96,7 @@ async def test_a_learner_with_every_lesson_done_is_offered_more_not_a_dead_end(
 async def test_starting_something_else_mid_skills_check_asks_first(
     make_driver: Callable[..., Any], curriculum: Curriculum
 ) -> None:
-    store = MemoryLearnerStore()
-    bot = await make_driver(store)
-    await bot.install()
-    await bot.click("choose_role", {"role": "everyone"})
+    bot, store, key = await _learner(make_driver)
     card = await bot.click("start_assessment")
     for _ in range(3):  # three answers in
         button = find_action(card, "answer")
@@ -105,7 +105,6 @@ async def test_starting_something_else_mid_skills_check_asks_first(
         card = await bot.click(
             "continue", find_action(await bot.click("answer", data), "continue")["data"]
         )
-    key = LearnerKey(bot.user.tenant_id, bot.user.aad_object_id)
     before = await store.get_profile(key)
     assert before is not None and before.state.activity is not None
 
@@ -120,11 +119,8 @@ async def test_starting_something_else_mid_skills_check_asks_first(
 async def test_marks_read_as_people_write_them(
     make_driver: Callable[..., Any], curriculum: Curriculum
 ) -> None:
-    bot = await make_driver(MemoryLearnerStore())
-    await bot.install()
-    await bot.click("choose_role", {"role": "everyone"})
+    bot, _store, key = await _learner(make_driver)
     summary = await finish_a_lesson(bot, curriculum, right=False, confidence="high")
-    key = LearnerKey(bot.user.tenant_id, bot.user.aad_object_id)
     stored = await bot.services.store.get_profile(key)
     assert stored is not None
     (record,) = stored.state.completed.values()
@@ -179,12 +175,9 @@ def _container(card: dict[str, Any], element_id: str) -> dict[str, Any] | None:
 async def test_the_lesson_stays_reachable_from_its_questions(
     make_driver: Callable[..., Any], curriculum: Curriculum
 ) -> None:
-    bot = await make_driver(MemoryLearnerStore())
-    await bot.install()
-    await bot.click("choose_role", {"role": "everyone"})
+    bot, _store, key = await _learner(make_driver)
     card = await bot.click("start_lesson")
     question_card = await bot.click("start_quiz", find_action(card, "start_quiz")["data"])
-    key = LearnerKey(bot.user.tenant_id, bot.user.aad_object_id)
     stored = await bot.services.store.get_profile(key)
     assert stored is not None and stored.state.activity is not None
     lesson = curriculum.lesson(stored.state.activity.lesson_id or "")

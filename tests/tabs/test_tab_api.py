@@ -223,6 +223,13 @@ async def test_the_api_refuses_missing_and_bad_tokens(api: Any, headers: dict[st
         response = await api.get(path, headers=headers)
         assert response.status == 401
         assert await response.json() == {"error": "unauthorized"}
+    for method, path in (
+        ("POST", f"/api/teams/{TEAM}/challenge"),
+        ("DELETE", "/api/me/data"),
+    ):
+        response = await api.request(method, path, headers=headers, json={})
+        assert response.status == 401, (method, path)
+        assert await response.json() == {"error": "unauthorized"}
 
 
 async def test_a_learner_downloads_and_deletes_their_data(api: Any) -> None:
