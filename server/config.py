@@ -72,7 +72,6 @@ class Settings:
     entra_authority: str = "https://login.microsoftonline.com"
     graph_url: str = "https://graph.microsoft.com"
     allowed_tenants: frozenset[str] = frozenset()
-    leaders: frozenset[str] = frozenset()
     dev_demo_user: tuple[str, str] | None = None
     roster_hours: int = 6
     bot_openid_metadata: str = BOT_FRAMEWORK_OPENID_METADATA
@@ -319,12 +318,6 @@ SETTINGS: tuple[Setting, ...] = (
         _ids,
     ),
     Setting(
-        "AIREADY_LEADERS",
-        "leaders",
-        "Comma-separated Entra object ids of designated leaders (team owners always are).",
-        _ids,
-    ),
-    Setting(
         "AIREADY_DEV_DEMO_USER",
         "dev_demo_user",
         "Local development only: `TENANT/USER` whose data the tabs show in a plain browser, "
@@ -451,9 +444,17 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+# Settings that no longer exist, and what replaced them: refused rather than ignored.
+RETIRED = {
+    "AIREADY_LEADERS": "removed: it made people leaders of every team. A programme admin "
+    "(the AIReady.Admin app role) now designates leaders per team with "
+    "PUT /api/teams/{team}/leaders; team owners always lead their team",
+}
+
+
 def _parse(env: Mapping[str, str]) -> tuple[Settings, list[str]]:
     values: dict[str, Any] = {}
-    problems: list[str] = []
+    problems = [f"{name}: {why}" for name, why in RETIRED.items() if env.get(name)]
     for setting in SETTINGS:
         raw = env.get(setting.env)
         if raw is None or raw.strip() == "":

@@ -21,7 +21,7 @@ from teams_app.storage.ports import LearnerKey
 from teams_app.storage.tables import TableLearnerStore
 from teams_app.storage.team_ports import TeamKey
 from teams_app.storage.team_tables import TableTeamStore
-from teams_app.team_service import pulses_of
+from teams_app.team_service import org_shard, pulses_of
 
 DEMO_MEMBERS = 23
 LEVELS = ("gap", "developing", "mastered")
@@ -92,7 +92,11 @@ async def seed_demo_team(settings: Settings) -> int:
             )
         else:
             members[user] = Contribution(leader=True)
-        await teams.replace_roster(TeamKey(tenant, DEMO_TEAM), members, datetime.now(UTC))
+        team = TeamKey(tenant, DEMO_TEAM)
+        await teams.replace_roster(team, members, datetime.now(UTC))
+        await teams.designate(team, frozenset({user}))
+        for name, contribution in members.items():  # the organisation view counts them too
+            await teams.update_member(org_shard(tenant, name), name, contribution, join=True)
         return len(members)
     finally:
         await teams.close()

@@ -43,8 +43,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except TabAuthError as err:
         logger.info("tab request refused: %s", err.reason)
         return _json_error(401, "unauthorized")
-    except Forbidden:
-        return _json_error(403, "only the team's owners and designated leaders can see this")
+    except Forbidden as err:
+        return _json_error(403, str(err))
     except (StorageError, DirectoryUnavailable, TimeoutError) as err:
         logger.warning("dependency unavailable on %s: %s", request.path, type(err).__name__)
         return _json_error(503, "temporarily unavailable, please try again in a minute")

@@ -204,9 +204,6 @@ async def build_services(
             on_gone=unreachable,
             observe=on_send,
         )
-        leaders = settings.leaders
-        if settings.dev_demo_user is not None:  # local development: the demo user leads
-            leaders = leaders | {settings.dev_demo_user[1]}
         background = Background()
         stack.push_async_callback(background.drain)
         teams = TeamService(
@@ -215,7 +212,6 @@ async def build_services(
             curriculum,
             directory,
             threshold=settings.min_group_size,
-            designated_leaders=leaders,
             roster_ttl=timedelta(hours=settings.roster_hours),
             clock=now,
         )

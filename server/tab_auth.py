@@ -52,6 +52,7 @@ class TabIdentity:
     user_id: str  # the 'oid' claim
     name: str
     token: str = field(repr=False)  # raw, for the on-behalf-of flow
+    roles: frozenset[str] = frozenset()  # the app roles assigned to the user ('roles' claim)
 
 
 class TabAuthError(Exception):
@@ -132,6 +133,7 @@ class TabTokenValidator:
             user_id=claims["oid"],
             name=str(claims.get("name") or ""),
             token=token,
+            roles=_roles(claims.get("roles")),
         )
 
     def _keys(self, tenant: str) -> KeySet:
@@ -173,3 +175,10 @@ class TabTokenValidator:
             raise TabAuthError("expired")
         if now + self._leeway < nbf:
             raise TabAuthError("not yet valid")
+
+
+def _roles(claim: Any) -> frozenset[str]:
+    """The ``roles`` claim: a list of app role values; anything else grants nothing."""
+    if not isinstance(claim, list):
+        return frozenset()
+    return frozenset(r for r in claim if isinstance(r, str))

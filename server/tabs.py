@@ -13,7 +13,6 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +22,12 @@ from aiohttp import web
 from server import keys
 from server.tab_auth import TabAuthError, bearer_token
 from teams_app.domain.learner import iso_week
+from teams_app.domain.organisation import organisation_csv
 from teams_app.domain.privacy import csv_rows
 from teams_app.engine.kickoff import UnknownChallenge, default_challenge, team_challenges
 from teams_app.storage.ports import LearnerKey
-from teams_app.team_service import view_json
+from teams_app.storage.team_ports import TeamKey
+from teams_app.team_service import ADMIN_ROLE, require_admin, view_json
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ STATIC = HERE / "static"
 TEAMS_JS = HERE.parent / "node_modules" / "@microsoft" / "teams-js" / "dist" / "umd"
 DEMO_TEAM = "00000000-0000-4000-8000-00000000d3e0"
 DELETE_CONFIRMATION = "delete my data"
+MAX_DESIGNATED = 50
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
 
@@ -47,6 +49,7 @@ class Caller:
     user_id: str
     name: str
     token: str | None
+    roles: frozenset[str] = frozenset()
 
     @property
     def key(self) -> LearnerKey:
@@ -82,12 +85,15 @@ async def caller(request: web.Request) -> Caller:
     header = request.headers.get("Authorization")
     if header is None and settings.dev_demo_user is not None:
         tenant, user = settings.dev_demo_user
-        return Caller(tenant, user, "Demo user", None)
+        # Local development only: the demo user is a programme admin, to try every page.
+        return Caller(tenant, user, "Demo user", None, frozenset({ADMIN_ROLE}))
     validator = request.app.get(keys.TAB_VALIDATOR)
     if validator is None:
         raise TabAuthError("tab sign-in is not configured")
     identity = await validator.validate(bearer_token(header))
-    return Caller(identity.tenant_id, identity.user_id, identity.name, identity.token)
+    return Caller(
+        identity.tenant_id, identity.user_id, identity.name, identity.token, identity.roles
+    )
 
 
 def _render(request: web.Request, template: str, page: Page) -> web.Response:
@@ -180,14 +186,20 @@ async def _team_result(request: web.Request) -> Any:
     )
 
 
+def _labels(request: web.Request) -> dict[str, dict[str, str]]:
+    """The names the pages use for skill and track ids."""
+    curriculum = request.app[keys.SERVICES].curriculum
+    return {
+        "skills": {skill.value: s.name for skill, s in curriculum.skills.items()},
+        "tracks": {t.id: t.title for t in curriculum.tracks},
+    }
+
+
 async def team_view_api(request: web.Request) -> web.Response:
     """``GET /api/teams/{team}/view``: the team's figures, for its leaders only."""
     body = view_json(await _team_result(request))
     curriculum = request.app[keys.SERVICES].curriculum
-    body["labels"] = {
-        "skills": {skill.value: s.name for skill, s in curriculum.skills.items()},
-        "tracks": {t.id: t.title for t in curriculum.tracks},
-    }
+    body["labels"] = _labels(request)
     this_week = iso_week(request.app[keys.SERVICES].clock().date())
     suggested = default_challenge(curriculum, this_week)
     body["team_challenges"] = [
@@ -243,14 +255,76 @@ async def team_csv(request: web.Request) -> web.Response:
             text=json.dumps({"error": "the team's figures are still being collected"}),
             content_type="application/json",
         )
+    name = f"ai-ready-team-{result.view.week}.csv"
+    return _csv(csv_rows(result.view, **_labels(request)), name)
+
+
+def _csv(rows: list[list[str]], name: str) -> web.Response:
     out = io.StringIO()
-    csv.writer(out).writerows(csv_rows(result.view))
-    name = f"ai-ready-team-{iso_week(datetime.now(UTC).date())}.csv"
+    csv.writer(out).writerows(rows)
     return web.Response(
         text=out.getvalue(),
         content_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+async def _organisation(request: web.Request) -> Any:
+    me = await caller(request)
+    return await request.app[keys.SERVICES].teams.organisation_view(me.tenant_id, me.roles)
+
+
+async def organisation_api(request: web.Request) -> web.Response:
+    """``GET /api/organisation/view``: the organisation's figures, for programme admins."""
+    org = await _organisation(request)
+    return web.json_response({"view": org.to_dict(), "labels": _labels(request)})
+
+
+async def organisation_export(request: web.Request) -> web.Response:
+    """``GET /api/organisation/export.csv`` or ``.json``: the same figures as a file."""
+    org = await _organisation(request)
+    if request.match_info["format"] == "csv":
+        rows = organisation_csv(org, **_labels(request))
+        return _csv(rows, f"ai-ready-organisation-{org.view.week}.csv")
+    name = f"ai-ready-organisation-{org.view.week}"
+    body = json.dumps(
+        {"format": "ai-ready-organisation/1", **org.to_dict(), "labels": _labels(request)},
+        indent=2,
+        ensure_ascii=False,
+    )
+    return web.Response(
+        text=body,
+        content_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{name}.json"'},
+    )
+
+
+async def team_leaders(request: web.Request) -> web.Response:
+    """``GET`` or ``PUT /api/teams/{team}/leaders`` (``{"leaders": [object ids]}``): the
+    leaders designated for one team, for programme admins only."""
+    me = await caller(request)
+    require_admin(me.roles)
+    team = TeamKey(me.tenant_id, _team_id(request))
+    store = request.app[keys.SERVICES].team_store
+    if request.method == "PUT":
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            body = None
+        chosen = body.get("leaders") if isinstance(body, dict) else None
+        if (
+            not isinstance(chosen, list)
+            or len(chosen) > MAX_DESIGNATED
+            or not all(isinstance(u, str) and _GUID.match(u) for u in chosen)
+        ):
+            raise web.HTTPBadRequest(
+                text=json.dumps(
+                    {"error": f'send {{"leaders": [up to {MAX_DESIGNATED} Entra object ids]}}'}
+                ),
+                content_type="application/json",
+            )
+        await store.designate(team, frozenset(u.lower() for u in chosen))
+    return web.json_response({"leaders": sorted(await store.designated(team))})
 
 
 def setup_tab_routes(app: web.Application) -> None:
@@ -264,6 +338,10 @@ def setup_tab_routes(app: web.Application) -> None:
     app.router.add_get("/api/teams/{team}/view", team_view_api)
     app.router.add_get("/api/teams/{team}/export.csv", team_csv)
     app.router.add_post("/api/teams/{team}/challenge", team_challenge)
+    app.router.add_get("/api/teams/{team}/leaders", team_leaders)
+    app.router.add_put("/api/teams/{team}/leaders", team_leaders)
+    app.router.add_get("/api/organisation/view", organisation_api)
+    app.router.add_get("/api/organisation/export.{format:csv|json}", organisation_export)
     if TEAMS_JS.is_dir():  # from npm (@microsoft/teams-js), never a CDN
         app.router.add_static("/static/vendor", TEAMS_JS)
     app.router.add_static("/static", STATIC)

@@ -1,14 +1,21 @@
-"""The leader's team view: who may see it, keeping its figures current, and roster syncs.
+"""Team and organisation figures: who may see them, keeping them current, roster syncs.
 
-Figures come from one summary row per team (:mod:`teams_app.storage.team_tables`), updated
-whenever a member's progress changes. Who is on a team and who leads it comes from the
-directory (Microsoft Graph): the team's owners, plus leaders an admin designates. A roster
-older than ``roster_ttl`` is refreshed in the background, so a leader never waits for it.
+Live figures come from one summary row per team (:mod:`teams_app.storage.team_tables`),
+updated whenever a member's progress changes; leaders read a snapshot published from it at
+most once a day, under the rules of :mod:`teams_app.domain.publication`. Who is on a team
+comes from the directory (Microsoft Graph); its leaders are its owners plus the people a
+programme admin designated for that team, and nobody else. A roster older than
+``roster_ttl`` is refreshed in the background, so a leader never waits for it.
+
+The organisation's figures are kept the same way in ``ORG_SHARDS`` shards (every learner
+belongs to one, by a hash of their id, so no single row takes every write); each shard is
+published under the same rules, and their sum is stored as one row for programme admins.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -17,30 +24,46 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from teams_app.directory import Directory, DirectoryError
-from teams_app.domain.content import Curriculum
+from teams_app.domain.content import Curriculum, Role
 from teams_app.domain.learner import LearnerState, iso_week
+from teams_app.domain.organisation import OrganisationView, organisation_view
 from teams_app.domain.privacy import TeamView
-from teams_app.domain.team import Contribution, contribution_of, team_view
+from teams_app.domain.publication import Publication
+from teams_app.domain.team import Contribution, TeamSummary, contribution_of, team_view
 from teams_app.storage.ports import ConcurrentUpdate, LearnerKey, LearnerStore, StorageError
-from teams_app.storage.team_ports import TeamKey, TeamStore
+from teams_app.storage.team_ports import Decide, StoredTeam, TeamKey, TeamStore
 
 logger = logging.getLogger(__name__)
 
 OWNERS_TTL_SECONDS = 300.0
 SYNC_CONCURRENCY = 16
 SYNC_TRIES = 3
+ORG_SHARDS = 8
+ORG_TEAM = "organisation"  # the published row of the organisation's combined snapshot
+ADMIN_ROLE = "AIReady.Admin"  # the Entra app role of programme admins
 
 
 class Forbidden(Exception):
-    """The user may not see this team's figures."""
+    """The user may not see these figures or do this."""
 
 
 @dataclass(frozen=True, slots=True)
 class TeamResult:
-    """A team view, or ``None`` while the first roster sync is still running."""
+    """A team view, or ``None`` before the first roster sync (``syncing`` while it runs)."""
 
     view: TeamView | None
     syncing: bool
+
+
+def org_shard(tenant_id: str, user_id: str) -> TeamKey:
+    """The organisation shard a learner's figures go to."""
+    digest = hashlib.sha256(user_id.encode()).digest()
+    return TeamKey(tenant_id, f"org-{int.from_bytes(digest[:4]) % ORG_SHARDS}")
+
+
+def last_closed_week(today: datetime) -> str:
+    """The ISO week before the one ``today`` is in: the latest a snapshot can show."""
+    return iso_week(today.date() - timedelta(weeks=1))
 
 
 def pulses_of(state: LearnerState) -> dict[str, tuple[int, int, bool]]:
@@ -59,7 +82,6 @@ class TeamService:
         directory: Directory | None,
         *,
         threshold: int,
-        designated_leaders: frozenset[str] = frozenset(),
         roster_ttl: timedelta = timedelta(hours=6),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -68,7 +90,6 @@ class TeamService:
         self._curriculum = curriculum
         self._directory = directory
         self._threshold = threshold
-        self._designated = designated_leaders
         self._roster_ttl = roster_ttl
         self._clock = clock
         self._owners: dict[TeamKey, tuple[float, frozenset[str]]] = {}
@@ -80,13 +101,12 @@ class TeamService:
         """Move the learner's teams' figures to their new state (best effort: a failure is
         logged and repaired by the next change or roster sync)."""
         try:
-            teams = await self._teams.teams_of(key.tenant_id, key.user_id)
-            if not teams:
-                return
             contribution = contribution_of(
                 state, self._curriculum, leader=False, pulses=pulses_of(state)
             )
-            for team_id in teams:
+            shard = org_shard(key.tenant_id, key.user_id)
+            await self._teams.update_member(shard, key.user_id, contribution, join=True)
+            for team_id in await self._teams.teams_of(key.tenant_id, key.user_id):
                 await self._teams.update_member(
                     TeamKey(key.tenant_id, team_id), key.user_id, contribution
                 )
@@ -94,9 +114,13 @@ class TeamService:
             logger.warning("team figures not updated: %s", type(err).__name__)
 
     async def learner_deleted(self, key: LearnerKey) -> None:
-        """Take a learner out of every team's figures (their data is being deleted)."""
+        """Take a learner's data out of the figures (their data is being deleted). They stay
+        on their teams' rosters, which come from the directory, contributing nothing."""
+        await self._teams.update_member(org_shard(key.tenant_id, key.user_id), key.user_id, None)
         for team_id in await self._teams.teams_of(key.tenant_id, key.user_id):
-            await self._teams.update_member(TeamKey(key.tenant_id, team_id), key.user_id, None)
+            await self._teams.update_member(
+                TeamKey(key.tenant_id, team_id), key.user_id, Contribution()
+            )
 
     # --- the leader's view --------------------------------------------------------------
 
@@ -111,12 +135,86 @@ class TeamService:
             self._start_sync(team, user_token)
         if stored is None:
             return TeamResult(view=None, syncing=team in self._syncs)
-        this_week = iso_week(self._clock().date())
-        tracks = [t.id for t in self._curriculum.tracks]
+        stored = await self._fresh(team, stored)
+        organisation = await self._organisation(tenant_id)
         view = team_view(
-            stored.summary, threshold=self._threshold, this_week=this_week, tracks=tracks
+            stored.summary or TeamSummary.empty(),
+            threshold=self._threshold,
+            week=last_closed_week(self._clock()),
+            tracks=[t.id for t in self._curriculum.tracks],
+            previous=stored.previous,
+            organisation=organisation.summary if organisation else None,
+            published_on=stored.published_on.isoformat() if stored.published_on else None,
         )
         return TeamResult(view=view, syncing=team in self._syncs)
+
+    async def organisation_view(self, tenant_id: str, roles: frozenset[str]) -> OrganisationView:
+        """The organisation's figures, for programme admins only (:class:`Forbidden`)."""
+        require_admin(roles)
+        stored = await self._organisation(tenant_id)
+        foundation = [t.id for t in self._curriculum.tracks if Role.EVERYONE in t.roles]
+        return organisation_view(
+            (stored.summary if stored else None) or TeamSummary.empty(),
+            threshold=self._threshold,
+            week=last_closed_week(self._clock()),
+            foundation=foundation,
+            tracks=[t.id for t in self._curriculum.tracks],
+            previous=stored.previous if stored else None,
+            published_on=(
+                stored.published_on.isoformat() if stored and stored.published_on else None
+            ),
+        )
+
+    # --- publication --------------------------------------------------------------------
+
+    def _decide(self, totals: dict[str, int] | None = None) -> Decide:
+        today = self._clock()
+        week = iso_week(today.date())
+
+        def decide(live: TeamSummary, publication: Publication) -> Publication | None:
+            if not publication.due(today.date()):
+                return None
+            return publication.publish(
+                live, threshold=self._threshold, today=today.date(), this_week=week, totals=totals
+            )
+
+        return decide
+
+    async def _fresh(self, team: TeamKey, stored: StoredTeam) -> StoredTeam:
+        """``stored``, or a new snapshot of the team when one is due."""
+        if stored.published_on is not None and stored.published_on >= self._clock().date():
+            return stored
+        return await self._teams.publish(team, self._decide()) or stored
+
+    async def _organisation(self, tenant_id: str) -> StoredTeam | None:
+        """The organisation's combined snapshot, published anew when one is due."""
+        key = TeamKey(tenant_id, ORG_TEAM)
+        stored = await self._teams.get_team(key)
+        today = self._clock().date()
+        if stored is not None and stored.published_on is not None and stored.published_on >= today:
+            return stored
+        keys = [TeamKey(tenant_id, f"org-{n}") for n in range(ORG_SHARDS)]
+        # Shards are only ever shown summed: release a section when the shards' pending
+        # changes add up to the threshold, in every shard at once.
+        totals: dict[str, int] = {}
+
+        def add_up(live: TeamSummary, publication: Publication) -> None:
+            for section, count in publication.pending.items():
+                totals[section] = totals.get(section, 0) + count
+
+        for key_ in keys:
+            await self._teams.publish(key_, add_up)
+        decide = self._decide(totals)
+        shards = [await self._teams.publish(key_, decide) for key_ in keys]
+        snapshots = [s for s in shards if s is not None and s.summary is not None]
+        total, previous = TeamSummary.empty(), TeamSummary.empty()
+        for shard in snapshots:
+            assert shard.summary is not None
+            total = total.plus(shard.summary)
+            previous = previous.plus(shard.previous or shard.summary)
+        combined = StoredTeam(total, self._clock(), today, previous)
+        await self._teams.put_published(key, combined)
+        return combined
 
     async def require_leader(
         self, tenant_id: str, user_id: str, team_id: str, user_token: str | None
@@ -124,12 +222,12 @@ class TeamService:
         """The team, if the user leads it; raises :class:`Forbidden` otherwise."""
         team = TeamKey(tenant_id, team_id)
         if not await self.is_leader(team, user_id, user_token):
-            raise Forbidden("not a leader of this team")
+            raise Forbidden("only the team's owners and the leaders designated for it can see this")
         return team
 
     async def is_leader(self, team: TeamKey, user_id: str, user_token: str | None) -> bool:
-        """Designated leaders, and the team's owners according to the directory."""
-        if user_id in self._designated:
+        """The people designated for this team, and its owners according to the directory."""
+        if user_id in await self._teams.designated(team):
             return True
         if self._directory is None or user_token is None:
             return False
@@ -164,7 +262,7 @@ class TeamService:
         members = await self._directory.team_members(team.tenant_id, user_token, team.team_id)
         owners = await self._directory.team_owners(team.tenant_id, user_token, team.team_id)
         self._owners[team] = (time.monotonic(), frozenset(owners))
-        leaders = set(owners) | self._designated
+        leaders = set(owners) | await self._teams.designated(team)
         for _ in range(SYNC_TRIES):
             contributions = await self.contributions(team.tenant_id, members, leaders)
             try:
@@ -172,6 +270,7 @@ class TeamService:
             except ConcurrentUpdate:
                 continue
             logger.info("team roster synced: %d members", len(contributions))
+            await self._teams.publish(team, self._decide())  # the first snapshot, if none yet
             return
         raise ConcurrentUpdate
 
@@ -201,10 +300,18 @@ class TeamService:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
+def require_admin(roles: frozenset[str]) -> None:
+    """Raise :class:`Forbidden` unless the token's ``roles`` claim holds the admin role."""
+    if ADMIN_ROLE not in roles:
+        raise Forbidden(f"only programme admins (the {ADMIN_ROLE} app role) can do this")
+
+
 def view_json(result: TeamResult) -> dict[str, Any]:
-    """The API body for a team view."""
+    """The API body for a team view: ``ready``, ``syncing`` (the first roster sync is
+    running) or ``unavailable`` (no figures yet and no sync running)."""
+    status = "ready" if result.view else "syncing" if result.syncing else "unavailable"
     return {
-        "status": "syncing" if result.view is None else "ready",
+        "status": status,
         "refreshing": result.syncing,
         "view": result.view.to_dict() if result.view else None,
     }

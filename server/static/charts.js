@@ -6,7 +6,8 @@
  * screen reader gets the numbers. Colours come from CSS classes (app.css), so a theme change
  * recolours the charts without redrawing. Charts are redrawn at their container's width (a
  * ResizeObserver), so text stays the same size in a narrow side panel and on a wide screen.
- * Suppressed figures (null) are drawn hatched with the text "not enough responses yet".
+ * Suppressed figures (null) are drawn as empty, dashed slots (never as a shape of some size, so
+ * they cannot be mistaken for a value), with the text "not enough responses yet" where it fits.
  */
 
 import { NOT_ENOUGH, el, formatNumber } from "./tabs.js";
@@ -14,6 +15,9 @@ import { NOT_ENOUGH, el, formatNumber } from "./tabs.js";
 const SVG_NS = "http://www.w3.org/2000/svg";
 const FONT = '13px "Segoe UI", system-ui, -apple-system, sans-serif';
 const NARROW = 440;
+const HIDDEN_PX = 12; // "not enough responses yet": never smaller than other chart text
+const LINE = 15; // line height of wrapped 12-13 px chart text
+const STUB = 6; // height of the empty stub that marks a hidden week in a trend
 let nextId = 0;
 
 function uid(prefix) {
@@ -72,22 +76,6 @@ function fit(text, width, px = 13, weight = "400") {
   return `${value.slice(0, cut)}…`;
 }
 
-/** A label centred on ``y``, wrapped to two lines (then shortened) to fit ``width``. */
-function label(text, x, y, width, cls = "c-text c-text--strong", px = 13) {
-  const lines = wrap(text, width, px);
-  const shown = lines.length <= 2 ? lines : [lines[0], fit(lines.slice(1).join(" "), width, px)];
-  const node = s("text", {
-    x,
-    y: y - ((shown.length - 1) * (px + 3)) / 2,
-    "dominant-baseline": "middle",
-    class: cls,
-  });
-  shown.forEach((line, i) =>
-    node.append(s("tspan", { x, dy: i ? px + 3 : 0 }, fit(line, width, px))),
-  );
-  return node;
-}
-
 /** Ticks from ``low`` to ``high``: the ends and a middle one (a whole number if asked). */
 function ticks(low, high, integer) {
   const middle = (low + high) / 2;
@@ -96,68 +84,54 @@ function ticks(low, high, integer) {
   return [low, Math.round(middle), high];
 }
 
-/** A hatch <pattern> in its own <defs>; returns [defs, "url(#id)"]. */
-function hatch() {
-  const id = uid("hatch");
-  const defs = s(
-    "defs",
-    {},
-    s(
-      "pattern",
-      {
-        id,
-        width: 7,
-        height: 7,
-        patternUnits: "userSpaceOnUse",
-        patternTransform: "rotate(45)",
-      },
-      s("rect", { width: 7, height: 7, class: "c-hatch-bg" }),
-      s("line", { x1: 0, y1: 0, x2: 0, y2: 7, class: "c-hatch-line" }),
-    ),
-  );
-  return [defs, `url(#${id})`];
-}
-
-/** A hatched rectangle standing for a hidden figure, optionally with the text in it. */
-function hiddenBox(fill, x, y, width, height, withText = true) {
+/**
+ * An empty slot standing for a hidden figure: a dashed outline (never a filled shape, so it
+ * cannot be read as a value), optionally with "not enough responses yet" in it.
+ */
+function hiddenBox(x, y, width, height, withText = true) {
   const group = s("g", { class: "c-hidden" });
   group.append(
-    s("rect", { x, y, width, height, fill, rx: 3 }),
     s("rect", {
       x: x + 0.5,
       y: y + 0.5,
-      width: width - 1,
-      height: height - 1,
+      width: Math.max(0, width - 1),
+      height: Math.max(0, height - 1),
       rx: 3,
-      class: "c-hatch-frame",
+      class: "c-hidden-slot",
     }),
   );
-  if (withText && width > 40) {
-    const lines = wrap(NOT_ENOUGH, width - 12);
-    const lineHeight = 14;
-    if (lines.length * lineHeight <= height + 2) {
-      const top = y + height / 2 - ((lines.length - 1) * lineHeight) / 2;
-      const text = s("text", {
-        x: x + width / 2,
-        y: top,
-        "text-anchor": "middle",
-        "dominant-baseline": "middle",
-        class: "c-text--hidden",
-      });
-      lines.forEach((line, i) =>
-        text.append(s("tspan", { x: x + width / 2, dy: i ? lineHeight : 0 }, line)),
-      );
-      group.append(text);
-    }
+  if (withText) {
+    const lines = wrap(NOT_ENOUGH, width - 12, HIDDEN_PX);
+    const top = y + height / 2 - ((lines.length - 1) * LINE) / 2;
+    group.append(centredLines(lines, x + width / 2, top, "c-text--hidden"));
   }
   return group;
 }
 
-/** A hatched bar slot saying "not enough responses yet", from barX to the chart's width. */
-function hiddenBar(svg, fill, barX, y, width, barHeight, pad) {
-  svg.append(hiddenBox(fill, barX, y - pad, width - barX, barHeight + 2 * pad, false));
-  const at = { x: barX + 8, y: y + barHeight / 2, "dominant-baseline": "middle", class: "c-text--hidden" };
-  svg.append(s("text", at, fit(NOT_ENOUGH, width - barX - 16, 11.5)));
+/** Lines of text centred on ``x``, the first one's middle at ``y``. */
+function centredLines(lines, x, y, cls) {
+  const text = s("text", {
+    x,
+    y,
+    "text-anchor": "middle",
+    "dominant-baseline": "middle",
+    class: cls,
+  });
+  lines.forEach((line, i) => text.append(s("tspan", { x, dy: i ? LINE : 0 }, line)));
+  return text;
+}
+
+/** An empty bar slot saying "not enough responses yet", from barX to the chart's width. */
+function hiddenBar(svg, barX, y, width, barHeight, pad) {
+  const slot = hiddenBox(barX, y - pad, width - barX, barHeight + 2 * pad, false);
+  const at = {
+    x: barX + 8,
+    y: y + barHeight / 2,
+    "dominant-baseline": "middle",
+    class: "c-text--hidden",
+  };
+  slot.append(s("text", at, fit(NOT_ENOUGH, width - barX - 16, HIDDEN_PX)));
+  svg.append(slot);
 }
 
 /** Vertical grid lines at 0, 50 and 100 % of a bar track, labelled under the chart. */
@@ -204,15 +178,7 @@ export function chartFigure({ name, caption, sub, summary, legend, table, draw }
     canvas,
   );
   if (legend && legend.length) {
-    figureNode.append(
-      el(
-        "ul",
-        { class: "legend", "aria-hidden": "true" },
-        legend.map(([swatch, text]) =>
-          el("li", {}, el("span", { class: `swatch swatch--${swatch}` }), text),
-        ),
-      ),
-    );
+    figureNode.append(el("ul", { class: "legend", "aria-hidden": "true" }, legend.map(legendItem)));
   }
   figureNode.append(dataTable(tableId, `${caption}: the figures`, table));
 
@@ -234,6 +200,27 @@ export function chartFigure({ name, caption, sub, summary, legend, table, draw }
     requestAnimationFrame(() => render(canvas.clientWidth || 320));
   }
   return figureNode;
+}
+
+/**
+ * One legend entry: ``[swatch, text]`` (a swatch class suffix from app.css), or
+ * ``{scale: steps, low, high}``: the heatmap's colour steps from ``low`` to ``high``.
+ */
+function legendItem(item) {
+  if (Array.isArray(item)) {
+    const [swatch, text] = item;
+    return el("li", {}, el("span", { class: `swatch swatch--${swatch}` }), text);
+  }
+  const steps = Array.from({ length: item.scale }, (_, i) =>
+    el("span", { class: `swatch swatch--heat swatch--heat-${i + 1}`, "data-step": i + 1 }),
+  );
+  return el(
+    "li",
+    { class: "legend-scale" },
+    el("span", { text: item.low }),
+    el("span", { class: "scale" }, steps),
+    el("span", { text: item.high }),
+  );
 }
 
 /** A visually-hidden data table (wrapped: a table itself does not clip its cells). */
@@ -280,7 +267,6 @@ function dataTable(id, caption, { columns, rows, numeric = [] }) {
  */
 export function barList({ name, caption, sub, summary, rows, table, barClass = "c-bar-1" }) {
   const draw = (width) => {
-    const [defs, fill] = hatch();
     const narrow = width < NARROW;
     const valueWidth = Math.min(
       width * 0.35,
@@ -294,7 +280,6 @@ export function barList({ name, caption, sub, summary, rows, table, barClass = "
     const barHeight = 14;
     const height = rows.length * rowHeight;
     const svg = svgRoot(width, height, summary);
-    svg.append(defs);
     rows.forEach((row, i) => {
       const top = i * rowHeight;
       const barY = narrow ? top + 24 : top + (rowHeight - barHeight) / 2;
@@ -308,7 +293,7 @@ export function barList({ name, caption, sub, summary, rows, table, barClass = "
         ),
       );
       if (row.value === null) {
-        hiddenBar(svg, fill, barX, barY, width, barHeight, 3);
+        hiddenBar(svg, barX, barY, width, barHeight, 3);
         return;
       }
       const share = row.max > 0 ? Math.max(0, Math.min(1, row.value / row.max)) : 0;
@@ -473,7 +458,6 @@ export function pairedBars({ name, caption, sub, summary, rows, legend, table })
  */
 export function bandBars({ name, caption, sub, summary, rows, legend, table }) {
   const draw = (width) => {
-    const [defs, fill] = hatch();
     const narrow = width < NARROW;
     const labelWidth = narrow
       ? 0
@@ -489,7 +473,6 @@ export function bandBars({ name, caption, sub, summary, rows, legend, table }) {
     const axisHeight = 20;
     const height = rows.length * rowHeight + axisHeight;
     const svg = svgRoot(width, height, summary);
-    svg.append(defs);
     percentGrid(svg, barX, trackWidth, height, axisHeight);
     rows.forEach((row, i) => {
       const top = i * rowHeight;
@@ -507,7 +490,7 @@ export function bandBars({ name, caption, sub, summary, rows, legend, table }) {
         ),
       );
       if (row.pct === null) {
-        hiddenBar(svg, fill, barX, y, width, barHeight, 2);
+        hiddenBar(svg, barX, y, width, barHeight, 2);
         return;
       }
       svg.append(
@@ -567,7 +550,8 @@ export function bandBars({ name, caption, sub, summary, rows, legend, table }) {
 
 /**
  * A weekly trend: ``bars`` (one series as columns) and/or ``line`` (one series as a line with
- * dots), over the same weeks. Weeks where the main series is hidden are drawn hatched.
+ * dots), over the same weeks. A week where the main series is hidden gets a short, dashed,
+ * empty stub on the baseline (titled "not enough responses yet"): no height, so no value.
  * ``yMin``/``yMax`` fix the scale (else 0 to a rounded maximum); ``format`` formats ticks.
  */
 export function trendChart({
@@ -588,7 +572,6 @@ export function trendChart({
 }) {
   const main = bars || line;
   const draw = (width) => {
-    const [defs, fill] = hatch();
     const values = [...(bars ? bars.values : []), ...(line ? line.values : [])].filter(
       (v) => v !== null,
     );
@@ -602,7 +585,6 @@ export function trendChart({
     const xAxis = 22;
     const height = plotTop + plotHeight + xAxis;
     const svg = svgRoot(width, height, summary);
-    svg.append(defs);
     const y = (v) => plotTop + plotHeight - ((v - yMin) / (top - yMin)) * plotHeight;
     for (const t of marks) {
       svg.append(
@@ -632,7 +614,7 @@ export function trendChart({
     const colW = Math.min(36, step * 0.62);
     const allHidden = main.values.every((v) => v === null);
     if (allHidden) {
-      svg.append(hiddenBox(fill, plotX + 4, plotTop + 4, plotW - 8, plotHeight - 8, true));
+      svg.append(hiddenBox(plotX + 4, plotTop + 4, plotW - 8, plotHeight - 8, true));
     }
     const everyOther = step < 34;
     weeks.forEach((week, i) => {
@@ -649,7 +631,10 @@ export function trendChart({
       if (allHidden) return;
       const value = main.values[i];
       if (value === null) {
-        svg.append(hiddenBox(fill, cx - colW / 2, plotTop, colW, plotHeight, false));
+        const stub = hiddenBox(cx - colW / 2, y(yMin) - STUB, colW, STUB, false);
+        stub.setAttribute("data-week", week);
+        stub.prepend(s("title", {}, `${shortWeek(week)}: ${NOT_ENOUGH}`));
+        svg.append(stub);
       } else if (bars) {
         const barTop = y(value);
         const h = Math.max(value > yMin ? 2 : 0, y(yMin) - barTop);
@@ -707,111 +692,170 @@ export function shortWeek(week) {
 
 // ---------------------------------------------------------------------------- heatmap
 
+/** How many colour steps the heatmap has above "none" (app.css defines --heat-0 … --heat-5). */
+export const HEAT_STEPS = 5;
+const HEAT_WIDE = 520; // narrower than this, each cell names its column itself
+const CELL_PAD = 8;
+
+/** The colour step of ``value`` out of ``max``: 0 for none, else 1 … HEAT_STEPS by share. */
+function heatStep(value, max) {
+  if (value <= 0) return 0;
+  return Math.min(HEAT_STEPS, Math.max(1, Math.ceil((value / max) * HEAT_STEPS)));
+}
+
+/** What a cell holds, wrapped to ``width``: its column's name (if ``named``) and its figure. */
+function cellText(column, value, width, named) {
+  return {
+    name: named ? wrap(column, width, 12) : [],
+    hidden: value === null ? wrap(NOT_ENOUGH, width, HIDDEN_PX) : [],
+  };
+}
+
+/** The height a cell needs for ``text`` (see {@link cellText}). */
+function cellHeight(text) {
+  const name = text.name.length ? text.name.length * LINE + 3 : 0;
+  const body = text.hidden.length ? text.hidden.length * LINE : LINE + 3;
+  return 2 * CELL_PAD + name + body;
+}
+
 /**
- * Rows × columns of counts, shaded by their share of ``total`` (members). Hidden cells (null)
- * are hatched with the text "not enough responses yet".
+ * One cell: a box in its step's colour (an empty dashed slot when hidden), its column's name
+ * when ``named``, and its figure, all in the step's ink so that the text keeps its contrast.
+ */
+function heatCell({ x, y, width, height, row, column, value, max, named }) {
+  const text = cellText(column, value, width - 2 * CELL_PAD, named);
+  const step = value === null ? null : heatStep(value, max);
+  const ink = step === null ? "c-ink-hidden" : `c-ink-${step}`;
+  const cell = s("g", {
+    class: "c-cell",
+    "data-row": row,
+    "data-level": column,
+    "data-step": step,
+  });
+  const cx = x + width / 2;
+  const used = cellHeight(text) - 2 * CELL_PAD;
+  let line = y + (height - used) / 2 + LINE / 2;
+  let hidden = null;
+  if (step === null) {
+    hidden = hiddenBox(x + 1, y + 1, width - 2, height - 2, false);
+    cell.append(hidden);
+  } else {
+    const box = { x: x + 1, y: y + 1, width: width - 2, height: height - 2, rx: 4 };
+    cell.append(s("rect", { ...box, class: `c-heat c-heat-${step}` }));
+  }
+  if (text.name.length) {
+    cell.append(centredLines(text.name, cx, line, `c-heat-name ${ink}`));
+    line += text.name.length * LINE + 3;
+  }
+  if (hidden) {
+    hidden.append(centredLines(text.hidden, cx, line, "c-text--hidden"));
+  } else {
+    cell.append(centredLines([formatNumber(value)], cx, line + 1, `c-heat-text ${ink}`));
+  }
+  return cell;
+}
+
+/** A row's label, wrapped (never shortened), first line's middle at ``y``. */
+function rowLabel(lines, x, y) {
+  const text = s("text", { x, y, "dominant-baseline": "middle", class: "c-text c-text--strong" });
+  lines.forEach((line, i) => text.append(s("tspan", { x, dy: i ? LINE : 0 }, line)));
+  return text;
+}
+
+/** Wide: column names over the grid, each row's label at its left. */
+function heatWide(width, { rows, columns, max, summary }) {
+  const labelWidth = Math.min(
+    width * 0.3,
+    Math.max(...rows.map((r) => textWidth(r.label, 13, "600"))) + 16,
+  );
+  const cellW = (width - labelWidth) / columns.length;
+  const heads = columns.map((column) => wrap(column, cellW - 8, 12));
+  const headH = 10 + Math.max(...heads.map((lines) => lines.length)) * LINE;
+  const cellH = Math.max(
+    52,
+    ...rows.flatMap((r) =>
+      r.values.map((v, j) => cellHeight(cellText(columns[j], v, cellW - 2 * CELL_PAD, false))),
+    ),
+  );
+  const labels = rows.map((r) => wrap(r.label, labelWidth - 12, 13));
+  const rowHs = labels.map((lines) => Math.max(cellH, lines.length * LINE + 8));
+  const height = headH + rowHs.reduce((a, b) => a + b, 0);
+  const svg = svgRoot(width, height, summary);
+  heads.forEach((lines, j) => {
+    const cx = labelWidth + cellW * j + cellW / 2;
+    const first = headH - 6 - lines.length * LINE + LINE / 2;
+    const head = centredLines(lines, cx, first, "c-text--muted c-heat-head");
+    head.setAttribute("data-level", columns[j]);
+    svg.append(head);
+  });
+  let top = headH;
+  rows.forEach((row, i) => {
+    const rowH = rowHs[i];
+    svg.append(rowLabel(labels[i], 0, top + rowH / 2 - ((labels[i].length - 1) * LINE) / 2));
+    row.values.forEach((value, j) => {
+      const at = { x: labelWidth + cellW * j, y: top + (rowH - cellH) / 2, width: cellW };
+      svg.append(
+        heatCell({
+          ...at,
+          height: cellH,
+          row: row.label,
+          column: columns[j],
+          value,
+          max,
+          named: false,
+        }),
+      );
+    });
+    top += rowH;
+  });
+  return svg;
+}
+
+/** Narrow: per row its label, then its cells two to a line, each naming its column. */
+function heatNarrow(width, { rows, columns, max, summary }) {
+  const perLine = width >= 300 ? 2 : 1;
+  const gap = 4;
+  const cellW = (width - gap * (perLine - 1)) / perLine;
+  const cellH = Math.max(
+    48,
+    ...rows.flatMap((r) =>
+      r.values.map((v, j) => cellHeight(cellText(columns[j], v, cellW - 2 * CELL_PAD, true))),
+    ),
+  );
+  const lines = Math.ceil(columns.length / perLine);
+  const labels = rows.map((r) => wrap(r.label, width, 13));
+  const blockH = (label) => label.length * LINE + 6 + lines * (cellH + gap) + 8;
+  const height = labels.reduce((sum, label) => sum + blockH(label), 0);
+  const svg = svgRoot(width, height, summary);
+  let top = 0;
+  rows.forEach((row, i) => {
+    svg.append(rowLabel(labels[i], 0, top + LINE / 2));
+    const gridTop = top + labels[i].length * LINE + 6;
+    row.values.forEach((value, j) => {
+      const at = {
+        x: (j % perLine) * (cellW + gap),
+        y: gridTop + Math.floor(j / perLine) * (cellH + gap),
+        width: cellW,
+        height: cellH,
+      };
+      svg.append(heatCell({ ...at, row: row.label, column: columns[j], value, max, named: true }));
+    });
+    top += blockH(labels[i]);
+  });
+  return svg;
+}
+
+/**
+ * Rows × columns of counts, coloured in HEAT_STEPS steps by their share of ``total``
+ * (members); each step has its own ink (app.css) so every figure keeps 4.5:1 contrast in
+ * every theme. Hidden cells (null) are empty dashed slots saying "not enough responses yet".
+ * Text wraps and cells grow to fit it: no column name or figure is dropped or shortened.
  * rows: {label, values: [number|null…]}; columns: [label…].
  */
 export function heatmap({ name, caption, sub, summary, rows, columns, total, legend, table }) {
-  const draw = (width) => {
-    const [defs, fill] = hatch();
-    const narrow = width < 520;
-    const labelWidth = narrow
-      ? 0
-      : Math.min(width * 0.3, Math.max(...rows.map((r) => textWidth(r.label, 13, "600"))) + 16);
-    const gridX = labelWidth;
-    const cellW = (width - gridX) / columns.length;
-    const headH = 34;
-    const cellH = narrow ? 58 : 52;
-    const rowLabelH = narrow ? 22 : 0;
-    const rowH = rowLabelH + cellH;
-    const height = headH + rows.length * rowH;
-    const svg = svgRoot(width, height, summary);
-    svg.append(defs);
-    columns.forEach((column, j) => {
-      const cx = gridX + cellW * j + cellW / 2;
-      const lines = wrap(column, cellW - 6, 12);
-      const text = s("text", {
-        x: cx,
-        y: lines.length > 1 ? 10 : 20,
-        "text-anchor": "middle",
-        class: "c-text--muted",
-      });
-      lines.slice(0, 2).forEach((l, k) => text.append(s("tspan", { x: cx, dy: k ? 14 : 0 }, l)));
-      svg.append(text);
-    });
-    const max = Math.max(1, total || 0, ...rows.flatMap((r) => r.values.filter((v) => v !== null)));
-    rows.forEach((row, i) => {
-      const top = headH + i * rowH;
-      if (narrow) {
-        svg.append(
-          s(
-            "text",
-            { x: 0, y: top + 11, "dominant-baseline": "middle", class: "c-text c-text--strong" },
-            fit(row.label, width, 13, "600"),
-          ),
-        );
-      } else {
-        svg.append(label(row.label, 0, top + cellH / 2, labelWidth - 12));
-      }
-      row.values.forEach((value, j) => {
-        const x = gridX + cellW * j;
-        const y = top + rowLabelH;
-        if (value === null) {
-          svg.append(hiddenBox(fill, x + 2, y + 2, cellW - 4, cellH - 4, true));
-          return;
-        }
-        const share = value / max;
-        const opacity = value === 0 ? 0 : 0.12 + 0.88 * share;
-        svg.append(
-          s("rect", {
-            x: x + 1,
-            y: y + 1,
-            width: cellW - 2,
-            height: cellH - 2,
-            rx: 4,
-            class: "c-heat-empty",
-          }),
-        );
-        if (opacity > 0) {
-          svg.append(
-            s("rect", {
-              x: x + 1,
-              y: y + 1,
-              width: cellW - 2,
-              height: cellH - 2,
-              rx: 4,
-              class: "c-heat",
-              "fill-opacity": opacity.toFixed(2),
-            }),
-          );
-        }
-        svg.append(
-          s("rect", {
-            x: x + 1,
-            y: y + 1,
-            width: cellW - 2,
-            height: cellH - 2,
-            rx: 4,
-            class: "c-heat-frame",
-          }),
-        );
-        svg.append(
-          s(
-            "text",
-            {
-              x: x + cellW / 2,
-              y: y + cellH / 2,
-              "text-anchor": "middle",
-              "dominant-baseline": "middle",
-              class: `c-heat-text${opacity > 0.55 ? " c-heat-text--strong" : ""}`,
-            },
-            formatNumber(value),
-          ),
-        );
-      });
-    });
-    return svg;
-  };
+  const values = rows.flatMap((r) => r.values.filter((v) => v !== null));
+  const max = Math.max(1, total || 0, ...values);
+  const draw = (width) =>
+    (width < HEAT_WIDE ? heatNarrow : heatWide)(width, { rows, columns, max, summary });
   return chartFigure({ name, caption, sub, summary, legend, table, draw });
 }

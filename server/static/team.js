@@ -6,7 +6,7 @@
  * text (never as 0). The configuration page registers the tab's settings with Teams.
  */
 
-import { bandBars, barList, heatmap, shortWeek, trendChart } from "./charts.js";
+import { HEAT_STEPS, bandBars, barList, heatmap, shortWeek, trendChart } from "./charts.js";
 import {
   ApiError,
   NOT_ENOUGH,
@@ -106,7 +106,10 @@ function names(labels) {
 const pct = (value) => figure(value, "%");
 const isNull = (value) => value === null || value === undefined;
 
-/** One figure as a <dt>/<dd> pair in a <div>; null shows "not enough responses yet". */
+/**
+ * One figure as a <dt>/<dd> group in a <div> (a <dl> allows nothing else); a detail such as
+ * "by 10 people" is a second <dd>. Null shows "not enough responses yet".
+ */
 function stat(key, label, value, { suffix = "", sub = null, className = "tile" } = {}) {
   const hidden = isNull(value);
   return el(
@@ -118,7 +121,7 @@ function stat(key, label, value, { suffix = "", sub = null, className = "tile" }
       "data-figure": key,
       text: hidden ? NOT_ENOUGH : formatNumber(value) + suffix,
     }),
-    sub ? el("span", { class: "tile-sub" }, sub) : null,
+    sub ? el("dd", { class: "tile-sub" }, sub) : null,
   );
 }
 
@@ -134,14 +137,14 @@ function renderOverview(view) {
   $("threshold-text").textContent =
     `Figures appear when at least ${view.threshold} people contribute. Smaller groups show ` +
     `"${NOT_ENOUGH}", so no one can be singled out.`;
-  const now = view.trend.find((p) => p.week === view.this_week);
+  const now = view.trend.find((p) => p.week === view.week);
   const learning = view.learning;
   replace(
     $("tiles"),
     stat("members", "Members", view.members),
     stat("started", "Started", view.started),
     stat("not_started", "Not started yet", view.not_started),
-    stat("active_this_week", "Active this week", now ? now.active : null),
+    stat("active_last_week", "Active this week", now ? now.active : null),
     stat("lessons_completed", "Lessons completed", learning.lessons_completed, {
       sub: isNull(learning.learners)
         ? null
@@ -180,7 +183,7 @@ function renderParticipation(view) {
       : undefined;
   const legend = [["1", "Members active"]];
   if (hasLeaders) legend.push(["line", "Leaders active"]);
-  if (active.some((v) => v === null)) legend.push(["hatch", NOT_ENOUGH]);
+  if (active.some((v) => v === null)) legend.push(["stub", NOT_ENOUGH]);
   replace(
     $("participation-chart"),
     trendChart({
@@ -247,14 +250,15 @@ function renderTracks(view, label) {
 function renderSkills(view, label) {
   const skills = view.skills;
   const hasHidden = skills.some((row) => HEAT_COLUMNS.some(([key]) => isNull(row[key])));
-  const legend = [];
-  if (hasHidden) legend.push(["hatch", NOT_ENOUGH]);
+  const legend = [{ scale: HEAT_STEPS, low: "Fewer", high: "More of the team" }];
+  if (hasHidden) legend.push(["hidden", NOT_ENOUGH]);
   replace(
     $("skills-chart"),
     heatmap({
       name: "skill-gaps",
       caption: "Members at each level, per skill",
-      sub: "Darker cells hold more of the team",
+      // Not "darker": on the dark and high-contrast themes the fuller cells are the lighter ones.
+      sub: "The stronger the colour, the more of the team at that level",
       summary:
         "Skill-gap heatmap. " +
         skills
@@ -337,7 +341,7 @@ function renderConfidence(view) {
       legend: [
         ["1", "Share of right answers"],
         ["band", "Where this confidence level pays off"],
-        ...(levels.some((r) => isNull(r.accuracy_pct)) ? [["hatch", NOT_ENOUGH]] : []),
+        ...(levels.some((r) => isNull(r.accuracy_pct)) ? [["hidden", NOT_ENOUGH]] : []),
       ],
       table: {
         columns: ["Confidence", "People", "Answers", "Right answers", "Calibrated when"],
@@ -364,13 +368,13 @@ function renderLeaders(view) {
     list,
     stat("leaders", "Leaders", leaders.leaders, { className: "" }),
     stat("leaders_started", "Leaders who started", leaders.started, { className: "" }),
-    stat("leaders_active_this_week", "Leaders active this week", leaders.active_this_week, {
+    stat("leaders_active_last_week", "Leaders active this week", leaders.active_last_week, {
       className: "",
     }),
     stat(
-      "leaders_challenge_this_week",
+      "leaders_challenge_last_week",
       "Leaders who did this week's challenge",
-      leaders.challenge_this_week,
+      leaders.challenge_last_week,
       { className: "" },
     ),
   );
@@ -386,7 +390,7 @@ function renderPulse(view) {
   const trend = view.trend;
   const weeks = trend.map((p) => p.week);
   const values = (key) => trend.map((p) => (isNull(p[key]) ? null : p[key]));
-  const hatchLegend = (key) => (values(key).some((v) => v === null) ? [["hatch", NOT_ENOUGH]] : []);
+  const hiddenLegend = (key) => (values(key).some((v) => v === null) ? [["stub", NOT_ENOUGH]] : []);
   const responses = (p) => figure(p.pulse_responses);
   replace(
     $("pulse-charts"),
@@ -400,7 +404,7 @@ function renderPulse(view) {
       yMin: 1,
       yMax: 5,
       height: 120,
-      legend: hatchLegend("pulse_confidence"),
+      legend: hiddenLegend("pulse_confidence"),
       table: {
         columns: ["Week", "Average confidence (1-5)", "Pulse answers"],
         numeric: [false, true, true],
@@ -415,7 +419,7 @@ function renderPulse(view) {
       weeks,
       bars: { values: values("minutes_saved"), className: "c-bar-2" },
       height: 120,
-      legend: hatchLegend("minutes_saved"),
+      legend: hiddenLegend("minutes_saved"),
       table: {
         columns: ["Week", "Minutes saved (average)", "Pulse answers"],
         numeric: [false, true, true],
@@ -430,7 +434,7 @@ function renderPulse(view) {
       weeks,
       bars: { values: values("caught_error") },
       height: 120,
-      legend: hatchLegend("caught_error"),
+      legend: hiddenLegend("caught_error"),
       table: {
         columns: ["Week", "People who caught an AI error", "Pulse answers"],
         numeric: [false, true, true],
@@ -450,42 +454,118 @@ function render(view, labels) {
   renderLeaders(view);
   renderPulse(view);
   $("footer-note").textContent =
-    `Week ${view.this_week}. Figures are group totals kept up to date as people learn; the CSV ` +
+    `Week ${view.week}. Figures are group totals kept up to date as people learn; the CSV ` +
     "holds the same figures. Nobody's individual answers are stored in them.";
 }
 
-const AUTO_REFRESH_MS = 15_000;
-const AUTO_REFRESHES = 4;
-let autoRefreshes = 0;
-let autoRefresh = null;
+// While the first roster sync runs the page looks again on its own: soon at first, then less
+// and less often, and after the last look it says what to do instead of waiting forever.
+const SYNC_CHECKS_MS = [2_000, 4_000, 8_000, 15_000, 30_000, 60_000];
 
-function showSyncing(reload) {
-  const refresh = () => {
-    clearTimeout(autoRefresh);
-    replace($("status"));
-    setLoading(true, "Loading your team's figures…");
-    reload();
-  };
-  const button = el("button", { type: "button", class: "button", text: "Refresh" });
-  button.addEventListener("click", refresh);
-  // The first roster sync usually takes seconds: look again a few times on our own.
-  clearTimeout(autoRefresh);
-  if (autoRefreshes < AUTO_REFRESHES) {
-    autoRefreshes += 1;
-    autoRefresh = setTimeout(refresh, AUTO_REFRESH_MS);
-  }
+/** A notice in #status (announced politely): a title, paragraphs or nodes, then actions. */
+function showNotice(id, kind, title, parts, actions = []) {
   setLoading(false);
   replace(
     $("status"),
     el(
       "div",
-      { class: "notice notice--info", id: "syncing" },
+      { class: `notice notice--${kind}`, id },
       el(
         "div",
         {},
-        el("h2", { text: "Getting ready" }),
-        el("p", { text: "Collecting your team's figures… refresh in a minute." }),
-        el("p", { class: "actions" }, button),
+        el("h2", { text: title }),
+        parts.map((part) => (typeof part === "string" ? el("p", { text: part }) : part)),
+        actions.length ? el("p", { class: "actions" }, actions) : null,
+      ),
+    ),
+  );
+}
+
+function actionButton(text, onClick) {
+  const button = el("button", { type: "button", class: "button", text });
+  button.addEventListener("click", onClick);
+  return button;
+}
+
+const CONSENT_HINT =
+  "If they still don't appear, ask your Microsoft 365 admin to grant AI Ready's Microsoft " +
+  "Graph consent, which lets it read the team's member list.";
+
+/** The first roster sync is running: say so, with a way to look now. */
+function showSyncing(checkNow) {
+  if ($("syncing")) return; // already shown: don't announce it again at every look
+  showNotice(
+    "syncing",
+    "info",
+    "Getting ready",
+    [
+      "Collecting your team's figures: AI Ready is reading the team's member list. This " +
+        "usually takes less than a minute.",
+      el(
+        "p",
+        { class: "loading-inline" },
+        el("span", { class: "spinner", "aria-hidden": "true" }),
+        "This page checks again on its own.",
+      ),
+    ],
+    [actionButton("Refresh", checkNow)],
+  );
+}
+
+/** The sync still hasn't finished after the last automatic look. */
+function showSlowSync(checkNow) {
+  showNotice(
+    "sync-slow",
+    "warning",
+    "This is taking longer than usual",
+    [
+      "Your team's figures appear once AI Ready has read the team's member list, and that " +
+        "hasn't finished yet. Reopen this tab in a few minutes.",
+      CONSENT_HINT,
+    ],
+    [actionButton("Check again", checkNow)],
+  );
+}
+
+/** No figures yet and no roster sync running (e.g. the member list could not be read). */
+function showUnavailable(checkNow) {
+  showNotice(
+    "unavailable",
+    "warning",
+    "Your team's figures aren't available yet",
+    [
+      "They appear once AI Ready has read the team's member list, and it couldn't read it " +
+        "this time.",
+      el("ul", {}, el("li", { text: "Reopen this tab later." }), el("li", { text: CONSENT_HINT })),
+    ],
+    [actionButton("Check again", checkNow)],
+  );
+}
+
+/** A member who doesn't lead the team: what this view is, and the way to their own page. */
+function showNotLeader(demo) {
+  setLoading(false);
+  const theme = demo ? new URLSearchParams(window.location.search).get("theme") : null;
+  const href = body.dataset.myLearningUrl + (theme ? `?theme=${encodeURIComponent(theme)}` : "");
+  replace(
+    $("alert"),
+    el(
+      "div",
+      { class: "notice notice--info", id: "not-leader" },
+      el(
+        "div",
+        {},
+        el("h2", { text: "This view is for the team's leaders" }),
+        el("p", {
+          text:
+            "This view is for the team's owners and the leaders designated for this team. " +
+            "Your own progress, skills and data are in My learning.",
+        }),
+        el(
+          "p",
+          { class: "actions" },
+          el("a", { class: "button button--primary", href, text: "Open My learning" }),
+        ),
       ),
     ),
   );
@@ -519,24 +599,43 @@ async function teamPage() {
     }
   });
 
+  let checks = 0; // automatic looks since the last one the leader asked for
+  let nextCheck = null;
   const load = async () => {
+    clearTimeout(nextCheck);
     try {
       const answer = await tab.getJson(`${base}/view`);
-      if (answer.status !== "ready" || !answer.view) {
-        $("content").hidden = true;
-        showSyncing(load);
+      if (answer.status === "ready" && answer.view) {
+        render(answer.view, answer.labels);
+        renderTeamChallenge(answer.team_challenges || []);
+        setLoading(false);
+        $("content").hidden = false;
+        csv.hidden = false;
         return;
       }
-      render(answer.view, answer.labels);
-      renderTeamChallenge(answer.team_challenges || []);
-      setLoading(false);
-      $("content").hidden = false;
-      csv.hidden = false;
+      $("content").hidden = true;
+      csv.hidden = true;
+      if (answer.status !== "syncing") {
+        showUnavailable(checkNow); // "unavailable" (or anything new): nothing to wait for
+      } else if (checks < SYNC_CHECKS_MS.length) {
+        showSyncing(checkNow);
+        nextCheck = setTimeout(load, SYNC_CHECKS_MS[checks]);
+        checks += 1;
+      } else {
+        showSlowSync(checkNow);
+      }
     } catch (err) {
       $("content").hidden = true;
       csv.hidden = true;
-      showError(err, load);
+      if (err instanceof ApiError && err.status === 403) showNotLeader(tab.demo);
+      else showError(err, load);
     }
+  };
+  const checkNow = () => {
+    checks = 0;
+    replace($("status"));
+    setLoading(true, "Loading your team's figures…");
+    load();
   };
   const form = $("team-challenge");
   form.addEventListener("submit", async (event) => {

@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from teams_app.domain.scoring import CALIBRATION_LABELS, Calibration
+
 MIN_THRESHOLD = 3
 NOT_ENOUGH = "not enough responses yet"
 
@@ -61,6 +63,17 @@ def suppress(
         smallest = min((count, name) for name, count in groups.items() if name not in hidden)
         hidden.add(smallest[1])
     return {name: None if name in hidden else count for name, count in groups.items()}
+
+
+def dominated(groups: Mapping[str, int], threshold: int) -> bool:
+    """Whether all but fewer than ``threshold`` people fall in one group (dominance).
+
+    Such a distribution tells everyone in the big group what each of them answered ("8 of 8
+    mastered"), and leaves the few others nearly alone: the whole distribution is hidden.
+    """
+    check_threshold(threshold)
+    total = sum(groups.values())
+    return total > 0 and total - max(groups.values()) < threshold
 
 
 @dataclass(frozen=True)
@@ -117,8 +130,8 @@ class LeadersView:
 
     leaders: int | None
     started: int | None
-    active_this_week: int | None
-    challenge_this_week: int | None = None  # leaders who did this week's challenge
+    active_last_week: int | None
+    challenge_last_week: int | None = None  # leaders who did that week's challenge
 
 
 @dataclass(frozen=True)
@@ -135,11 +148,33 @@ class WeekPoint:
 
 
 @dataclass(frozen=True)
+class Tile:
+    """A headline figure, the same figure for the period before, and the organisation's."""
+
+    now: float | str | None
+    before: float | str | None
+    organisation: float | str | None
+
+
+@dataclass(frozen=True)
+class Headline:
+    """What leaders came for, up front: the team's confidence and its calibration."""
+
+    pulse_confidence: Tile  # the weekly pulse's "confidence using AI" (1-5), last week
+    calibration: Tile  # how well confidence matches results
+
+
+@dataclass(frozen=True)
 class TeamView:
-    """Everything a leader may see about a team; ``None`` means "not enough responses yet"."""
+    """Everything a leader may see about a team; ``None`` means "not enough responses yet".
+
+    ``week`` is the latest closed week the figures run to; ``published_on`` the snapshot's
+    date.
+    """
 
     threshold: int
-    this_week: str
+    week: str
+    published_on: str | None
     members: int | None
     started: int | None
     not_started: int | None
@@ -149,61 +184,86 @@ class TeamView:
     confidence: ConfidenceView
     leaders: LeadersView
     trend: tuple[WeekPoint, ...]
+    headline: Headline
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dicts, lists and scalars, ready for ``json.dumps``."""
-        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+        return {f.name: plain(getattr(self, f.name)) for f in fields(self)}
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """Dataclasses as dicts and tuples as lists, all the way down."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+        return {f.name: plain(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     return value
 
 
 _CSV_HEADER = ["section", "item", "week", "value", "contributors"]
+_LEVEL_NAMES = {
+    "gap": "gap",
+    "developing": "developing",
+    "mastered": "mastered",
+    "not_assessed": "not assessed yet",
+}
 
 
-def csv_rows(view: TeamView) -> list[list[str]]:
-    """The view as a flat table: a header, then one row per figure; no name or id appears."""
+def csv_rows(
+    view: TeamView, *, skills: Mapping[str, str] = {}, tracks: Mapping[str, str] = {}
+) -> list[list[str]]:
+    """The view as a flat table: a header, the privacy rule, then one row per figure, under
+    the names the page uses (``skills`` and ``tracks`` map ids to them); no person's name
+    or id appears."""
     v, lv, cv = view, view.learning, view.confidence
     rows: list[tuple[str, str, str, object, int | None]] = [
+        (
+            "about",
+            f"figures with fewer than {v.threshold} people behind them",
+            "",
+            NOT_ENOUGH,
+            None,
+        ),
+        ("about", "figures as of", "", v.published_on or "", None),
         ("team", "members", "", v.members, None),
         ("participation", "started", "", v.started, None),
         ("participation", "not started", "", v.not_started, None),
-        ("learning", "learners", "", lv.learners, None),
+        ("learning", "people who finished a lesson", "", lv.learners, None),
         ("learning", "lessons completed", "", lv.lessons_completed, lv.learners),
-        ("learning", "quiz accuracy %", "", lv.accuracy_pct, lv.learners),
-        ("learning", "quiz mark %", "", lv.mark_pct, lv.learners),
-        *(("tracks", r.track, "", r.completed, None) for r in v.tracks),
+        ("learning", "quiz answers right %", "", lv.accuracy_pct, lv.learners),
+        ("learning", "quiz score counting confidence %", "", lv.mark_pct, lv.learners),
+        *(("tracks", tracks.get(r.track, r.track), "", r.completed, None) for r in v.tracks),
         *(
-            ("skills", f"{r.skill}: {level.replace('_', ' ')}", "", getattr(r, level), None)
+            ("skills", f"{skills.get(r.skill, r.skill)}: {name}", "", getattr(r, level), None)
             for r in v.skills
-            for level in ("gap", "developing", "mastered", "not_assessed")
+            for level, name in _LEVEL_NAMES.items()
         ),
-        ("confidence", "answerers", "", cv.answerers, None),
-        ("confidence", "calibration", "", cv.calibration, cv.answerers),
-        *(("confidence", f"{r.level}: people", "", r.people, None) for r in cv.levels),
-        *(("confidence", f"{r.level}: answers", "", r.answers, r.people) for r in cv.levels),
+        ("confidence", "people who rated their confidence", "", cv.answerers, None),
+        (
+            "confidence",
+            "calibration",
+            "",
+            CALIBRATION_LABELS[Calibration(cv.calibration)] if cv.calibration else None,
+            cv.answerers,
+        ),
+        *(("confidence", f"{r.level} confidence: people", "", r.people, None) for r in cv.levels),
         *(
-            ("confidence", f"{r.level}: accuracy %", "", r.accuracy_pct, r.people)
+            ("confidence", f"{r.level} confidence: answers right %", "", r.accuracy_pct, r.people)
             for r in cv.levels
         ),
         ("leaders", "leaders", "", v.leaders.leaders, None),
         ("leaders", "started", "", v.leaders.started, None),
-        ("leaders", "active this week", v.this_week, v.leaders.active_this_week, None),
-        ("leaders", "did this week's challenge", v.this_week, v.leaders.challenge_this_week, None),
+        ("leaders", "active", v.week, v.leaders.active_last_week, None),
+        ("leaders", "did the week's challenge", v.week, v.leaders.challenge_last_week, None),
     ]
     for p in v.trend:
         rows += [
-            ("trend", "active", p.week, p.active, None),
-            ("trend", "leaders active", p.week, p.leaders_active, None),
-            ("trend", "pulse responses", p.week, p.pulse_responses, None),
-            ("trend", "pulse confidence (1-5)", p.week, p.pulse_confidence, p.pulse_responses),
-            ("trend", "minutes saved (average)", p.week, p.minutes_saved, p.pulse_responses),
-            ("trend", "caught an AI error", p.week, p.caught_error, None),
+            ("weekly", "active", p.week, p.active, None),
+            ("weekly", "leaders active", p.week, p.leaders_active, None),
+            ("weekly", "pulse answers", p.week, p.pulse_responses, None),
+            ("weekly", "confidence using AI (1-5)", p.week, p.pulse_confidence, p.pulse_responses),
+            ("weekly", "minutes saved per person", p.week, p.minutes_saved, p.pulse_responses),
+            ("weekly", "caught an AI error", p.week, p.caught_error, None),
         ]
     return [list(_CSV_HEADER)] + [
         [

@@ -22,15 +22,18 @@ from teams_app.domain.learner import LearnerState, SkillLevel, iso_week
 from teams_app.domain.privacy import (
     NOT_ENOUGH,
     ConfidenceView,
+    Headline,
     LeadersView,
     LearningView,
     LevelRow,
     SkillRow,
     TeamView,
+    Tile,
     TrackRow,
     WeekPoint,
     check_threshold,
     csv_rows,
+    dominated,
     shown,
     suppress,
 )
@@ -50,7 +53,8 @@ __all__ = [
     "team_view",
 ]
 
-SUMMARY_VERSION = 1
+SUMMARY_VERSION = 2
+MINUTES_STEP = 5  # minutes-saved averages are rounded to this
 _WEEK = re.compile(r"(\d{4})-W(0[1-9]|[1-4]\d|5[0-3])")
 _CONFIDENCE_LEVELS = tuple(level.value for level in Confidence)
 _SKILL_LEVELS = tuple(level.value for level in SkillLevel)
@@ -84,6 +88,7 @@ class Contribution:
     pulse: dict[str, tuple[int, int, bool]] = field(default_factory=dict)
     leader: bool = False
     challenge_weeks: frozenset[str] = frozenset()  # weeks the weekly challenge was done
+    role_track_done: bool = False  # finished a track beyond the foundation
 
     def __post_init__(self) -> None:
         if min(self.lessons_completed, self.quiz_right, self.quiz_max_mark) < 0:
@@ -129,6 +134,12 @@ def contribution_of(
         pulse=dict(pulses),
         leader=leader,
         challenge_weeks=frozenset(w for w, r in state.challenges.items() if r.done),
+        role_track_done=any(
+            Role.EVERYONE not in t.roles
+            and t.lesson_ids
+            and all(i in state.completed for i in t.lesson_ids)
+            for t in tracks
+        ),
     )
 
 
@@ -149,12 +160,29 @@ class SkillCount(NamedTuple):
 
 
 class PulseCount(NamedTuple):
-    """One week's pulse answers: how many, and the sums of their figures."""
+    """One week's pulse answers: how many, the sums of their figures, how many saved no
+    time, and how many answered each confidence level 1-5 (for the dominance rule)."""
 
     responses: int = 0
     confidence: int = 0
     minutes: int = 0
     caught: int = 0
+    no_minutes: int = 0
+    at_1: int = 0
+    at_2: int = 0
+    at_3: int = 0
+    at_4: int = 0
+    at_5: int = 0
+
+    def levels(self) -> dict[str, int]:
+        """How many answered each confidence level, keyed "1" to "5"."""
+        return {str(n): self[4 + n] for n in range(1, 6)}
+
+
+def _pulse_count(confidence: int, minutes: int, caught: bool) -> PulseCount:
+    levels = [0] * 5
+    levels[confidence - 1] = 1
+    return PulseCount(1, confidence, minutes, int(caught), int(minutes == 0), *levels)
 
 
 _VECTORS: dict[str, Callable[..., tuple[int, ...]]] = {
@@ -191,6 +219,8 @@ class TeamSummary:
     leaders_active: dict[str, int] = field(default_factory=dict)
     challenges: dict[str, int] = field(default_factory=dict)  # members who did it, by week
     leaders_challenges: dict[str, int] = field(default_factory=dict)
+    assessed: int = 0  # members placed by the skills check
+    role_tracks_done: int = 0  # members who finished a track beyond the foundation
 
     @classmethod
     def empty(cls) -> TeamSummary:
@@ -207,9 +237,7 @@ class TeamSummary:
             raise ValueError("sign must be 1 or -1")
         confidence = {k: ConfidenceCount(1, r, t) for k, (r, t) in c.confidence.items() if t}
         skills = {k: SkillCount(**{level: 1}) for k, level in c.skill_levels.items()}
-        pulse = {
-            w: PulseCount(1, conf, mins, caught) for w, (conf, mins, caught) in c.pulse.items()
-        }
+        pulse = {w: _pulse_count(*answer) for w, answer in c.pulse.items()}
         leader = sign * c.leader
         summary = TeamSummary(
             members=self.members + sign,
@@ -235,9 +263,28 @@ class TeamSummary:
             leaders_challenges=_add_counts(
                 self.leaders_challenges, c.challenge_weeks if c.leader else (), sign
             ),
+            assessed=self.assessed + sign * bool(c.skill_levels),
+            role_tracks_done=self.role_tracks_done + sign * c.role_track_done,
         )
         summary._check()
         return summary
+
+    def plus(self, other: TeamSummary) -> TeamSummary:
+        """The counters of two disjoint groups added together (e.g. the organisation's
+        shards)."""
+        values: dict[str, Any] = {}
+        for f in fields(self):
+            mine, theirs = getattr(self, f.name), getattr(other, f.name)
+            if f.name in _VECTORS:
+                values[f.name] = _add_vectors(_VECTORS[f.name], mine, theirs, 1)
+            elif isinstance(mine, dict):
+                merged = dict(mine)
+                for key, n in theirs.items():
+                    merged[key] = merged.get(key, 0) + n
+                values[f.name] = merged
+            else:
+                values[f.name] = mine + theirs
+        return TeamSummary(**values)
 
     def _check(self) -> None:
         counts: list[int] = []
@@ -327,18 +374,25 @@ def team_view(
     summary: TeamSummary,
     *,
     threshold: int,
-    this_week: str,
+    week: str,
     weeks: int = 8,
     tracks: Sequence[str] = (),
+    previous: TeamSummary | None = None,
+    organisation: TeamSummary | None = None,
+    published_on: str | None = None,
 ) -> TeamView:
-    """What a leader may see of ``summary``.
+    """What a leader may see of a published snapshot ``summary``.
 
-    ``tracks`` lists track ids to show even when hidden, in order; other tracks appear only
-    when their count is shown, since listing a hidden one would reveal that someone finished
-    it. Raises ``ValueError`` for a threshold below 3, a malformed week or ``weeks < 1``.
+    ``week`` is the latest closed week, where the weekly series ends (a week still under way
+    is never published). ``previous`` is the snapshot before the one that last moved the
+    confidence figures, and ``organisation`` the organisation's snapshot: both feed the
+    headline comparisons. ``tracks`` lists track ids to show even when hidden, in order;
+    other tracks appear only when their count is shown, since listing a hidden one would
+    reveal that someone finished it. Raises ``ValueError`` for a threshold below 3, a
+    malformed week or ``weeks < 1``.
     """
     t = check_threshold(threshold)
-    window = _week_window(this_week, weeks)
+    window = _week_window(week, weeks)
     members = shown(summary.members, summary.members, t)
     leaders_visible = summary.leaders >= t
     # Leaders' figures are shown as they are (leading by example is meant to be seen), so a
@@ -346,8 +400,8 @@ def team_view(
     base_members, base_started = (
         (summary.leaders, summary.leaders_started) if leaders_visible else (0, 0)
     )
-    others_started = summary.started - base_started
-    others_not = summary.members - base_members - others_started
+    others_started = max(0, min(summary.started, summary.members) - base_started)
+    others_not = max(0, summary.members - base_members - others_started)
     cells = suppress({"started": others_started, "not started": others_not}, t, members is not None)
     started, not_started = cells["started"], cells["not started"]
 
@@ -357,10 +411,17 @@ def team_view(
             return shown(active, active, t), None
         return (active if min(active, active - mine) >= t else None), mine
 
-    trend = tuple(_week_point(summary, week, t, *with_leaders(week)) for week in window)
+    trend = tuple(_week_point(summary, w, t, *with_leaders(w)) for w in window)
+    confidence = _confidence(summary, t)
+    org = (
+        team_view(organisation, threshold=t, week=week, weeks=2)
+        if organisation is not None
+        else None
+    )
     return TeamView(
         threshold=t,
-        this_week=this_week,
+        week=week,
+        published_on=published_on,
         members=members,
         started=None if started is None else started + base_started,
         not_started=None if not_started is None else not_started + base_members - base_started,
@@ -369,16 +430,26 @@ def team_view(
         skills=tuple(
             _skill_row(summary, skill.value, t, members is not None) for skill in ASSESSED_SKILLS
         ),
-        confidence=_confidence(summary, t),
+        confidence=confidence,
         leaders=LeadersView(
             leaders=shown(summary.leaders, summary.leaders, t),
             started=shown(summary.leaders_started, summary.leaders, t),
-            active_this_week=trend[-1].leaders_active,
-            challenge_this_week=shown(
-                summary.leaders_challenges.get(this_week, 0), summary.leaders, t
-            ),
+            active_last_week=trend[-1].leaders_active,
+            challenge_last_week=shown(summary.leaders_challenges.get(week, 0), summary.leaders, t),
         ),
         trend=trend,
+        headline=Headline(
+            pulse_confidence=Tile(
+                trend[-1].pulse_confidence,
+                trend[-2].pulse_confidence if len(trend) > 1 else None,
+                org.trend[-1].pulse_confidence if org else None,
+            ),
+            calibration=Tile(
+                confidence.calibration,
+                _confidence(previous, t).calibration if previous is not None else None,
+                org.confidence.calibration if org else None,
+            ),
+        ),
     )
 
 
@@ -396,11 +467,13 @@ def _pct(part: int, whole: int) -> float | None:
 
 def _learning(summary: TeamSummary, t: int) -> LearningView:
     s, n = summary, summary.learners
+    # Every answer right (or every one wrong) says what each learner scored: hide it.
+    uniform = s.quiz_right in (0, s.quiz_answers)
     return LearningView(
         learners=shown(n, n, t),
         lessons_completed=shown(s.lessons_completed, n, t),
-        accuracy_pct=shown(_pct(s.quiz_right, s.quiz_answers), n, t),
-        mark_pct=shown(_pct(s.quiz_mark, s.quiz_max_mark), n, t),
+        accuracy_pct=None if uniform else shown(_pct(s.quiz_right, s.quiz_answers), n, t),
+        mark_pct=None if uniform else shown(_pct(s.quiz_mark, s.quiz_max_mark), n, t),
     )
 
 
@@ -414,15 +487,15 @@ def _tracks(summary: TeamSummary, t: int, listed: Sequence[str]) -> tuple[TrackR
 
 def _skill_row(summary: TeamSummary, skill: str, t: int, members_known: bool) -> SkillRow:
     counts = summary.skills.get(skill, SkillCount())
-    cells = suppress(
-        {**counts._asdict(), "not_assessed": max(0, summary.members - sum(counts))},
-        t,
-        members_known,
-    )
-    return SkillRow(skill=skill, **cells)
+    groups = {**counts._asdict(), "not_assessed": max(0, summary.members - sum(counts))}
+    if dominated(groups, t):
+        return SkillRow(skill, None, None, None, None)
+    return SkillRow(skill=skill, **suppress(groups, t, members_known))
 
 
 def _confidence(summary: TeamSummary, t: int) -> ConfidenceView:
+    """Calibration over everyone's confidence-rated answers, and per level how many people
+    answered at it (people answer at several levels, so these counts overlap)."""
     counts = {
         level: summary.confidence.get(level, ConfidenceCount()) for level in _CONFIDENCE_LEVELS
     }
@@ -448,13 +521,22 @@ def _week_point(
 ) -> WeekPoint:
     pulse = summary.pulse.get(week, PulseCount())
     n = pulse.responses
-    caught = suppress({"caught": pulse.caught, "not caught": n - pulse.caught}, t, n >= t)
+    caught_cells = {"caught": pulse.caught, "not caught": n - pulse.caught}
+    caught = suppress(caught_cells, t, n >= t)
+    # An average most people share exactly, or that fewer than t people moved off zero, is
+    # their own answer: hide it (dominance); shown averages are rounded.
+    level_shown = n >= t and not dominated(pulse.levels(), t)
+    minutes_shown = n >= t and n - pulse.no_minutes >= t
     return WeekPoint(
         week=week,
         active=active,
         leaders_active=leaders_active,
         pulse_responses=shown(n, n, t),
-        pulse_confidence=shown(round(pulse.confidence / n, 1), n, t) if n else None,
-        minutes_saved=shown(round(pulse.minutes / n, 1), n, t) if n else None,
-        caught_error=caught["caught"],
+        pulse_confidence=round(pulse.confidence / n, 1) if level_shown else None,
+        minutes_saved=_nearest(pulse.minutes / n, MINUTES_STEP) if minutes_shown else None,
+        caught_error=None if dominated(caught_cells, t) else caught["caught"],
     )
+
+
+def _nearest(value: float, step: int) -> int:
+    return int(step * round(value / step))

@@ -186,6 +186,7 @@ def contribution_to_json(c: Contribution) -> str:
             "pulse": {k: list(v) for k, v in c.pulse.items()},
             "leader": c.leader,
             "challenge_weeks": sorted(c.challenge_weeks),
+            "role_track_done": c.role_track_done,
         }
     )
 
@@ -208,4 +209,5 @@ def contribution_from_json(text: str) -> Contribution:
         pulse={k: (v[0], v[1], bool(v[2])) for k, v in raw["pulse"].items()},
         leader=bool(raw["leader"]),
         challenge_weeks=frozenset(raw.get("challenge_weeks") or ()),
+        role_track_done=bool(raw.get("role_track_done")),
     )

@@ -7,11 +7,12 @@ against both (``tests/storage/test_team_contract.py``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
+from teams_app.domain.publication import Publication
 from teams_app.domain.team import Contribution, TeamSummary
 
 
@@ -25,32 +26,51 @@ class TeamKey:
 
 @dataclass(frozen=True, slots=True)
 class StoredTeam:
-    """A team's summary, and when its roster was last synchronised with the directory."""
+    """What leaders read of a team: its published snapshot (``None`` before the first), the
+    snapshot before the last move of the confidence figures, when it was published and when
+    the roster was last synchronised with the directory."""
 
-    summary: TeamSummary
+    summary: TeamSummary | None
     synced_at: datetime
+    published_on: date | None = None
+    previous: TeamSummary | None = None
+
+
+# Given the live summary and the publication state, the new publication state (or ``None``
+# to leave it as it is).
+Decide = Callable[[TeamSummary, Publication], Publication | None]
 
 
 class TeamStore(Protocol):
     """Team summaries and memberships."""
 
     async def get_team(self, team: TeamKey) -> StoredTeam | None:
-        """The team's summary (one row), or ``None`` before its first roster sync."""
+        """What leaders read (one row), or ``None`` before the team's first roster sync."""
         ...
 
-    async def update_member(self, team: TeamKey, user_id: str, new: Contribution | None) -> bool:
-        """Replace a member's contribution (``None`` removes the member) and adjust the
-        summary by the difference, atomically and with ETag retries. The member keeps the
+    async def update_member(
+        self, team: TeamKey, user_id: str, new: Contribution | None, *, join: bool = False
+    ) -> bool:
+        """Replace a member's contribution (``None`` removes the member), adjust the live
+        summary by the difference and note the change for publication
+        (:meth:`Publication.note`), atomically and with ETag retries. The member keeps the
         leader flag the last roster sync gave them.
 
-        Returns ``False`` when the team is unknown or the user is not on its roster.
+        Returns ``False`` when the team is unknown or the user is not on its roster, unless
+        ``join`` is set: then the team and the member are created as needed.
         """
+        ...
+
+    async def publish(self, team: TeamKey, decide: Decide) -> StoredTeam | None:
+        """Apply ``decide`` to the team's live summary and publication state, with ETag
+        retries; store and return what leaders now read. ``None`` for an unknown team."""
         ...
 
     async def replace_roster(
         self, team: TeamKey, members: Mapping[str, Contribution], synced_at: datetime
     ) -> None:
-        """Make ``members`` the team's roster and rebuild its summary from them.
+        """Make ``members`` the team's roster and rebuild its live summary from them; each
+        member's change (joining, leaving, a new contribution) is noted for publication.
 
         Raises :class:`~teams_app.storage.ports.ConcurrentUpdate` when a member update landed
         meanwhile; the caller recomputes the contributions and tries again.
@@ -63,4 +83,18 @@ class TeamStore(Protocol):
 
     async def member_ids(self, team: TeamKey) -> list[str]:
         """The user ids on the team's roster (sorted; empty for an unknown team)."""
+        ...
+
+    async def put_published(self, team: TeamKey, stored: StoredTeam) -> None:
+        """Store what leaders read for a group that has no roster of its own (the
+        organisation's combined snapshot)."""
+        ...
+
+    async def designated(self, team: TeamKey) -> frozenset[str]:
+        """The people a programme admin designated as this team's leaders."""
+        ...
+
+    async def designate(self, team: TeamKey, user_ids: frozenset[str]) -> None:
+        """Make ``user_ids`` the team's designated leaders (the next roster sync counts
+        them among the team's leaders)."""
         ...

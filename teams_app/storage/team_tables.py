@@ -4,26 +4,31 @@ Key design (table ``<prefix>teams``)
 ------------------------------------
 ==========================================  ==============================================
 PartitionKey ``team|<tenant>|<team>``       one team
-RowKey ``summary``                          the team's :class:`TeamSummary` counters and
+RowKey ``summary``                          the team's live :class:`TeamSummary`
+                                            counters, its :class:`Publication` state and
                                             the roster's sync time; ETag-guarded
 RowKey ``m|<user>``                         one member's current contribution (no name)
+                                            and the epochs it was counted in
+RowKey ``designated``                       the leaders an admin designated for the team
 PartitionKey ``user|<tenant>|<user>``       one user's memberships
 RowKey ``<team>``                           a link to a team the user belongs to
-PartitionKey ``published|<tenant>``         what leaders read: a copy of each team's
-RowKey ``<team>``                           summary with its version number
+PartitionKey ``published|<tenant>``         what leaders read: each team's published
+RowKey ``<team>``                           snapshot, with the summary row's version
 ==========================================  ==============================================
 
-A member's change rewrites their ``m|`` row and the summary in one entity-group transaction
-guarded by the summary's ETag (same partition), so the summary always equals the sum of the
-member rows; a conflict re-reads and retries. A roster sync writes the member rows in
-batches of 100 and then the rebuilt summary with the ETag read before it started, so a member
-update that landed meanwhile makes it start over.
+A member's change rewrites their ``m|`` row and the summary row in one entity-group
+transaction guarded by the summary's ETag (same partition), so the live summary always
+equals the sum of the member rows and every change is noted for publication exactly once; a
+conflict re-reads and retries. A roster sync writes the member rows in batches of 100 and
+then the rebuilt summary with the ETag read before it started, so a member update that
+landed meanwhile makes it start over.
 
-Each write then publishes the new summary to the tenant's small ``published`` partition,
-only if its version is newer than the copy there, and the leader's view reads that one row:
-its cost does not depend on the team's size (Azurite's point reads slow down as a partition
-grows; the team partition holds a row per member). A publish lost to a crash is redone by
-the team's next change.
+Live counters never leave the summary row. :meth:`TableTeamStore.publish` moves the
+publication state on (a new snapshot, :mod:`teams_app.domain.publication`) and copies the
+snapshot to the tenant's small ``published`` partition, only if its version is newer than
+the copy there; the leader's view reads that one row, so its cost does not depend on the
+team's size (Azurite's point reads slow down as a partition grows; the team partition holds
+a row per member). A copy lost to a crash is redone by the team's next write.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from azure.core import MatchConditions
@@ -39,15 +44,17 @@ from azure.core.exceptions import AzureError, HttpResponseError, ResourceNotFoun
 from azure.data.tables import TableTransactionError, UpdateMode
 from azure.data.tables.aio import TableClient, TableServiceClient
 
+from teams_app.domain.publication import Publication
 from teams_app.domain.team import Contribution, TeamSummary
 from teams_app.storage.codec import contribution_from_json, contribution_to_json
 from teams_app.storage.etags import is_precondition, replace_if_unchanged
 from teams_app.storage.guard import StorageGuard
 from teams_app.storage.keys import decode_part, join_key
 from teams_app.storage.ports import ConcurrentUpdate, StorageUnavailable
-from teams_app.storage.team_ports import StoredTeam, TeamKey
+from teams_app.storage.team_ports import Decide, StoredTeam, TeamKey
 
 SUMMARY_ROW = "summary"
+DESIGNATED_ROW = "designated"
 MEMBER_PREFIX = "m|"
 BATCH_LIMIT = 100
 MAX_TRIES = 8
@@ -68,6 +75,33 @@ def _user_partition(tenant_id: str, user_id: str) -> str:
 
 def _member_row(user_id: str) -> str:
     return MEMBER_PREFIX + join_key(user_id)
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _publication(entity: Mapping[str, Any]) -> Publication:
+    """The row's publication state; a fresh one when it has none or an older format (the
+    next snapshot then starts again from the live figures' sections as they release)."""
+    raw = entity.get("Publication")
+    try:
+        return Publication.from_dict(json.loads(raw)) if raw else Publication()
+    except (ValueError, TypeError, KeyError):
+        return Publication()
+
+
+def _counted(entity: Mapping[str, Any]) -> dict[str, int]:
+    raw = entity.get("Counted")
+    return {str(k): int(v) for k, v in json.loads(raw).items()} if raw else {}
+
+
+def _summary(text: str | None) -> TeamSummary | None:
+    """A stored summary; ``None`` when absent or in an older format (re-published soon)."""
+    try:
+        return TeamSummary.from_dict(json.loads(text)) if text else None
+    except (ValueError, TypeError):
+        return None
 
 
 class TableTeamStore:
@@ -104,38 +138,61 @@ class TableTeamStore:
         """See :meth:`TeamStore.get_team` (reads the published copy)."""
         async with self._guard.call("team read"):
             row = await self._get(_published_partition(team.tenant_id), join_key(team.team_id))
-        if row is None:
-            return None
-        return StoredTeam(
-            TeamSummary.from_dict(json.loads(row["Summary"])),
-            datetime.fromisoformat(row["SyncedAt"]),
-        )
+        return None if row is None else _stored(row)
 
-    async def update_member(self, team: TeamKey, user_id: str, new: Contribution | None) -> bool:
+    async def update_member(
+        self, team: TeamKey, user_id: str, new: Contribution | None, *, join: bool = False
+    ) -> bool:
         """See :meth:`TeamStore.update_member`."""
         async with self._guard.call("team update", deadline=2 * self._guard.deadline):
-            return await self._update_member(team, user_id, new)
+            return await self._update_member(team, user_id, new, join)
 
-    async def _update_member(self, team: TeamKey, user_id: str, new: Contribution | None) -> bool:
+    async def _update_member(
+        self, team: TeamKey, user_id: str, new: Contribution | None, join: bool
+    ) -> bool:
         partition = _team_partition(team)
         for _ in range(MAX_TRIES):
             summary_row = await self._table_entity(partition, SUMMARY_ROW)
+            if summary_row is None and join:
+                summary_row = await self._create_summary(partition)
+                if summary_row is None:
+                    continue  # created meanwhile: read it again
             member_row = await self._get(partition, _member_row(user_id))
+            if member_row is None and join:
+                member_row = {"PartitionKey": partition, "RowKey": _member_row(user_id)}
             if summary_row is None or member_row is None:
                 return False
             entity, etag = summary_row
-            old = contribution_from_json(member_row["Contribution"])
-            if new is not None:  # leadership is the roster sync's to decide
+            old = (
+                contribution_from_json(member_row["Contribution"])
+                if "Contribution" in member_row
+                else None
+            )
+            if new is not None and old is not None:  # leadership is the roster sync's to decide
                 new = replace(new, leader=old.leader)
             if old == new:
                 return True
-            summary = TeamSummary.from_dict(json.loads(entity["Summary"])).add(old, -1)
+            try:
+                summary = TeamSummary.from_dict(json.loads(entity["Summary"]))
+            except ValueError:
+                return False  # an older format: the next roster sync rebuilds it
+            if old is not None:
+                summary = summary.add(old, -1)
             if new is not None:
                 summary = summary.add(new)
-            entity["Summary"] = json.dumps(summary.to_dict(), separators=(",", ":"))
+            publication, counted = _publication(entity).note(_counted(member_row), old, new)
+            entity["Summary"] = _dumps(summary.to_dict())
+            entity["Publication"] = _dumps(publication.to_dict())
             entity["Version"] = int(entity.get("Version", 0)) + 1
             member_op: tuple[Any, ...] = (
-                ("upsert", {**member_row, "Contribution": contribution_to_json(new)})
+                (
+                    "upsert",
+                    {
+                        **member_row,
+                        "Contribution": contribution_to_json(new),
+                        "Counted": _dumps(counted),
+                    },
+                )
                 if new is not None
                 else ("delete", member_row)
             )
@@ -159,24 +216,74 @@ class TableTeamStore:
                 raise StorageUnavailable("team update failed") from err
             except AzureError as err:
                 raise StorageUnavailable("team update failed") from err
-            await self._publish(team, entity)
-            if new is None:
+            if new is None and not join:
                 await self._unlink(team, user_id)
             return True
         raise ConcurrentUpdate
 
-    async def _publish(self, team: TeamKey, summary_row: dict[str, Any]) -> None:
-        """Copy a summary to where leaders read it, unless a newer copy is already there."""
+    async def _create_summary(self, partition: str) -> tuple[dict[str, Any], str] | None:
+        """A new team's empty summary row (for teams made by joining); ``None`` if another
+        writer created it first."""
+        entity = {
+            "PartitionKey": partition,
+            "RowKey": SUMMARY_ROW,
+            "Summary": _dumps(TeamSummary.empty().to_dict()),
+            "SyncedAt": datetime.now(UTC).isoformat(),
+            "Version": 0,
+        }
+        try:
+            created = await self._table.create_entity(entity)
+        except HttpResponseError as err:
+            if err.status_code == 409:
+                return None
+            raise StorageUnavailable("team create failed") from err
+        except AzureError as err:
+            raise StorageUnavailable("team create failed") from err
+        return entity, str(created["etag"])
+
+    async def publish(self, team: TeamKey, decide: Decide) -> StoredTeam | None:
+        """See :meth:`TeamStore.publish`."""
+        async with self._guard.call("team publish", deadline=2 * self._guard.deadline):
+            partition = _team_partition(team)
+            for _ in range(MAX_TRIES):
+                found = await self._table_entity(partition, SUMMARY_ROW)
+                if found is None:
+                    return None
+                entity, etag = found
+                live = TeamSummary.from_dict(json.loads(entity["Summary"]))
+                publication = decide(live, _publication(entity))
+                if publication is not None:
+                    entity["Publication"] = _dumps(publication.to_dict())
+                    entity["Version"] = int(entity.get("Version", 0)) + 1
+                    try:
+                        await replace_if_unchanged(self._table, entity, etag)
+                    except HttpResponseError as err:
+                        if is_precondition(err):
+                            continue
+                        raise StorageUnavailable("team publish failed") from err
+                    except AzureError as err:
+                        raise StorageUnavailable("team publish failed") from err
+                return _stored(await self._copy_published(team, entity))
+            raise ConcurrentUpdate
+
+    async def _copy_published(self, team: TeamKey, summary_row: dict[str, Any]) -> dict[str, Any]:
+        """Copy a team's snapshot to where leaders read it, unless a newer copy is there;
+        returns the copy that is there."""
         version = int(summary_row["Version"])
         partition, row = _published_partition(team.tenant_id), join_key(team.team_id)
+        publication = _publication(summary_row)
         for _ in range(MAX_TRIES):
             current = await self._table_entity(partition, row)
             if current is not None and int(current[0].get("Version", 0)) >= version:
-                return
+                return current[0]
             entity = {
                 "PartitionKey": partition,
                 "RowKey": row,
-                "Summary": summary_row["Summary"],
+                "Summary": _dumps(publication.snapshot.to_dict()) if publication.snapshot else "",
+                "Previous": _dumps(publication.previous.to_dict()) if publication.previous else "",
+                "PublishedOn": (
+                    publication.published_on.isoformat() if publication.published_on else ""
+                ),
                 "SyncedAt": summary_row["SyncedAt"],
                 "Version": version,
             }
@@ -185,13 +292,14 @@ class TableTeamStore:
                     await self._table.create_entity(entity)
                 else:
                     await replace_if_unchanged(self._table, entity, current[1])
-                return
+                return entity
             except HttpResponseError as err:
                 if is_precondition(err) or err.status_code == 409:
                     continue
                 raise StorageUnavailable("team publish failed") from err
             except AzureError as err:
                 raise StorageUnavailable("team publish failed") from err
+        raise ConcurrentUpdate
 
     async def _table_entity(self, partition: str, row: str) -> tuple[dict[str, Any], str] | None:
         try:
@@ -214,32 +322,40 @@ class TableTeamStore:
     ) -> None:
         partition = _team_partition(team)
         before = await self._table_entity(partition, SUMMARY_ROW)
-        existing = await self._member_ids(partition)
+        existing = await self._member_rows(partition)
+        publication = _publication(before[0]) if before else Publication()
         summary = TeamSummary.empty()
-        for contribution in members.values():
+        rows: list[tuple[str, dict[str, Any]]] = []
+        for user, contribution in members.items():
             summary = summary.add(contribution)
-        rows = [
-            (
-                "upsert",
-                {
-                    "PartitionKey": partition,
-                    "RowKey": _member_row(user),
-                    "Contribution": contribution_to_json(c),
-                },
+            old = existing.get(user)
+            publication, counted = publication.note(
+                _counted(old) if old else {},
+                contribution_from_json(old["Contribution"]) if old else None,
+                contribution,
             )
-            for user, c in members.items()
-        ]
-        rows += [
-            ("delete", {"PartitionKey": partition, "RowKey": _member_row(user)})
-            for user in existing - members.keys()
-        ]
+            row = {
+                "PartitionKey": partition,
+                "RowKey": _member_row(user),
+                "Contribution": contribution_to_json(contribution),
+                "Counted": _dumps(counted),
+            }
+            if old is None or any(old.get(k) != row[k] for k in ("Contribution", "Counted")):
+                rows.append(("upsert", row))
+        for user in existing.keys() - members.keys():
+            old = existing[user]
+            publication, _ = publication.note(
+                _counted(old), contribution_from_json(old["Contribution"]), None
+            )
+            rows.append(("delete", {"PartitionKey": partition, "RowKey": _member_row(user)}))
         try:
             for start in range(0, len(rows), BATCH_LIMIT):
                 await self._table.submit_transaction(rows[start : start + BATCH_LIMIT])
             entity = {
                 "PartitionKey": partition,
                 "RowKey": SUMMARY_ROW,
-                "Summary": json.dumps(summary.to_dict(), separators=(",", ":")),
+                "Summary": _dumps(summary.to_dict()),
+                "Publication": _dumps(publication.to_dict()),
                 "SyncedAt": synced_at.astimezone(UTC).isoformat(),
                 "Members": len(members),
                 "Version": int(before[0].get("Version", 0)) + 1 if before else 1,
@@ -254,11 +370,22 @@ class TableTeamStore:
             raise StorageUnavailable("roster write failed") from err
         except AzureError as err:
             raise StorageUnavailable("roster write failed") from err
-        await self._publish(team, entity)
-        for user in members.keys() - existing:
+        await self._copy_published(team, entity)
+        for user in members.keys() - existing.keys():
             await self._link(team, user)
-        for user in existing - members.keys():
+        for user in existing.keys() - members.keys():
             await self._unlink(team, user)
+
+    async def _member_rows(self, partition: str) -> dict[str, dict[str, Any]]:
+        try:
+            rows = self._table.query_entities(
+                "PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi",
+                parameters={"pk": partition, "lo": MEMBER_PREFIX, "hi": "m}"},
+                select=["RowKey", "Contribution", "Counted"],
+            )
+            return {decode_part(r["RowKey"][len(MEMBER_PREFIX) :]): dict(r) async for r in rows}
+        except AzureError as err:
+            raise StorageUnavailable("roster read failed") from err
 
     async def _member_ids(self, partition: str) -> set[str]:
         try:
@@ -305,3 +432,48 @@ class TableTeamStore:
                 return sorted([r["TeamId"] async for r in rows])
         except AzureError as err:
             raise StorageUnavailable("membership read failed") from err
+
+    async def designated(self, team: TeamKey) -> frozenset[str]:
+        """See :meth:`TeamStore.designated`."""
+        async with self._guard.call("leaders read"):
+            row = await self._get(_team_partition(team), DESIGNATED_ROW)
+        return frozenset(json.loads(row["Users"])) if row else frozenset()
+
+    async def designate(self, team: TeamKey, user_ids: frozenset[str]) -> None:
+        """See :meth:`TeamStore.designate`."""
+        entity = {
+            "PartitionKey": _team_partition(team),
+            "RowKey": DESIGNATED_ROW,
+            "Users": _dumps(sorted(user_ids)),
+        }
+        try:
+            async with self._guard.call("leaders write"):
+                await self._table.upsert_entity(entity, mode=UpdateMode.REPLACE)
+        except AzureError as err:
+            raise StorageUnavailable("leaders write failed") from err
+
+    async def put_published(self, team: TeamKey, stored: StoredTeam) -> None:
+        """See :meth:`TeamStore.put_published`."""
+        entity = {
+            "PartitionKey": _published_partition(team.tenant_id),
+            "RowKey": join_key(team.team_id),
+            "Summary": _dumps(stored.summary.to_dict()) if stored.summary else "",
+            "Previous": _dumps(stored.previous.to_dict()) if stored.previous else "",
+            "PublishedOn": stored.published_on.isoformat() if stored.published_on else "",
+            "SyncedAt": stored.synced_at.astimezone(UTC).isoformat(),
+        }
+        try:
+            async with self._guard.call("team publish"):
+                await self._table.upsert_entity(entity, mode=UpdateMode.REPLACE)
+        except AzureError as err:
+            raise StorageUnavailable("team publish failed") from err
+
+
+def _stored(row: Mapping[str, Any]) -> StoredTeam:
+    published_on = row.get("PublishedOn")
+    return StoredTeam(
+        _summary(row.get("Summary")),
+        datetime.fromisoformat(row["SyncedAt"]),
+        date.fromisoformat(published_on) if published_on else None,
+        _summary(row.get("Previous")),
+    )

@@ -17,13 +17,14 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
 import requests
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, Frame, Page, Route, async_playwright
+from playwright.async_api import Browser, Frame, Page, Route, async_playwright, expect
 
 from server import keys
 from server.app import create_app
@@ -46,6 +47,7 @@ from tests.support.idp import LocalIdentityProvider, TestCA
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
+AXE = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"  # npm devDependency
 CHROMIUM = Path("/usr/bin/chromium")
 # From ../shared/TOOLBOX.md: what Chromium needs to run headless here, with no network.
 CHROMIUM_FLAGS = [
@@ -61,7 +63,10 @@ TENANT = "5a0c9e3f-2b7d-4e1a-8c6f-9d3b2a1e0f4c"
 DEMO_USER = "e7d1c2b3-a4f5-4e6d-9c8b-7a6f5e4d3c2b"
 TEAM = DEMO_TEAM
 WIDE = {"width": 1280, "height": 900}
+NARROW = {"width": 420, "height": 900}
 SIDE_PANEL = {"width": 360, "height": 800}
+THEMES = ("default", "dark", "contrast")
+VIEW_API = "**/api/teams/*/view"
 
 
 def tab_settings(
@@ -513,11 +518,17 @@ async def browser() -> AsyncIterator[Browser]:
 async def open_page(
     browser: Browser,
 ) -> AsyncIterator[Callable[..., Awaitable[tuple[Page, PageProblems]]]]:
-    """``await open_page(url, viewport=WIDE)`` → (page, problems seen on it)."""
+    """``await open_page(url, viewport=WIDE)`` → (page, problems seen on it).
+
+    ``prepare(page)``, when given, runs before the page loads (routes, a fake clock).
+    """
     contexts = []
 
     async def open_(
-        url: str, viewport: dict[str, int] | None = None, reduced_motion: bool = True
+        url: str,
+        viewport: dict[str, int] | None = None,
+        reduced_motion: bool = True,
+        prepare: Callable[[Page], Awaitable[None]] | None = None,
     ) -> tuple[Page, PageProblems]:
         context = await browser.new_context(
             viewport=viewport or WIDE,  # type: ignore[arg-type]
@@ -529,12 +540,63 @@ async def open_page(
         page = await context.new_page()
         problems = PageProblems()
         problems.watch(page)
+        if prepare is not None:
+            await prepare(page)
         await page.goto(url)
         return page, problems
 
     yield open_
     for context in contexts:
         await context.close()
+
+
+async def api_json(tabs: TabServer, path: str) -> Any:
+    """GET our JSON API as the demo user (no token in demo mode)."""
+    async with aiohttp.ClientSession() as http, http.get(tabs.url(path)) as response:
+        assert response.status == 200, await response.text()
+        return await response.json()
+
+
+async def ready(page: Page) -> None:
+    """Wait until the page's content is shown and every chart is drawn."""
+    await expect(page.locator("#content")).to_be_visible(timeout=5000)
+    await page.wait_for_function(
+        "[...document.querySelectorAll('figure[data-chart]')]"
+        ".every(f => f.querySelector('svg[role=img]'))"
+    )
+
+
+def no_problems(problems: PageProblems, *allowed: str) -> None:
+    unexpected = [m for m in problems.messages if not any(a in m for a in allowed)]
+    assert not unexpected, unexpected
+
+
+async def axe_violations(page: Page, impacts: Iterable[str] = ("serious", "critical")) -> str:
+    """Run axe-core on the page; a report of the violations of the given impacts ("" if none).
+
+    axe is served from the page's own origin (a route answers with the npm package's file),
+    because the tabs' CSP (script-src 'self') rightly refuses the inline script that
+    ``add_script_tag(path=...)`` would add. So the page runs under its real CSP throughout.
+    """
+    origin = urlsplit(page.url)
+    url = f"{origin.scheme}://{origin.netloc}/_test/axe.min.js"
+
+    async def serve(route: Route) -> None:
+        await route.fulfill(path=AXE, content_type="text/javascript")
+
+    await page.route(url, serve)
+    await page.add_script_tag(url=url)
+    found: list[dict[str, Any]] = await page.evaluate(
+        """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations.map(
+            v => ({id: v.id, impact: v.impact, help: v.help,
+                   targets: v.nodes.map(n => n.target.join(" "))}))"""
+    )
+    wanted = set(impacts)
+    return "\n".join(
+        f"{v['id']} ({v['impact']}): {v['help']}; at {', '.join(v['targets'])}"
+        for v in found
+        if v["impact"] in wanted
+    )
 
 
 async def screenshot(page: Page, name: str) -> Path:
@@ -773,3 +835,9 @@ def legacy_context(
     if group:
         context.update({"groupId": group, "teamId": "19:team@thread.tacv2", "teamName": "Finance"})
     return context
+
+
+# What the page fixtures hand a test.
+OpenPage = Callable[..., Awaitable[tuple[Page, PageProblems]]]
+StartServer = Callable[..., Awaitable[TabServer]]
+OpenInTeams = Callable[..., Awaitable[TeamsHost]]

@@ -16,11 +16,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
-import aiohttp
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Page, Route, expect
 
 from server import keys
+from teams_app.domain.learner import iso_week
 from teams_app.domain.privacy import NOT_ENOUGH
 from teams_app.storage.ports import LearnerKey
 from tests.browser.conftest import (
@@ -32,12 +32,19 @@ from tests.browser.conftest import (
     TEAM,
     TEAMS_TENANT,
     TENANT,
+    THEMES,
+    VIEW_API,
     Member,
-    PageProblems,
+    OpenInTeams,
+    OpenPage,
+    StartServer,
     TabServer,
     TeamsHost,
+    api_json,
     as_demo_user,
     legacy_context,
+    no_problems,
+    ready,
     screenshot,
     seed_learner,
     seed_team,
@@ -49,31 +56,11 @@ from tests.support.idp import LocalIdentityProvider
 
 pytestmark = pytest.mark.browser
 
-OpenPage = Callable[..., Awaitable[tuple[Page, PageProblems]]]
-StartServer = Callable[..., Awaitable[TabServer]]
-OpenInTeams = Callable[..., Awaitable[TeamsHost]]
-THEMES = ("default", "dark", "contrast")
 # Teams' JS SDK fetches its list of host domains from Microsoft's CDN when it loads (the CSP
 # allows that one host). This machine has no internet, so the lookup fails and the SDK falls
 # back to its built-in list; only an external host can fail name resolution here.
 SDK_DOMAIN_LIST = "validDomains"
 NO_INTERNET = "net::ERR_NAME_NOT_RESOLVED"
-
-
-async def api_json(tabs: TabServer, path: str) -> Any:
-    """GET our JSON API as the demo user (no token in demo mode)."""
-    async with aiohttp.ClientSession() as http, http.get(tabs.url(path)) as response:
-        assert response.status == 200, await response.text()
-        return await response.json()
-
-
-async def ready(page: Page) -> None:
-    """Wait until the page's content is shown and every chart is drawn."""
-    await expect(page.locator("#content")).to_be_visible(timeout=5000)
-    await page.wait_for_function(
-        "[...document.querySelectorAll('figure[data-chart]')]"
-        ".every(f => f.querySelector('svg[role=img]'))"
-    )
 
 
 async def chart_tables(page: Page) -> dict[str, list[list[str]]]:
@@ -101,11 +88,6 @@ def shown(value: Any, suffix: str = "") -> str:
         return NOT_ENOUGH
     text = f"{value:,.1f}".removesuffix(".0") if isinstance(value, float) else f"{value:,}"
     return text + suffix
-
-
-def no_problems(problems: PageProblems, *allowed: str) -> None:
-    unexpected = [m for m in problems.messages if not any(a in m for a in allowed)]
-    assert not unexpected, unexpected
 
 
 # ------------------------------------------------------------------------- rendering
@@ -178,7 +160,7 @@ async def test_team_view_renders_the_seeded_team(
     assert tiles["members"] == shown(view["members"])
     assert tiles["started"] == shown(view["started"])
     assert tiles["not_started"] == shown(view["not_started"])
-    assert tiles["active_this_week"] == shown(view["trend"][-1]["active"])
+    assert tiles["active_last_week"] == shown(view["trend"][-1]["active"])
     assert tiles["lessons_completed"] == shown(view["learning"]["lessons_completed"])
     assert tiles["accuracy_pct"] == shown(view["learning"]["accuracy_pct"], "%")
     assert tiles["leaders"] == shown(view["leaders"]["leaders"])
@@ -211,7 +193,7 @@ async def test_a_leader_sends_the_team_a_challenge_from_the_page(
     await expect(page.locator("#team-challenge-result")).to_contain_text(
         f'"{suggested["title"]}" is on its way'
     )
-    week = (await api_json(demo_server, f"/api/teams/{TEAM}/view"))["view"]["this_week"]
+    week = iso_week(services.clock().date())  # a challenge goes out for the current week
     counts = await services.engine.ledger.counts(f"team-challenge-{week}")
     assert counts["queued"] == len(members)
     no_problems(problems)
@@ -350,7 +332,7 @@ async def test_suppressed_figures_read_not_enough_responses_never_zero(
     await ready(page)
     tiles = await figures(page)
     assert tiles["members"] == "4"
-    for key in ("started", "not_started", "active_this_week", "lessons_completed", "accuracy_pct"):
+    for key in ("started", "not_started", "active_last_week", "lessons_completed", "accuracy_pct"):
         assert tiles[key] == NOT_ENOUGH, key
     assert tiles["calibration"] == NOT_ENOUGH
     tables = await chart_tables(page)
@@ -492,8 +474,8 @@ async def test_team_csv_download_matches_the_page(
             ("confidence", "calibration"): "calibration",
             ("leaders", "leaders"): "leaders",
             ("leaders", "started"): "leaders_started",
-            ("leaders", "active this week"): "leaders_active_this_week",
-            ("leaders", "did this week's challenge"): "leaders_challenge_this_week",
+            ("leaders", "active this week"): "leaders_active_last_week",
+            ("leaders", "did this week's challenge"): "leaders_challenge_last_week",
         }
         if (section, item) in simple:
             return tiles[simple[section, item]]
@@ -577,16 +559,27 @@ async def test_outside_teams_without_demo_mode_says_to_open_it_in_teams(
 async def test_team_view_while_the_first_roster_sync_runs(
     demo_server: TabServer, open_page: OpenPage
 ) -> None:
-    body = await api_json(demo_server, f"/api/teams/{TEAM}/view")
-    assert body["status"] == "syncing"
-    page, problems = await open_page(demo_server.url("/tabs/team?theme=dark"))
-    await expect(
-        page.get_by_text("Collecting your team's figures… refresh in a minute")
-    ).to_be_visible()
+    # Demo mode has no directory to sync from: the API answers "syncing" until the roster
+    # arrives, then the real answer goes through.
+    synced = False
+
+    async def view(route: Route) -> None:
+        if synced:
+            await route.continue_()
+        else:
+            await route.fulfill(json={"status": "syncing", "refreshing": True, "view": None})
+
+    page, problems = await open_page(
+        demo_server.url("/tabs/team?theme=dark"), prepare=lambda p: p.route(VIEW_API, view)
+    )
+    await expect(page.locator("#syncing")).to_contain_text(
+        "Collecting your team's figures: AI Ready is reading the team's member list."
+    )
     await expect(page.locator("#content")).to_be_hidden()
     await screenshot(page, "team-syncing-dark")
 
     await seed_team(demo_server)  # the roster arrives
+    synced = True
     await page.get_by_role("button", name="Refresh").click()
     await ready(page)
     await expect(page.locator("#syncing")).to_have_count(0)
@@ -676,8 +669,8 @@ async def test_in_teams_a_team_owner_sees_the_team_once_its_roster_is_synced(
         teams_server, "/tabs/team", context=legacy_context(OWNER, group=group), token=token
     )
     tab = host.tab
-    syncing = tab.get_by_text("Collecting your team's figures… refresh in a minute")
-    await expect(syncing).to_be_visible(timeout=8000)
+    syncing = tab.locator("#syncing")
+    await expect(syncing).to_contain_text("Collecting your team's figures", timeout=8000)
     await screenshot(host.page, "in-teams-team-syncing")
 
     async def refreshed() -> bool:
@@ -715,11 +708,20 @@ async def test_in_teams_a_member_who_does_not_lead_the_team_is_refused(
     )
     tab = host.tab
     await expect(
-        tab.get_by_text("Only team owners and designated leaders can see this view.")
+        tab.get_by_text(
+            "This view is for the team's owners and the leaders designated for this team."
+        )
     ).to_be_visible(timeout=8000)
     await expect(tab.locator("#content")).to_be_hidden()
     await expect(tab.locator("#download-csv")).to_be_hidden()
     await screenshot(host.page, "in-teams-team-refused")
+
+    # The way onward: their own page, opened in the same tab frame with the same sign-in.
+    await tab.get_by_role("link", name="Open My learning").click()
+    await expect(host.tab.locator("#content")).to_be_visible(timeout=8000)
+    assert host.tab.url == "https://ai-ready.test/tabs/my-learning"
+    await expect(host.tab.locator("#page-title")).to_have_text("My learning")
+    no_problems(host.problems, SDK_DOMAIN_LIST, NO_INTERNET, "403 (Forbidden)")
 
 
 async def test_in_teams_a_refused_sign_in_asks_to_sign_in_again(

@@ -4,7 +4,7 @@ in-memory fakes, with a team store that can force ETag conflicts."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import pytest
@@ -38,11 +38,13 @@ class ConflictingTeamStore(MemoryTeamStore):
         super().__init__()
         self.conflicts = 0
 
-    async def update_member(self, team: TeamKey, user_id: str, new: Contribution | None) -> bool:
+    async def update_member(
+        self, team: TeamKey, user_id: str, new: Contribution | None, *, join: bool = False
+    ) -> bool:
         if self.conflicts > 0:
             self.conflicts -= 1
             raise ConcurrentUpdate
-        return await super().update_member(team, user_id, new)
+        return await super().update_member(team, user_id, new, join=join)
 
 
 @dataclass
@@ -172,9 +174,11 @@ async def test_delete_survives_etag_conflicts_on_the_team_figures(services: Serv
     assert await _everything_of(services, ME) == (None, [], [], None)
     assert await services.engine.ledger.deliveries_of(f"{TENANT}|me") == {}, "no delivery record"
     assert await services.engine.ledger.deliveries_of(f"{TENANT}|colleague-0") != {}
-    stored = await teams.get_team(TEAM)
-    assert stored is not None and stored.summary.members == len(COLLEAGUES)
-    assert await teams.teams_of(TENANT, ME.user_id) == []
+    # Still on the team's roster (it comes from the directory), contributing nothing.
+    stored = await teams.publish(TEAM, lambda live, pub: replace(pub, snapshot=live))
+    assert stored is not None and stored.summary is not None
+    assert stored.summary.members == len(COLLEAGUES) + 1
+    assert await teams.teams_of(TENANT, ME.user_id) == [TEAM.team_id]
     assert await _everything_of(services, COLLEAGUES[0]) != (None, [], [], None)
 
 

@@ -1,7 +1,8 @@
 """The tabs' JSON API over real HTTP, signed in through the local Entra ID, with Graph.
 
-Covers the authorisation matrix (learner / leader x own team / other team / other tenant),
-a learner's own data (view, download, delete), and team figures kept current at write time.
+Covers the authorisation matrix (learner / owner / designated leader / programme admin x
+own team / other team / other tenant), a learner's own data (view, download, delete), and
+team figures published as daily snapshots that a leader can't difference.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import asyncio
 import csv
 import io
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -28,6 +29,7 @@ from teams_app.storage.engine_memory import memory_engine
 from teams_app.storage.memory import MemoryLearnerStore
 from teams_app.storage.ports import LearnerKey
 from teams_app.storage.team_memory import MemoryTeamStore
+from teams_app.storage.team_ports import TeamKey
 from tests.support.graph_server import LocalGraph
 from tests.support.idp import LocalIdentityProvider
 from tests.tabs.conftest import AUDIENCES, CLIENT_ID, CLIENT_SECRET, OTHER_TENANT, TENANT
@@ -38,6 +40,7 @@ LEADER = "10000000-0000-4000-8000-000000000001"
 DESIGNATED = "10000000-0000-4000-8000-000000000002"
 MEMBERS = [f"20000000-0000-4000-8000-{i:012d}" for i in range(1, 8)]
 STRANGER = "30000000-0000-4000-8000-000000000001"
+ADMIN = "40000000-0000-4000-8000-000000000001"
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 
 
@@ -49,13 +52,13 @@ async def api(
     trusting_outbound: OutboundHttp,
     msal_http: requests.Session,
 ) -> Any:
+    clock = [NOW]
     settings = load_settings(
         {
             "AIREADY_BOT_CLIENT_ID": CLIENT_ID,
             "AIREADY_BOT_CLIENT_SECRET": CLIENT_SECRET,
             "AIREADY_BOT_TENANT_ID": TENANT,
             "AIREADY_STORAGE_CONNECTION_STRING": "UseDevelopmentStorage=true",
-            "AIREADY_LEADERS": DESIGNATED,
             "AIREADY_MIN_GROUP_SIZE": "3",
         }
     )
@@ -80,7 +83,7 @@ async def api(
         engine=memory_engine(),
         tab_validator=validator,
         directory=directory,
-        clock=lambda: NOW,
+        clock=lambda: clock[0],
     )
     graph.add_group(TENANT, TEAM, owners=[LEADER], members=[LEADER, *MEMBERS])
     graph.add_group(TENANT, OTHER_TEAM, owners=[MEMBERS[0]], members=MEMBERS[:4])
@@ -88,12 +91,29 @@ async def api(
     graph.add_user(TENANT, MEMBERS[1], "Priya Shah", department="Finance", job_title="Analyst")
     client = await aiohttp_client(app)
     client.idp = idp
+    client.clock = clock
     return client
 
 
-def _auth(client: Any, user: str, tenant: str = TENANT) -> dict[str, str]:
-    token = client.idp.sso_token(tenant, user, "Test User", aud=CLIENT_ID)
+def _auth(client: Any, user: str, tenant: str = TENANT, **claims: Any) -> dict[str, str]:
+    token = client.idp.sso_token(tenant, user, "Test User", aud=CLIENT_ID, **claims)
     return {"Authorization": f"Bearer {token}"}
+
+
+def _admin(client: Any, user: str = ADMIN, tenant: str = TENANT) -> dict[str, str]:
+    return _auth(client, user, tenant, roles=["AIReady.Admin"])
+
+
+def _next_day(client: Any, days: int = 1) -> None:
+    """Time passes: the next view may publish a new snapshot."""
+    client.clock[0] += timedelta(days=days)
+
+
+async def _designate(client: Any, team: str, *users: str) -> None:
+    response = await client.put(
+        f"/api/teams/{team}/leaders", headers=_admin(client), json={"leaders": list(users)}
+    )
+    assert response.status == 200, await response.text()
 
 
 async def _view(client: Any, user: str, team: str = TEAM, tenant: str = TENANT) -> Any:
@@ -147,6 +167,7 @@ async def _learn(client: Any, user: str, lessons: int) -> None:
 async def test_only_a_teams_leaders_see_its_figures(
     api: Any, who: str, team: str, tenant: str, status: int
 ) -> None:
+    await _designate(api, TEAM, DESIGNATED)
     user = {
         "leader": LEADER,
         "designated": DESIGNATED,
@@ -159,6 +180,95 @@ async def test_only_a_teams_leaders_see_its_figures(
         assert (await response.json())["error"].startswith("only the team's owners")
 
 
+async def test_a_designated_leader_leads_only_the_team_they_were_designated_for(
+    api: Any,
+) -> None:
+    await _designate(api, TEAM, DESIGNATED)
+    assert (await _view(api, DESIGNATED, TEAM)).status == 200
+    assert (await _view(api, DESIGNATED, OTHER_TEAM)).status == 403
+    post = await api.post(f"/api/teams/{OTHER_TEAM}/challenge", headers=_auth(api, DESIGNATED))
+    assert post.status == 403
+    # The same object id in another tenant designates nobody there.
+    assert (await _view(api, DESIGNATED, TEAM, OTHER_TENANT)).status == 403
+    await _designate(api, TEAM)  # withdrawn
+    assert (await _view(api, DESIGNATED, TEAM)).status == 403
+
+
+async def test_the_admin_role_runs_the_programme_but_leads_no_team(api: Any) -> None:
+    assert (await api.get("/api/organisation/view", headers=_admin(api))).status == 200
+    # An admin is not a leader of every team: team figures stay with the team's leaders.
+    assert (await _view(api, ADMIN, TEAM)).status == 403
+    challenge = await api.post(f"/api/teams/{TEAM}/challenge", headers=_admin(api))
+    assert challenge.status == 403
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {},  # no roles claim
+        {"roles": []},
+        {"roles": "AIReady.Admin"},  # a string, not the list Entra issues
+        {"roles": ["aiready.admin"]},  # app role values are case-sensitive
+        {"roles": ["AIReady.Reader", {"AIReady.Admin": True}]},
+        {"scp": "access_as_user AIReady.Admin"},  # a scope is not an app role
+    ],
+)
+async def test_only_the_admin_app_role_opens_the_admin_api(
+    api: Any, claims: dict[str, Any]
+) -> None:
+    headers = _auth(api, LEADER, **claims)
+    for method, path in (
+        ("GET", "/api/organisation/view"),
+        ("GET", "/api/organisation/export.csv"),
+        ("GET", "/api/organisation/export.json"),
+        ("GET", f"/api/teams/{TEAM}/leaders"),
+        ("PUT", f"/api/teams/{TEAM}/leaders"),
+    ):
+        response = await api.request(method, path, headers=headers, json={"leaders": [LEADER]})
+        assert response.status == 403, (claims, method, path)
+        assert "AIReady.Admin" in (await response.json())["error"]
+    designated = await api.app[keys.SERVICES].team_store.designated(TeamKey(TENANT, TEAM))
+    assert designated == frozenset(), "nothing was designated"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"leaders": "10000000-0000-4000-8000-000000000001"},
+        {"leaders": ["not-a-guid"]},
+        {"leaders": [7]},
+        {"leaders": [ADMIN] * 51},
+        ["leaders"],
+        {},
+    ],
+)
+async def test_designating_leaders_takes_a_list_of_object_ids(api: Any, body: Any) -> None:
+    response = await api.put(f"/api/teams/{TEAM}/leaders", headers=_admin(api), json=body)
+    assert response.status == 400
+    assert "leaders" in (await response.json())["error"]
+    listed = await api.get(f"/api/teams/{TEAM}/leaders", headers=_admin(api))
+    assert await listed.json() == {"leaders": []}
+
+
+async def test_an_admin_sees_only_their_own_organisation(api: Any) -> None:
+    for member in MEMBERS[:5]:
+        await _learn(api, member, 1)
+    ours = await (await api.get("/api/organisation/view", headers=_admin(api))).json()
+    theirs_response = await api.get(
+        "/api/organisation/view", headers=_admin(api, STRANGER, OTHER_TENANT)
+    )
+    theirs = await theirs_response.json()
+    funnel = {step["step"]: step["people"] for step in ours["view"]["funnel"]}
+    assert funnel["installed"] == 5 and funnel["started"] == 5
+    assert {step["people"] for step in theirs["view"]["funnel"]} == {None}
+    csv_export = await api.get("/api/organisation/export.csv", headers=_admin(api))
+    text = await csv_export.text()
+    assert csv_export.status == 200 and "adoption,Talked to AI Ready,,5," in text
+    assert not any(m in text for m in MEMBERS), "no ids in the export"
+    json_export = await api.get("/api/organisation/export.json", headers=_admin(api))
+    assert (await json_export.json())["format"] == "ai-ready-organisation/1"
+
+
 async def test_another_tenant_never_sees_this_tenants_team(api: Any) -> None:
     await _learn(api, MEMBERS[0], 1)
     ours = await (await _view(api, LEADER)).json()
@@ -169,23 +279,46 @@ async def test_another_tenant_never_sees_this_tenants_team(api: Any) -> None:
     assert theirs["view"]["members"] is None, "one member: below the threshold"
 
 
-async def test_team_figures_follow_members_at_write_time(api: Any) -> None:
+async def test_team_figures_move_in_daily_snapshots(api: Any) -> None:
     first = await (await _view(api, LEADER)).json()
     assert first["view"]["members"] == 8
+    assert first["view"]["published_on"] == "2026-11-26"
     assert first["view"]["started"] is None or first["view"]["started"] == 0
     for member in MEMBERS[:4]:
         await _learn(api, member, 1)
-    later = await (await _view(api, LEADER)).json()
-    view = later["view"]
+    same_day = await (await _view(api, LEADER)).json()
+    assert same_day["view"] == first["view"], "nothing moves before the next snapshot"
+    _next_day(api)
+    view = (await (await _view(api, LEADER)).json())["view"]
+    assert view["published_on"] == "2026-11-27"
     assert view["started"] == 4
     assert view["learning"]["lessons_completed"] == 4
-    assert view["learning"]["accuracy_pct"] == 100.0
+    assert view["learning"]["accuracy_pct"] is None, "all right: it would say each one's score"
     assert view["not_started"] == 4
+
+
+async def test_a_leader_cannot_difference_one_colleagues_lesson(api: Any) -> None:
+    for member in MEMBERS[:4]:
+        await _learn(api, member, 1)
+    _next_day(api)
+    before = (await (await _view(api, LEADER)).json())["view"]
+    await _learn(api, MEMBERS[5], 1)  # "I've just done my first lesson"
+    for days in (0, 1, 7):
+        _next_day(api, days)
+        after = (await (await _view(api, LEADER)).json())["view"]
+        assert (after["started"], after["learning"]) == (before["started"], before["learning"])
+    await _learn(api, MEMBERS[6], 1)
+    await _learn(api, MEMBERS[0], 1)  # with three people behind the change, it moves
+    _next_day(api)
+    moved = (await (await _view(api, LEADER)).json())["view"]
+    assert moved["learning"]["lessons_completed"] == before["learning"]["lessons_completed"] + 3
+    assert moved["learning"]["learners"] == before["learning"]["learners"] + 2
 
 
 async def test_csv_export_has_the_same_figures(api: Any) -> None:
     for member in MEMBERS[:3]:
         await _learn(api, member, 1)
+    _next_day(api)
     view = (await (await _view(api, LEADER)).json())["view"]
     response = await api.get(f"/api/teams/{TEAM}/export.csv", headers=_auth(api, LEADER))
     assert response.status == 200
@@ -194,6 +327,8 @@ async def test_csv_export_has_the_same_figures(api: Any) -> None:
     assert rows[0] == ["section", "item", "week", "value", "contributors"]
     found = {(r[0], r[1], r[2]): r[3] for r in rows[1:]}
     assert found[("team", "members", "")] == str(view["members"])
+    assert found[("about", "figures as of", "")] == "2026-11-27"
+    assert ("about", "figures with fewer than 3 people behind them", "") in found
     assert found[("learning", "lessons completed", "")] == str(
         view["learning"]["lessons_completed"]
     )
@@ -235,6 +370,7 @@ async def test_the_api_refuses_missing_and_bad_tokens(api: Any, headers: dict[st
 async def test_a_learner_downloads_and_deletes_their_data(api: Any) -> None:
     for member in MEMBERS[:4]:
         await _learn(api, member, 1)
+    _next_day(api)
     before = (await (await _view(api, LEADER)).json())["view"]
     me = MEMBERS[0]
     download = await api.get("/api/me/data", headers=_auth(api, me))
@@ -255,20 +391,31 @@ async def test_a_learner_downloads_and_deletes_their_data(api: Any) -> None:
     )
     assert deleted.status == 200
     assert await api.app[keys.SERVICES].store.get_profile(LearnerKey(TENANT, me)) is None
+    _next_day(api)
     after = (await (await _view(api, LEADER)).json())["view"]
-    assert after["learning"]["lessons_completed"] == before["learning"]["lessons_completed"] - 1
-    assert after["members"] == before["members"] - 1
+    assert after == {**before, "published_on": after["published_on"]}, (
+        "deleting one's data changes nothing a leader sees on its own"
+    )
+    await _learn(api, MEMBERS[1], 1)
+    await _learn(api, MEMBERS[2], 1)
+    _next_day(api)
+    later = (await (await _view(api, LEADER)).json())["view"]
+    assert later["members"] == before["members"], "still on the team's roster"
+    assert later["learning"]["lessons_completed"] == before["learning"]["lessons_completed"] + 1
 
 
 async def test_a_reset_in_the_chat_resets_the_members_team_figures(api: Any) -> None:
-    for member in MEMBERS[:4]:
+    for member in MEMBERS[:6]:
         await _learn(api, member, 1)
+    _next_day(api)
     before = (await (await _view(api, LEADER)).json())["view"]
-    turn = Turn(LearnerKey(TENANT, MEMBERS[0]), NOW, date(2026, 11, 26))
-    await api.app[keys.SERVICES].learning.confirm_reset(turn)
+    for member in MEMBERS[:3]:
+        turn = Turn(LearnerKey(TENANT, member), NOW, date(2026, 11, 26))
+        await api.app[keys.SERVICES].learning.confirm_reset(turn)
+    _next_day(api)
     after = (await (await _view(api, LEADER)).json())["view"]
     assert after["members"] == before["members"], "still on the team"
-    assert after["learning"]["lessons_completed"] == before["learning"]["lessons_completed"] - 1
+    assert after["learning"]["lessons_completed"] == before["learning"]["lessons_completed"] - 3
 
 
 async def _install(client: Any, user: str, **preferences: Any) -> None:

@@ -1,0 +1,128 @@
+"""The programme admins' organisation view: adoption, participation and outcomes.
+
+It is built from the organisation's published snapshot (the sum of its shards' snapshots,
+each published under the same rules as a team's, :mod:`teams_app.domain.publication`), and
+every figure follows the team view's privacy rules (:func:`teams_app.domain.team.team_view`):
+participation shows for a group of at least ``threshold`` people, results follow the
+threshold, complementary suppression and dominance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+from teams_app.domain.privacy import NOT_ENOUGH, TeamView, csv_rows, plain
+from teams_app.domain.team import TeamSummary, team_view
+
+WEEKS = 12
+OUTCOME_WEEKS = 4
+WEEKS_PER_MONTH = 52 / 12
+HOURS_METHOD = (
+    "Hours saved per month: for each of the last {weeks} closed weeks with enough pulse "
+    "answers, the average minutes saved per answer times the number of answers; the mean of "
+    "those weeks, times 52/12 weeks a month, divided by 60. Only people who answered the "
+    "pulse count: nothing is extrapolated to people who did not answer."
+)
+
+
+@dataclass(frozen=True)
+class FunnelStep:
+    """How many people reached one step of adoption."""
+
+    step: str
+    label: str
+    people: int | None
+
+
+@dataclass(frozen=True)
+class WeekCount:
+    """One week's count of a participation figure."""
+
+    week: str
+    people: int | None
+
+
+@dataclass(frozen=True)
+class OrganisationView:
+    """What a programme admin sees; ``None`` means "not enough responses yet"."""
+
+    view: TeamView
+    funnel: tuple[FunnelStep, ...]
+    challenges: tuple[WeekCount, ...]
+    hours_saved_per_month: int | None
+    hours_method: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dicts, lists and scalars, ready for ``json.dumps``."""
+        return {f.name: plain(getattr(self, f.name)) for f in fields(self)}
+
+
+def organisation_view(
+    summary: TeamSummary,
+    *,
+    threshold: int,
+    week: str,
+    foundation: Sequence[str],
+    tracks: Sequence[str] = (),
+    previous: TeamSummary | None = None,
+    published_on: str | None = None,
+) -> OrganisationView:
+    """The organisation's figures from its published snapshot; ``foundation`` lists the
+    foundation track ids (everyone's first track)."""
+    view = team_view(
+        summary,
+        threshold=threshold,
+        week=week,
+        weeks=WEEKS,
+        tracks=tracks,
+        previous=previous,
+        published_on=published_on,
+    )
+    big_enough = summary.members >= view.threshold
+
+    def participation(n: int) -> int | None:
+        return n if big_enough else None
+
+    foundation_done = max((summary.tracks.get(t, 0) for t in foundation), default=0)
+    funnel = (
+        FunnelStep("installed", "Talked to AI Ready", participation(summary.members)),
+        FunnelStep("started", "Answered a first question", participation(summary.started)),
+        FunnelStep("assessed", "Took the skills check", participation(summary.assessed)),
+        FunnelStep("foundation", "Finished the foundation", participation(foundation_done)),
+        FunnelStep("role_track", "Finished a role track", participation(summary.role_tracks_done)),
+    )
+    challenges = tuple(
+        WeekCount(p.week, participation(summary.challenges.get(p.week, 0))) for p in view.trend
+    )
+    weekly_hours = [
+        p.minutes_saved * p.pulse_responses / 60
+        for p in view.trend[-OUTCOME_WEEKS:]
+        if p.minutes_saved is not None and p.pulse_responses is not None
+    ]
+    hours = round(sum(weekly_hours) / len(weekly_hours) * WEEKS_PER_MONTH) if weekly_hours else None
+    return OrganisationView(
+        view=view,
+        funnel=funnel,
+        challenges=challenges,
+        hours_saved_per_month=hours,  # each week in it was already behind the threshold
+        hours_method=HOURS_METHOD.format(weeks=OUTCOME_WEEKS),
+    )
+
+
+def organisation_csv(
+    org: OrganisationView, *, skills: Mapping[str, str] = {}, tracks: Mapping[str, str] = {}
+) -> list[list[str]]:
+    """The organisation view as CSV rows: the team view's rows plus the funnel, the weekly
+    challenges and the hours saved, under the page's names."""
+    rows = csv_rows(org.view, skills=skills, tracks=tracks)
+
+    def cell(value: object) -> str:
+        return NOT_ENOUGH if value is None else str(value)
+
+    rows += [["adoption", step.label, "", cell(step.people), ""] for step in org.funnel]
+    rows += [["weekly", "did the challenge", c.week, cell(c.people), ""] for c in org.challenges]
+    rows.append(["outcomes", "hours saved per month", "", cell(org.hours_saved_per_month), ""])
+    rows.append(["about", "how hours saved are estimated", "", org.hours_method, ""])
+    return rows
