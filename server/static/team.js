@@ -106,6 +106,14 @@ function names(labels) {
 const pct = (value) => figure(value, "%");
 const isNull = (value) => value === null || value === undefined;
 
+/** "2026-12-01" → "1 Dec 2026" in the reader's locale (the ISO text if it isn't a date). */
+function day(iso) {
+  const found = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso);
+  if (!found) return iso;
+  const date = new Date(Number(found[1]), Number(found[2]) - 1, Number(found[3]));
+  return new Intl.DateTimeFormat(undefined, { dateStyle: "medium" }).format(date);
+}
+
 /**
  * One figure as a <dt>/<dd> group in a <div> (a <dl> allows nothing else); a detail such as
  * "by 10 people" is a second <dd>. Null shows "not enough responses yet".
@@ -144,7 +152,7 @@ function renderOverview(view) {
     stat("members", "Members", view.members),
     stat("started", "Started", view.started),
     stat("not_started", "Not started yet", view.not_started),
-    stat("active_last_week", "Active this week", now ? now.active : null),
+    stat("active_last_week", "Active last week", now ? now.active : null),
     stat("lessons_completed", "Lessons completed", learning.lessons_completed, {
       sub: isNull(learning.learners)
         ? null
@@ -368,12 +376,12 @@ function renderLeaders(view) {
     list,
     stat("leaders", "Leaders", leaders.leaders, { className: "" }),
     stat("leaders_started", "Leaders who started", leaders.started, { className: "" }),
-    stat("leaders_active_last_week", "Leaders active this week", leaders.active_last_week, {
+    stat("leaders_active_last_week", "Leaders active last week", leaders.active_last_week, {
       className: "",
     }),
     stat(
       "leaders_challenge_last_week",
-      "Leaders who did this week's challenge",
+      "Leaders who did last week's challenge",
       leaders.challenge_last_week,
       { className: "" },
     ),
@@ -453,9 +461,20 @@ function render(view, labels) {
   renderConfidence(view);
   renderLeaders(view);
   renderPulse(view);
-  $("footer-note").textContent =
-    `Week ${view.week}. Figures are group totals kept up to date as people learn; the CSV ` +
-    "holds the same figures. Nobody's individual answers are stored in them.";
+  // Leaders read a published snapshot (at most one a day) that runs to the last closed week.
+  const published = isNull(view.published_on)
+    ? null
+    : [
+        ", published on ",
+        el("time", { datetime: view.published_on, text: day(view.published_on) }),
+      ];
+  replace(
+    $("footer-note"),
+    `Figures run to week ${view.week}`,
+    published,
+    ". They are group totals, updated at most once a day; the CSV holds the same figures. " +
+      "Nobody's individual answers are stored in them.",
+  );
 }
 
 // While the first roster sync runs the page looks again on its own: soon at first, then less

@@ -69,9 +69,7 @@ THEMES = ("default", "dark", "contrast")
 VIEW_API = "**/api/teams/*/view"
 
 
-def tab_settings(
-    *, demo: bool = True, leaders: Iterable[str] = (DEMO_USER,), min_group: int = 3
-) -> Settings:
+def tab_settings(*, demo: bool = True, min_group: int = 3) -> Settings:
     """Local-dev settings; ``demo`` adds the demo-user switch (pages work without Teams)."""
     env = {
         "AIREADY_ENV": "development",
@@ -81,8 +79,6 @@ def tab_settings(
     }
     if demo:
         env["AIREADY_DEV_DEMO_USER"] = f"{TENANT}/{DEMO_USER}"
-    if leaders := ",".join(leaders):
-        env["AIREADY_LEADERS"] = leaders
     return load_settings(env)
 
 
@@ -256,6 +252,8 @@ async def start_server() -> AsyncIterator[Callable[..., Awaitable[TabServer]]]:
         server = TestServer(app, host="127.0.0.1")
         await server.start_server()
         running.append(server)
+        if settings.dev_demo_user is not None:  # as a programme admin would: the demo user
+            await teams.designate(TeamKey(TENANT, TEAM), frozenset({DEMO_USER}))  # leads
         return TabServer(server, store, teams, settings)
 
     yield start

@@ -22,7 +22,10 @@ from playwright.async_api import Page, Route, expect
 from server import keys
 from teams_app.domain.learner import iso_week
 from teams_app.domain.privacy import NOT_ENOUGH
+from teams_app.domain.publication import Publication
+from teams_app.domain.team import TeamSummary
 from teams_app.storage.ports import LearnerKey
+from teams_app.storage.team_ports import TeamKey
 from tests.browser.conftest import (
     CLIENT_ID,
     DEMO_USER,
@@ -385,12 +388,24 @@ async def test_keyboard_reaches_the_data_controls_and_the_dialog(
     assert await demo_server.store.get_profile(LearnerKey(TENANT, DEMO_USER)) is not None
 
 
+async def live_figures(tabs: TabServer) -> TeamSummary:
+    """The demo team's live sums (what the next snapshot is taken from), through the team
+    store's publish port with a decision that publishes nothing."""
+    seen: list[TeamSummary] = []
+
+    def look(live: TeamSummary, _publication: Publication) -> None:
+        seen.append(live)
+
+    await tabs.teams.publish(TeamKey(TENANT, TEAM), look)
+    return seen[-1]
+
+
 async def test_delete_my_data_end_to_end(demo_server: TabServer, open_page: OpenPage) -> None:
     await seed_team(demo_server)
     key = LearnerKey(TENANT, DEMO_USER)
     before = await api_json(demo_server, "/api/me/learning")
     assert before["lessons_done"] > 0 and before["history"]
-    members_before = (await api_json(demo_server, f"/api/teams/{TEAM}/view"))["view"]["members"]
+    team_before = await live_figures(demo_server)
 
     page, problems = await open_page(demo_server.url("/tabs/my-learning"))
     await ready(page)
@@ -416,9 +431,12 @@ async def test_delete_my_data_end_to_end(demo_server: TabServer, open_page: Open
     assert all(s["baseline"] is None and s["answers"] == 0 for s in after["skills"])
     assert await demo_server.store.get_profile(key) is None
     assert await demo_server.store.list_attempts(key) == []
-    assert await demo_server.teams.teams_of(TENANT, DEMO_USER) == []
-    view = (await api_json(demo_server, f"/api/teams/{TEAM}/view"))["view"]
-    assert view["members"] == members_before - 1
+    # They stay on the team's roster (it comes from the directory), contributing nothing.
+    assert await demo_server.teams.teams_of(TENANT, DEMO_USER) == [TEAM]
+    team_after = await live_figures(demo_server)
+    assert team_after.members == team_before.members
+    assert team_after.started == team_before.started - 1
+    assert team_after.lessons_completed == team_before.lessons_completed - before["lessons_done"]
     no_problems(problems)
 
 
@@ -457,54 +475,61 @@ async def test_team_csv_download_matches_the_page(
 
     tiles = await figures(page)
     tables = await chart_tables(page)
-    skills = {s.value: demo_server.curriculum.skill_name(s) for s in _all_skills()}
-    tracks = {t.id: t.title for t in demo_server.curriculum.tracks}
+    threshold_note = await page.locator("#threshold-text").inner_text()
+    published = await page.locator("#footer-note time").get_attribute("datetime")
 
     def row_of(chart: str, first: str) -> list[str]:
-        return next(r for r in tables[chart] if r[0] == first)
+        found = [r for r in tables[chart] if r[0] == first]
+        assert found, f"no row {first!r} in the {chart} table"
+        return found[0]
 
     def on_page(section: str, item: str, week: str) -> str | None:
         """What the page shows for one CSV figure (None: the CSV row has no page twin)."""
+        if section == "about":  # the privacy rule, and the snapshot's date
+            if item == "figures as of":
+                return published
+            rule = f"at least {item.split()[4]} people" in threshold_note  # "… than 3 people …"
+            return NOT_ENOUGH if rule and NOT_ENOUGH in threshold_note else None
         simple = {
             ("team", "members"): "members",
             ("participation", "started"): "started",
             ("participation", "not started"): "not_started",
             ("learning", "lessons completed"): "lessons_completed",
-            ("learning", "quiz accuracy %"): "accuracy_pct",
+            ("learning", "quiz answers right %"): "accuracy_pct",
             ("confidence", "calibration"): "calibration",
             ("leaders", "leaders"): "leaders",
             ("leaders", "started"): "leaders_started",
-            ("leaders", "active this week"): "leaders_active_last_week",
-            ("leaders", "did this week's challenge"): "leaders_challenge_last_week",
+            ("leaders", "active"): "leaders_active_last_week",
+            ("leaders", "did the week's challenge"): "leaders_challenge_last_week",
         }
         if (section, item) in simple:
             return tiles[simple[section, item]]
         # Shown as small print next to a figure they gate: absent when that one is hidden.
         gated = {
-            ("learning", "quiz mark %"): ("mark_pct", "accuracy_pct"),
-            ("learning", "learners"): ("learners", "lessons_completed"),
-            ("confidence", "answerers"): ("answerers", "calibration"),
+            ("learning", "quiz score counting confidence %"): ("mark_pct", "accuracy_pct"),
+            ("learning", "people who finished a lesson"): ("learners", "lessons_completed"),
+            ("confidence", "people who rated their confidence"): ("answerers", "calibration"),
         }
         if (section, item) in gated:
             own, gate = gated[section, item]
             return tiles.get(own, tiles[gate])
-        if section == "tracks":
-            return row_of("track-completion", tracks[item])[1]
+        if section == "tracks":  # (named as on the page)
+            return row_of("track-completion", item)[1]
         if section == "skills":
             skill, level = item.split(": ")
-            columns = {"gap": 1, "developing": 2, "mastered": 3, "not assessed": 4}
-            return row_of("skill-gaps", skills[skill])[columns[level]]
+            columns = {"gap": 1, "developing": 2, "mastered": 3, "not assessed yet": 4}
+            return row_of("skill-gaps", skill)[columns[level]]
         if section == "confidence":
             level, what = item.split(": ")
-            column = {"people": 1, "answers": 2, "accuracy %": 3}[what]
-            return row_of("calibration", f"{level.capitalize()} confidence")[column]
-        if section == "trend":
+            column = {"people": 1, "answers right %": 3}[what]
+            return row_of("calibration", level.capitalize())[column]  # "Low confidence"
+        if section == "weekly":
             chart, column = {
                 "active": ("participation", 1),
                 "leaders active": ("participation", 2),
-                "pulse responses": ("pulse-minutes", 2),
-                "pulse confidence (1-5)": ("pulse-confidence", 1),
-                "minutes saved (average)": ("pulse-minutes", 1),
+                "pulse answers": ("pulse-minutes", 2),
+                "confidence using AI (1-5)": ("pulse-confidence", 1),
+                "minutes saved per person": ("pulse-minutes", 1),
                 "caught an AI error": ("pulse-caught", 1),
             }[item]
             return row_of(chart, week)[column]
@@ -516,20 +541,14 @@ async def test_team_csv_download_matches_the_page(
         assert text is not None, f"the CSV has {section}/{item}, the page does not"
         if value == NOT_ENOUGH:
             assert text == NOT_ENOUGH, (section, item, week, text)
-        elif section == "confidence" and item == "calibration":
-            assert text.lower() == value, (item, text)
+        elif (section, item) in (("confidence", "calibration"), ("about", "figures as of")):
+            assert text.lower() == value.lower(), (item, text)
         else:
             number = text.replace("%", "").replace(",", "")
             assert float(number) == pytest.approx(float(value)), (section, item, week, text, value)
         checked += 1
     assert checked == len(rows) - 1 > 60
     no_problems(problems)
-
-
-def _all_skills() -> list[Any]:
-    from teams_app.domain.content import ASSESSED_SKILLS
-
-    return list(ASSESSED_SKILLS)
 
 
 # ------------------------------------------------------------------------- states
