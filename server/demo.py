@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from server.config import Environment, Settings
 from server.tabs import DEMO_TEAM
 from teams_app.content_files import load_curriculum
+from teams_app.domain.assignment import Assignment
 from teams_app.domain.content import ASSESSED_SKILLS, Curriculum, Role
 from teams_app.domain.learner import iso_week
 from teams_app.domain.team import Contribution, contribution_of
@@ -95,6 +96,14 @@ async def seed_demo_team(settings: Settings) -> int:
         team = TeamKey(tenant, DEMO_TEAM)
         await teams.replace_roster(team, members, datetime.now(UTC))
         await teams.designate(team, frozenset({user}))
+        if not await teams.assignments(tenant):  # one assignment, so every view shows one
+            foundation = next(t for t in curriculum.tracks if Role.EVERYONE in t.roles)
+            await teams.save_assignment(
+                tenant,
+                Assignment(
+                    "demo00000001", foundation.id, DEMO_TEAM, today + timedelta(days=30), today
+                ),
+            )
         for name, contribution in members.items():  # the organisation view counts them too
             await teams.update_member(org_shard(tenant, name), name, contribution, join=True)
         return len(members)

@@ -224,6 +224,7 @@ async def build_services(
             on_delete=functools.partial(_forget_learner, teams, engine.ledger),
             background=background,
             contacts=contacts,
+            assignments=teams.assignments_of,
         )
         yield Services(
             settings=settings,

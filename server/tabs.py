@@ -21,6 +21,7 @@ from aiohttp import web
 
 from server import keys
 from server.tab_auth import TabAuthError, bearer_token
+from teams_app.domain.assignment import InvalidAssignment, is_assignment_id
 from teams_app.domain.learner import iso_week
 from teams_app.domain.organisation import organisation_csv
 from teams_app.domain.privacy import csv_rows
@@ -129,6 +130,14 @@ async def team_page(request: web.Request) -> web.Response:
     return _render(request, "team.html", Page("Team view", demo, "/api/teams"))
 
 
+async def organisation_page(request: web.Request) -> web.Response:
+    """``GET /tabs/organisation``: the programme admins' organisation view (its API checks
+    the admin role; the page itself holds no data)."""
+    demo = request.app[keys.SETTINGS].dev_demo_user is not None
+    page = Page("Organisation", demo, "/api/organisation/view")
+    return _render(request, "organisation.html", page)
+
+
 async def team_config_page(request: web.Request) -> web.Response:
     """``GET /tabs/team/config``: the configurable tab's set-up page."""
     demo = request.app[keys.SETTINGS].dev_demo_user is not None
@@ -138,8 +147,17 @@ async def team_config_page(request: web.Request) -> web.Response:
 async def my_learning_api(request: web.Request) -> web.Response:
     """``GET /api/me/learning``: the caller's own progress."""
     me = await caller(request)
-    model = await request.app[keys.SERVICES].my_learning.page(me.key, me.token)
-    return web.json_response({"user": {"name": me.name}, **model})
+    services = request.app[keys.SERVICES]
+    model = await services.my_learning.page(me.key, me.token)
+    assignments = await services.teams.learner_assignments(me.key)
+    return web.json_response(
+        {
+            "user": {"name": me.name},
+            **model,
+            "assignments": assignments,
+            "admin": ADMIN_ROLE in me.roles,
+        }
+    )
 
 
 async def my_data_download(request: web.Request) -> web.Response:
@@ -277,7 +295,53 @@ async def _organisation(request: web.Request) -> Any:
 async def organisation_api(request: web.Request) -> web.Response:
     """``GET /api/organisation/view``: the organisation's figures, for programme admins."""
     org = await _organisation(request)
-    return web.json_response({"view": org.to_dict(), "labels": _labels(request)})
+    me = await caller(request)
+    assignments = await request.app[keys.SERVICES].teams.assignments_overview(
+        me.tenant_id, me.roles
+    )
+    return web.json_response(
+        {"view": org.to_dict(), "labels": _labels(request), "assignments": assignments}
+    )
+
+
+async def assignments_api(request: web.Request) -> web.Response:
+    """``GET /api/assignments`` lists the tenant's assignments with completion;
+    ``POST`` with ``{"track", "group", "due"}`` adds one (programme admins only)."""
+    me = await caller(request)
+    teams = request.app[keys.SERVICES].teams
+    if request.method == "POST":
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            body = None
+        if not isinstance(body, dict):
+            require_admin(me.roles)
+            raise _json_400('send {"track": id, "group": object id, "due": "YYYY-MM-DD"}')
+        try:
+            made = await teams.assign(me.tenant_id, me.roles, me.token, body)
+        except InvalidAssignment as err:
+            raise _json_400(str(err)) from None
+        return web.json_response(made.to_dict(), status=201)
+    return web.json_response(
+        {"assignments": await teams.assignments_overview(me.tenant_id, me.roles)}
+    )
+
+
+async def assignment_delete(request: web.Request) -> web.Response:
+    """``DELETE /api/assignments/{id}``: withdraw an assignment (programme admins only)."""
+    me = await caller(request)
+    teams = request.app[keys.SERVICES].teams
+    found = request.match_info["id"]
+    if not is_assignment_id(found) or not await teams.withdraw(me.tenant_id, me.roles, found):
+        require_admin(me.roles)
+        raise web.HTTPNotFound(
+            text=json.dumps({"error": "no such assignment"}), content_type="application/json"
+        )
+    return web.json_response({"deleted": True})
+
+
+def _json_400(reason: str) -> web.HTTPBadRequest:
+    return web.HTTPBadRequest(text=json.dumps({"error": reason}), content_type="application/json")
 
 
 async def organisation_export(request: web.Request) -> web.Response:
@@ -332,6 +396,7 @@ def setup_tab_routes(app: web.Application) -> None:
     app.router.add_get("/tabs/my-learning", my_learning_page)
     app.router.add_get("/tabs/team", team_page)
     app.router.add_get("/tabs/team/config", team_config_page)
+    app.router.add_get("/tabs/organisation", organisation_page)
     app.router.add_get("/api/me/learning", my_learning_api)
     app.router.add_get("/api/me/data", my_data_download)
     app.router.add_delete("/api/me/data", my_data_delete)
@@ -341,6 +406,9 @@ def setup_tab_routes(app: web.Application) -> None:
     app.router.add_get("/api/teams/{team}/leaders", team_leaders)
     app.router.add_put("/api/teams/{team}/leaders", team_leaders)
     app.router.add_get("/api/organisation/view", organisation_api)
+    app.router.add_get("/api/assignments", assignments_api)
+    app.router.add_post("/api/assignments", assignments_api)
+    app.router.add_delete("/api/assignments/{id}", assignment_delete)
     app.router.add_get("/api/organisation/export.{format:csv|json}", organisation_export)
     if TEAMS_JS.is_dir():  # from npm (@microsoft/teams-js), never a CDN
         app.router.add_static("/static/vendor", TEAMS_JS)

@@ -22,6 +22,7 @@ from fsrs import Scheduler
 
 from teams_app import views
 from teams_app.background import Background
+from teams_app.domain.assignment import Assignment, for_learner
 from teams_app.domain.content import (
     ROLE_LABELS,
     Curriculum,
@@ -153,8 +154,10 @@ class LearningService:
         background: Background | None = None,
         contacts: Contacts,
         fsrs: Scheduler | None = None,
+        assignments: Callable[[LearnerKey], Awaitable[list[Assignment]]] | None = None,
     ) -> None:
         self._store = store
+        self._assignments = assignments or _no_assignments
         self._curriculum = curriculum
         self._min_group = min_group
         self._contacts = contacts
@@ -575,8 +578,9 @@ class LearningService:
     async def progress(self, turn: Turn) -> Reply:
         """The progress overview."""
         state = await self._state(turn.key)
+        assigned = for_learner(await self._assignments(turn.key), state, self._curriculum)
         return views.progress(
-            self._curriculum, state, next_lesson(state, self._curriculum), turn.today
+            self._curriculum, state, next_lesson(state, self._curriculum), turn.today, assigned
         )
 
     # --- spaced review -------------------------------------------------------------------
@@ -906,3 +910,7 @@ async def _nothing(_key: LearnerKey) -> None:
 
 async def _unchanged(_key: LearnerKey, _state: LearnerState) -> None:
     return None
+
+
+async def _no_assignments(_key: LearnerKey) -> list[Assignment]:
+    return []

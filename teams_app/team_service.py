@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from teams_app.directory import Directory, DirectoryError
+from teams_app.domain.assignment import Assignment, for_learner, new_assignment
 from teams_app.domain.content import Curriculum, Role
 from teams_app.domain.learner import LearnerState, iso_week
 from teams_app.domain.organisation import OrganisationView, organisation_view
@@ -53,6 +54,7 @@ class TeamResult:
 
     view: TeamView | None
     syncing: bool
+    assignments: tuple[dict[str, Any], ...] = ()  # the team's, with its completion
 
 
 def org_shard(tenant_id: str, user_id: str) -> TeamKey:
@@ -146,7 +148,8 @@ class TeamService:
             organisation=organisation.summary if organisation else None,
             published_on=stored.published_on.isoformat() if stored.published_on else None,
         )
-        return TeamResult(view=view, syncing=team in self._syncs)
+        assignments = await self.team_assignments(team, stored.summary or TeamSummary.empty())
+        return TeamResult(view=view, syncing=team in self._syncs, assignments=tuple(assignments))
 
     async def organisation_view(self, tenant_id: str, roles: frozenset[str]) -> OrganisationView:
         """The organisation's figures, for programme admins only (:class:`Forbidden`)."""
@@ -164,6 +167,104 @@ class TeamService:
                 stored.published_on.isoformat() if stored and stored.published_on else None
             ),
         )
+
+    # --- assignments --------------------------------------------------------------------
+
+    async def assign(
+        self,
+        tenant_id: str,
+        roles: frozenset[str],
+        user_token: str | None,
+        request: dict[str, object],
+    ) -> Assignment:
+        """A programme admin assigns a track to a team or Entra group, due on a date.
+
+        Raises :class:`Forbidden` for anyone else and
+        :class:`~teams_app.domain.assignment.InvalidAssignment` for a bad request. The
+        group's roster is read from the directory in the background when not known yet.
+        """
+        require_admin(roles)
+        today = self._clock().date()
+        assignment = new_assignment(
+            self._curriculum, request.get("track"), request.get("group"), request.get("due"), today
+        )
+        await self._teams.save_assignment(tenant_id, assignment)
+        group = TeamKey(tenant_id, assignment.group_id)
+        known = await self._teams.get_team(group) is not None
+        if not known and user_token is not None and self._directory is not None:
+            self._start_sync(group, user_token)
+        return assignment
+
+    async def withdraw(self, tenant_id: str, roles: frozenset[str], assignment_id: str) -> bool:
+        """A programme admin withdraws an assignment; ``False`` when there is none."""
+        require_admin(roles)
+        return await self._teams.delete_assignment(tenant_id, assignment_id)
+
+    async def assignments_overview(
+        self, tenant_id: str, roles: frozenset[str]
+    ) -> list[dict[str, Any]]:
+        """Every assignment with its group's completion (from the group's snapshot)."""
+        require_admin(roles)
+        rows = []
+        for a in await self._teams.assignments(tenant_id):
+            stored = await self._teams.get_team(TeamKey(tenant_id, a.group_id))
+            rows.append(
+                {
+                    **self._completion(a, stored.summary if stored else None),
+                    "group": a.group_id,
+                    "status": "ready" if stored else "syncing",
+                }
+            )
+        return rows
+
+    async def team_assignments(self, team: TeamKey, summary: TeamSummary) -> list[dict[str, Any]]:
+        """The team's assignments with its completion, for its leaders."""
+        return [
+            self._completion(a, summary)
+            for a in await self._teams.assignments(team.tenant_id)
+            if a.group_id == team.team_id
+        ]
+
+    def _completion(self, a: Assignment, summary: TeamSummary | None) -> dict[str, Any]:
+        """How many of the group finished the track: participation, shown when the group
+        has at least the threshold of members (including 0 or everyone)."""
+        track = self._curriculum.track(a.track_id)
+        members = summary.members if summary else 0
+        big_enough = members >= self._threshold
+        completed = summary.tracks.get(a.track_id, 0) if summary else 0
+        return {
+            "id": a.id,
+            "track": a.track_id,
+            "title": track.title if track else a.track_id,
+            "due": a.due.isoformat(),
+            "created": a.created.isoformat(),
+            "completed": completed if big_enough else None,
+            "members": members if big_enough else None,
+            "overdue": self._clock().date() > a.due,
+        }
+
+    async def assignments_of(self, key: LearnerKey) -> list[Assignment]:
+        """The assignments of the groups the learner belongs to (for the chat). Best
+        effort: when storage fails, the chat shows the rest of the progress card."""
+        try:
+            groups = set(await self._teams.teams_of(key.tenant_id, key.user_id))
+            if not groups:
+                return []
+            found = await self._teams.assignments(key.tenant_id)
+        except StorageError as err:
+            logger.warning("assignments not read: %s", type(err).__name__)
+            return []
+        return [a for a in found if a.group_id in groups]
+
+    async def learner_assignments(self, key: LearnerKey) -> list[dict[str, Any]]:
+        """The assignments of the groups the learner belongs to, with their progress."""
+        mine = await self.assignments_of(key)
+        if not mine:
+            return []
+        stored = await self._learners.get_profile(key)
+        state = stored.state if stored else LearnerState()
+        today = self._clock().date()
+        return [a.to_dict(today) for a in for_learner(mine, state, self._curriculum)]
 
     # --- publication --------------------------------------------------------------------
 
@@ -314,4 +415,5 @@ def view_json(result: TeamResult) -> dict[str, Any]:
         "status": status,
         "refreshing": result.syncing,
         "view": result.view.to_dict() if result.view else None,
+        "assignments": list(result.assignments),
     }

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from teams_app.cards import UserText
+from teams_app.domain.assignment import LearnerAssignment
 from teams_app.domain.content import (
     ROLE_LABELS,
     Challenge,
@@ -392,9 +394,13 @@ def lesson_summary(
 
 
 def progress(
-    curriculum: Curriculum, state: LearnerState, next_up: Lesson | None, today: date
+    curriculum: Curriculum,
+    state: LearnerState,
+    next_up: Lesson | None,
+    today: date,
+    assignments: Sequence[LearnerAssignment] = (),
 ) -> Reply:
-    """The learner's progress overview."""
+    """The learner's progress overview, with what their organisation assigned them."""
     role = state.role or Role.EVERYONE
     tracks = []
     for track in curriculum.tracks_for(role):
@@ -430,8 +436,25 @@ def progress(
             "assessment_action": "Retake the skills check"
             if state.assessed
             else "Take the skills check",
+            "has_assignments": bool(assignments),
+            "assignments": [{"line": assignment_line(a, today)} for a in assignments],
         },
     )
+
+
+def assignment_line(a: LearnerAssignment, today: date) -> str:
+    """One assignment in a sentence: the track, its due date and the learner's progress."""
+    due = f"{a.assignment.due.day} {a.assignment.due:%b %Y}"
+    state = (
+        "finished"
+        if a.finished
+        else f"{a.done} of {a.total} lessons" + (", overdue" if a.overdue(today) else "")
+    )
+    line = f"**{a.track.title}** · due {due} · {state}"
+    if not a.in_path and not a.finished:
+        roles = ", ".join(ROLE_LABELS[r] for r in a.track.roles)
+        line += f" · a track for {roles}: type `role` to switch and take it"
+    return line
 
 
 def help_card(intro: str = "") -> Reply:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from teams_app.domain.assignment import Assignment
 from teams_app.domain.publication import Publication
 from teams_app.domain.team import Contribution, TeamSummary
 from teams_app.storage.ports import ConcurrentUpdate
@@ -30,6 +31,7 @@ class MemoryTeamStore:
         self._teams: dict[TeamKey, _Team] = {}
         self._designated: dict[TeamKey, frozenset[str]] = {}
         self._put: dict[TeamKey, StoredTeam] = {}
+        self._assignments: dict[str, dict[str, Assignment]] = {}
 
     async def get_team(self, team: TeamKey) -> StoredTeam | None:
         """See :meth:`TeamStore.get_team`."""
@@ -127,3 +129,16 @@ class MemoryTeamStore:
     async def put_published(self, team: TeamKey, stored: StoredTeam) -> None:
         """See :meth:`TeamStore.put_published`."""
         self._put[team] = stored
+
+    async def assignments(self, tenant_id: str) -> list[Assignment]:
+        """See :meth:`TeamStore.assignments`."""
+        found = self._assignments.get(tenant_id, {}).values()
+        return sorted(found, key=lambda a: (a.due, a.id))
+
+    async def save_assignment(self, tenant_id: str, assignment: Assignment) -> None:
+        """See :meth:`TeamStore.save_assignment`."""
+        self._assignments.setdefault(tenant_id, {})[assignment.id] = assignment
+
+    async def delete_assignment(self, tenant_id: str, assignment_id: str) -> bool:
+        """See :meth:`TeamStore.delete_assignment`."""
+        return self._assignments.get(tenant_id, {}).pop(assignment_id, None) is not None

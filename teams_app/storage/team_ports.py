@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
+from teams_app.domain.assignment import Assignment
 from teams_app.domain.publication import Publication
 from teams_app.domain.team import Contribution, TeamSummary
 
@@ -88,6 +89,18 @@ class TeamStore(Protocol):
     async def put_published(self, team: TeamKey, stored: StoredTeam) -> None:
         """Store what leaders read for a group that has no roster of its own (the
         organisation's combined snapshot)."""
+        ...
+
+    async def assignments(self, tenant_id: str) -> list[Assignment]:
+        """The tenant's assignments (sorted by due date, then id)."""
+        ...
+
+    async def save_assignment(self, tenant_id: str, assignment: Assignment) -> None:
+        """Store a new assignment."""
+        ...
+
+    async def delete_assignment(self, tenant_id: str, assignment_id: str) -> bool:
+        """Withdraw an assignment; ``False`` when there is none with that id."""
         ...
 
     async def designated(self, team: TeamKey) -> frozenset[str]:

@@ -10,6 +10,8 @@ RowKey ``summary``                          the team's live :class:`TeamSummary`
 RowKey ``m|<user>``                         one member's current contribution (no name)
                                             and the epochs it was counted in
 RowKey ``designated``                       the leaders an admin designated for the team
+PartitionKey ``assign|<tenant>``            the tenant's assignments (a track for a
+RowKey ``<assignment id>``                  group, due on a date)
 PartitionKey ``user|<tenant>|<user>``       one user's memberships
 RowKey ``<team>``                           a link to a team the user belongs to
 PartitionKey ``published|<tenant>``         what leaders read: each team's published
@@ -44,6 +46,7 @@ from azure.core.exceptions import AzureError, HttpResponseError, ResourceNotFoun
 from azure.data.tables import TableTransactionError, UpdateMode
 from azure.data.tables.aio import TableClient, TableServiceClient
 
+from teams_app.domain.assignment import Assignment
 from teams_app.domain.publication import Publication
 from teams_app.domain.team import Contribution, TeamSummary
 from teams_app.storage.codec import contribution_from_json, contribution_to_json
@@ -63,6 +66,10 @@ ROSTER_DEADLINE_SECONDS = 60.0
 
 def _team_partition(team: TeamKey) -> str:
     return "team|" + join_key(team.tenant_id, team.team_id)
+
+
+def _assignment_partition(tenant_id: str) -> str:
+    return "assign|" + join_key(tenant_id)
 
 
 def _published_partition(tenant_id: str) -> str:
@@ -467,6 +474,55 @@ class TableTeamStore:
                 await self._table.upsert_entity(entity, mode=UpdateMode.REPLACE)
         except AzureError as err:
             raise StorageUnavailable("team publish failed") from err
+
+    async def assignments(self, tenant_id: str) -> list[Assignment]:
+        """See :meth:`TeamStore.assignments`."""
+        try:
+            async with self._guard.call("assignments read"):
+                rows = self._table.query_entities(
+                    "PartitionKey eq @pk", parameters={"pk": _assignment_partition(tenant_id)}
+                )
+                found = [
+                    Assignment(
+                        str(r["RowKey"]),
+                        str(r["Track"]),
+                        str(r["Group"]),
+                        date.fromisoformat(r["Due"]),
+                        date.fromisoformat(r["Created"]),
+                    )
+                    async for r in rows
+                ]
+        except AzureError as err:
+            raise StorageUnavailable("assignments read failed") from err
+        return sorted(found, key=lambda a: (a.due, a.id))
+
+    async def save_assignment(self, tenant_id: str, assignment: Assignment) -> None:
+        """See :meth:`TeamStore.save_assignment`."""
+        entity = {
+            "PartitionKey": _assignment_partition(tenant_id),
+            "RowKey": assignment.id,
+            "Track": assignment.track_id,
+            "Group": assignment.group_id,
+            "Due": assignment.due.isoformat(),
+            "Created": assignment.created.isoformat(),
+        }
+        try:
+            async with self._guard.call("assignment write"):
+                await self._table.upsert_entity(entity, mode=UpdateMode.REPLACE)
+        except AzureError as err:
+            raise StorageUnavailable("assignment write failed") from err
+
+    async def delete_assignment(self, tenant_id: str, assignment_id: str) -> bool:
+        """See :meth:`TeamStore.delete_assignment`."""
+        partition = _assignment_partition(tenant_id)
+        try:
+            async with self._guard.call("assignment delete"):
+                if await self._get(partition, assignment_id) is None:
+                    return False
+                await self._table.delete_entity(partition, assignment_id)
+        except AzureError as err:
+            raise StorageUnavailable("assignment delete failed") from err
+        return True
 
 
 def _stored(row: Mapping[str, Any]) -> StoredTeam:

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from teams_app.domain.assignment import Assignment
 from teams_app.domain.publication import Publication
 from teams_app.domain.team import Contribution, TeamSummary
 from teams_app.storage.tables import service_client
@@ -239,3 +240,17 @@ async def test_a_combined_snapshot_is_stored_as_given(store: TeamStore) -> None:
     await store.put_published(key, combined)
     assert await store.get_team(key) == combined
     assert await store.get_team(TeamKey(OTHER_TENANT.tenant_id, "organisation")) is None
+
+
+async def test_assignments_are_kept_per_tenant_and_withdrawn(store: TeamStore) -> None:
+    later = Assignment("aaaaaaaaaaaa", "foundation", TEAM.team_id, date(2027, 3, 1), NOW.date())
+    sooner = Assignment("bbbbbbbbbbbb", "finance", "group-2", date(2027, 1, 1), NOW.date())
+    assert await store.assignments(TEAM.tenant_id) == []
+    await store.save_assignment(TEAM.tenant_id, later)
+    await store.save_assignment(TEAM.tenant_id, sooner)
+    assert await store.assignments(TEAM.tenant_id) == [sooner, later]
+    assert await store.assignments(OTHER_TENANT.tenant_id) == []
+    assert await store.delete_assignment(OTHER_TENANT.tenant_id, later.id) is False
+    assert await store.delete_assignment(TEAM.tenant_id, later.id) is True
+    assert await store.delete_assignment(TEAM.tenant_id, later.id) is False
+    assert await store.assignments(TEAM.tenant_id) == [sooner]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -489,3 +490,81 @@ async def test_only_a_teams_leader_kicks_off_a_real_challenge(
     assert response.status == status, await response.text()
     assert "error" in await response.json()
     assert await _planned(api) == [], "nothing sent"
+
+
+async def _assign(client: Any, body: Any, headers: dict[str, str] | None = None) -> Any:
+    return await client.post("/api/assignments", headers=headers or _admin(client), json=body)
+
+
+async def test_an_admin_assigns_a_track_and_everyone_sees_it_in_their_place(api: Any) -> None:
+    curriculum = api.app[keys.SERVICES].curriculum
+    foundation = next(t for t in curriculum.tracks if "everyone" in t.roles)
+    made = await _assign(api, {"track": foundation.id, "group": TEAM, "due": "2027-01-15"})
+    assert made.status == 201, await made.text()
+    assignment = await made.json()
+    assert (assignment["track"], assignment["group"], assignment["due"]) == (
+        foundation.id,
+        TEAM,
+        "2027-01-15",
+    )
+    await _view(api, LEADER)  # the team's roster is known once its first sync ran
+    await _learn(api, MEMBERS[0], 1)
+
+    # The learner: in My learning, with their own progress on the track.
+    mine = await (await api.get("/api/me/learning", headers=_auth(api, MEMBERS[0]))).json()
+    assert mine["admin"] is False
+    (seen,) = mine["assignments"]
+    assert (seen["title"], seen["due"], seen["done"]) == (foundation.title, "2027-01-15", 1)
+    assert seen["total"] == len(foundation.lesson_ids) and seen["in_path"] is True
+    stranger = await api.get("/api/me/learning", headers=_auth(api, STRANGER, OTHER_TENANT))
+    assert (await stranger.json())["assignments"] == [], "another tenant's learner: none"
+
+    # In the chat: the progress card names it.
+    turn = Turn(LearnerKey(TENANT, MEMBERS[0]), NOW, date(2026, 11, 26))
+    card = await api.app[keys.SERVICES].learning.progress(turn)
+    assert card.data["has_assignments"] is True
+    assert foundation.title in card.data["assignments"][0]["line"]
+
+    # The team's leader: completion against the due date, as a group figure.
+    team = await (await _view(api, LEADER)).json()
+    (row,) = team["assignments"]
+    assert (row["title"], row["due"], row["members"], row["completed"]) == (
+        foundation.title,
+        "2027-01-15",
+        8,
+        0,
+    )
+    assert not any(m in json.dumps(team["assignments"]) for m in MEMBERS)
+
+    # The admin: every assignment with its group's completion; then withdrawn.
+    overview = await (await api.get("/api/assignments", headers=_admin(api))).json()
+    assert [a["id"] for a in overview["assignments"]] == [assignment["id"]]
+    org = await (await api.get("/api/organisation/view", headers=_admin(api))).json()
+    assert org["assignments"][0]["group"] == TEAM
+    gone = await api.delete(f"/api/assignments/{assignment['id']}", headers=_admin(api))
+    assert gone.status == 200
+    again = await api.delete(f"/api/assignments/{assignment['id']}", headers=_admin(api))
+    assert again.status == 404
+    mine = await (await api.get("/api/me/learning", headers=_auth(api, MEMBERS[0]))).json()
+    assert mine["assignments"] == []
+
+
+async def test_only_admins_assign_and_bad_requests_say_why(api: Any) -> None:
+    track = api.app[keys.SERVICES].curriculum.tracks[0].id
+    good = {"track": track, "group": TEAM, "due": "2027-01-15"}
+    for headers in (_auth(api, LEADER), _auth(api, MEMBERS[0], roles="AIReady.Admin")):
+        assert (await _assign(api, good, headers)).status == 403
+        assert (await api.get("/api/assignments", headers=headers)).status == 403
+        assert (await api.delete("/api/assignments/aaaaaaaaaaaa", headers=headers)).status == 403
+    for body, field in (
+        ({**good, "track": "nope"}, "'track'"),
+        ({**good, "group": "x"}, "'group'"),
+        ({**good, "due": "2026-11-01"}, "'due'"),
+        (["not", "an", "object"], "track"),
+    ):
+        response = await _assign(api, body)
+        assert response.status == 400
+        assert field in (await response.json())["error"]
+    assert (await api.delete("/api/assignments/..%2Fx", headers=_admin(api))).status == 404
+    listed = await (await api.get("/api/assignments", headers=_admin(api))).json()
+    assert listed == {"assignments": []}, "nothing was stored"
