@@ -214,6 +214,7 @@ async def build_services(
             threshold=settings.min_group_size,
             roster_ttl=timedelta(hours=settings.roster_hours),
             clock=now,
+            ledger=engine.ledger,
         )
         stack.push_async_callback(teams.close)
         learning = LearningService(

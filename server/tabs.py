@@ -299,8 +299,14 @@ async def organisation_api(request: web.Request) -> web.Response:
     assignments = await request.app[keys.SERVICES].teams.assignments_overview(
         me.tenant_id, me.roles
     )
+    deliveries = await request.app[keys.SERVICES].teams.deliveries(me.tenant_id, me.roles)
     return web.json_response(
-        {"view": org.to_dict(), "labels": _labels(request), "assignments": assignments}
+        {
+            "view": org.to_dict(),
+            "labels": _labels(request),
+            "assignments": assignments,
+            "deliveries": deliveries,
+        }
     )
 
 
@@ -388,6 +394,7 @@ async def team_leaders(request: web.Request) -> web.Response:
                 content_type="application/json",
             )
         await store.designate(team, frozenset(u.lower() for u in chosen))
+        request.app[keys.SERVICES].teams.refresh_roster(team, me.token)
     return web.json_response({"leaders": sorted(await store.designated(team))})
 
 

@@ -17,10 +17,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from teams_app.directory import Directory, DirectoryError
@@ -31,6 +32,7 @@ from teams_app.domain.organisation import OrganisationView, organisation_view
 from teams_app.domain.privacy import TeamView
 from teams_app.domain.publication import Publication
 from teams_app.domain.team import Contribution, TeamSummary, contribution_of, team_view
+from teams_app.storage.engine_ports import Ledger, State
 from teams_app.storage.ports import ConcurrentUpdate, LearnerKey, LearnerStore, StorageError
 from teams_app.storage.team_ports import Decide, StoredTeam, TeamKey, TeamStore
 
@@ -39,9 +41,14 @@ logger = logging.getLogger(__name__)
 OWNERS_TTL_SECONDS = 300.0
 SYNC_CONCURRENCY = 16
 SYNC_TRIES = 3
+CLOSE_GRACE_SECONDS = 2.0
 ORG_SHARDS = 8
 ORG_TEAM = "organisation"  # the published row of the organisation's combined snapshot
 ADMIN_ROLE = "AIReady.Admin"  # the Entra app role of programme admins
+DELIVERY_WEEKS = 4
+KICKOFF_KIND = "team-kickoff"  # markers that a team's challenge went out, not deliveries
+_CAMPAIGN = re.compile(r"^(?P<kind>[a-z-]+)-(?P<stamp>\d{4}-W\d{2}|\d{4}-\d{2}-\d{2})$")
+_STATES = frozenset(state.value for state in State)
 
 
 class Forbidden(Exception):
@@ -86,7 +93,10 @@ class TeamService:
         threshold: int,
         roster_ttl: timedelta = timedelta(hours=6),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        ledger: Ledger | None = None,
     ) -> None:
+        self._ledger = ledger
+        self._deliveries: dict[tuple[str, date], list[dict[str, Any]]] = {}
         self._learners = learners
         self._teams = teams
         self._curriculum = curriculum
@@ -266,6 +276,37 @@ class TeamService:
         today = self._clock().date()
         return [a.to_dict(today) for a in for_learner(mine, state, self._curriculum)]
 
+    async def deliveries(self, tenant_id: str, roles: frozenset[str]) -> list[dict[str, Any]]:
+        """What the proactive engine sent the tenant's learners over the last
+        ``DELIVERY_WEEKS`` weeks, per kind of message: counts per delivery state, only for
+        kinds with at least the threshold of deliveries. Read once a day per tenant."""
+        require_admin(roles)
+        today = self._clock().date()
+        cached = self._deliveries.get((tenant_id, today))
+        if cached is not None or self._ledger is None:
+            return cached or []
+        oldest = iso_week(today - timedelta(weeks=DELIVERY_WEEKS - 1))
+        totals: dict[str, dict[str, int]] = {}
+        for campaign in await self._ledger.campaigns():
+            found = _CAMPAIGN.match(campaign)
+            if found is None or found["kind"] == KICKOFF_KIND:
+                continue
+            stamp = found["stamp"]
+            week = stamp if "W" in stamp else iso_week(date.fromisoformat(stamp))
+            if week < oldest:
+                continue
+            counts = await self._ledger.counts(campaign, tenant_id)
+            sums = totals.setdefault(found["kind"], {})
+            for state, n in counts.items():
+                sums[state] = sums.get(state, 0) + n
+        rows: list[dict[str, Any]] = []
+        for kind, sums in sorted(totals.items()):
+            planned = sum(n for state, n in sums.items() if state in _STATES)
+            if planned >= self._threshold:
+                rows.append({"kind": kind, "deliveries": planned, **sums})
+        self._deliveries = {(tenant_id, today): rows}  # only today's is worth keeping
+        return rows
+
     # --- publication --------------------------------------------------------------------
 
     def _decide(self, totals: dict[str, int] | None = None) -> Decide:
@@ -313,6 +354,10 @@ class TeamService:
             assert shard.summary is not None
             total = total.plus(shard.summary)
             previous = previous.plus(shard.previous or shard.summary)
+        # Leaders' participation across the organisation: the sum of the teams' published
+        # leaders' figures (someone leading two teams counts in each).
+        total = _with_leaders(total, await self._teams.published_teams(tenant_id))
+        previous = _with_leaders(previous, [])
         combined = StoredTeam(total, self._clock(), today, previous)
         await self._teams.put_published(key, combined)
         return combined
@@ -343,6 +388,12 @@ class TeamService:
         return user_id in cached[1]
 
     # --- roster syncs -------------------------------------------------------------------
+
+    def refresh_roster(self, team: TeamKey, user_token: str | None) -> None:
+        """Re-read a team's roster in the background (after its leaders were designated,
+        so their leadership counts in the figures from the next snapshot)."""
+        if user_token is not None and self._directory is not None:
+            self._start_sync(team, user_token)
 
     def _start_sync(self, team: TeamKey, user_token: str) -> None:
         if team in self._syncs:
@@ -394,11 +445,37 @@ class TeamService:
         return dict(pairs)
 
     async def close(self) -> None:
-        """Stop background syncs (at shutdown)."""
+        """Stop background syncs (at shutdown): those under way get ``CLOSE_GRACE_SECONDS``
+        to finish their requests cleanly, then the rest are cancelled."""
         tasks = list(self._syncs.values())
-        for task in tasks:
+        if not tasks:
+            return
+        _, pending = await asyncio.wait(tasks, timeout=CLOSE_GRACE_SECONDS)
+        for task in pending:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _with_leaders(summary: TeamSummary, teams: list[TeamSummary]) -> TeamSummary:
+    """``summary`` with its leaders' figures replaced by the sum over ``teams``."""
+    leaders = TeamSummary.empty()
+    for team in teams:
+        leaders = leaders.plus(
+            replace(
+                TeamSummary.empty(),
+                leaders=team.leaders,
+                leaders_started=team.leaders_started,
+                leaders_active=team.leaders_active,
+                leaders_challenges=team.leaders_challenges,
+            )
+        )
+    return replace(
+        summary,
+        leaders=leaders.leaders,
+        leaders_started=leaders.leaders_started,
+        leaders_active=leaders.leaders_active,
+        leaders_challenges=leaders.leaders_challenges,
+    )
 
 
 def require_admin(roles: frozenset[str]) -> None:

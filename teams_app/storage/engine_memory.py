@@ -19,6 +19,7 @@ from teams_app.storage.engine_ports import (
     QueueMessage,
     State,
 )
+from teams_app.storage.keys import join_key
 from teams_app.storage.ports import LearnerKey
 
 CLAIM_LEASE = timedelta(seconds=60)
@@ -112,8 +113,9 @@ class MemoryLedger:
             activity_id=outcome.activity_id,
         )
 
-    async def counts(self, campaign: str) -> dict[str, int]:
-        rows = [r for (c, _), r in self._rows.items() if c == campaign]
+    async def counts(self, campaign: str, tenant_id: str | None = None) -> dict[str, int]:
+        prefix = "" if tenant_id is None else join_key(tenant_id) + "|"
+        rows = [r for (c, who), r in self._rows.items() if c == campaign and who.startswith(prefix)]
         counted = Counter(str(r["state"]) for r in rows)
         counted["retried"] = sum(1 for r in rows if r["retried"])
         counted["throttled"] = sum(r["throttled"] for r in rows)

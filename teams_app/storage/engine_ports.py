@@ -136,9 +136,10 @@ class Ledger(Protocol):
         """Record the outcome of a claim (SENT wins over a sweeper's UNKNOWN)."""
         ...
 
-    async def counts(self, campaign: str) -> dict[str, int]:
+    async def counts(self, campaign: str, tenant_id: str | None = None) -> dict[str, int]:
         """How many deliveries of the campaign are in each state, plus ``retried`` (sent
-        after more than one attempt or claim) and ``throttled`` (429s met)."""
+        after more than one attempt or claim) and ``throttled`` (429s met); only the
+        tenant's recipients when ``tenant_id`` is given."""
         ...
 
     async def campaigns(self) -> list[str]:

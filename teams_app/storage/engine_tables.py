@@ -59,7 +59,7 @@ from teams_app.storage.engine_ports import (
 )
 from teams_app.storage.etags import is_precondition, replace_if_unchanged, save_if_unchanged
 from teams_app.storage.guard import StorageGuard, create_tables
-from teams_app.storage.keys import decode_part, join_key
+from teams_app.storage.keys import decode_part, encode_part, join_key
 from teams_app.storage.ports import LearnerKey, StorageUnavailable
 
 logger = logging.getLogger(__name__)
@@ -595,14 +595,20 @@ class TableLedger:
         except AzureError as err:
             raise StorageUnavailable("ledger record failed") from err
 
-    async def counts(self, campaign: str) -> dict[str, int]:
+    async def counts(self, campaign: str, tenant_id: str | None = None) -> dict[str, int]:
+        """A partition query; for one tenant, the range of row keys its recipients have
+        (a recipient's key is ``join_key(tenant, user)``, itself encoded as one part)."""
         counted: Counter[str] = Counter()
+        query, parameters = "PartitionKey eq @pk", {"pk": join_key(campaign)}
+        if tenant_id is not None:
+            low = encode_part(join_key(tenant_id) + "|")  # ends with the encoded "|"
+            high = low[:-1] + chr(ord(low[-1]) + 1)
+            query += " and RowKey ge @lo and RowKey lt @hi"
+            parameters |= {"lo": low, "hi": high}
         try:
             async with self._guard.call("ledger read", deadline=120):
                 rows = self._table.query_entities(
-                    "PartitionKey eq @pk",
-                    parameters={"pk": join_key(campaign)},
-                    select=["State", "Retried", "Throttled"],
+                    query, parameters=parameters, select=["State", "Retried", "Throttled"]
                 )
                 async for row in rows:
                     counted[str(row["State"])] += 1

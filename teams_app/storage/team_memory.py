@@ -10,7 +10,7 @@ from teams_app.domain.assignment import Assignment
 from teams_app.domain.publication import Publication
 from teams_app.domain.team import Contribution, TeamSummary
 from teams_app.storage.ports import ConcurrentUpdate
-from teams_app.storage.team_ports import Decide, StoredTeam, TeamKey
+from teams_app.storage.team_ports import Decide, StoredTeam, TeamKey, is_object_id
 
 
 @dataclass
@@ -125,6 +125,17 @@ class MemoryTeamStore:
     async def designate(self, team: TeamKey, user_ids: frozenset[str]) -> None:
         """See :meth:`TeamStore.designate`."""
         self._designated[team] = frozenset(user_ids)
+
+    async def published_teams(self, tenant_id: str) -> list[TeamSummary]:
+        """See :meth:`TeamStore.published_teams`."""
+        return [
+            found.published.summary
+            for key, found in sorted(self._teams.items(), key=lambda item: item[0].team_id)
+            if key.tenant_id == tenant_id
+            and is_object_id(key.team_id)
+            and found.published is not None
+            and found.published.summary is not None
+        ]
 
     async def put_published(self, team: TeamKey, stored: StoredTeam) -> None:
         """See :meth:`TeamStore.put_published`."""

@@ -7,6 +7,7 @@ against both (``tests/storage/test_team_contract.py``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -15,6 +16,13 @@ from typing import Protocol
 from teams_app.domain.assignment import Assignment
 from teams_app.domain.publication import Publication
 from teams_app.domain.team import Contribution, TeamSummary
+
+_OBJECT_ID = re.compile(r"^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$")
+
+
+def is_object_id(team_id: str) -> bool:
+    """Whether ``team_id`` is an Entra object id (a real team or group, lower case)."""
+    return bool(_OBJECT_ID.match(team_id))
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +92,11 @@ class TeamStore(Protocol):
 
     async def member_ids(self, team: TeamKey) -> list[str]:
         """The user ids on the team's roster (sorted; empty for an unknown team)."""
+        ...
+
+    async def published_teams(self, tenant_id: str) -> list[TeamSummary]:
+        """The published snapshots of the tenant's real teams (whose ids are Entra object
+        ids; not the organisation's shards or its combined row)."""
         ...
 
     async def put_published(self, team: TeamKey, stored: StoredTeam) -> None:

@@ -54,7 +54,7 @@ from teams_app.storage.etags import is_precondition, replace_if_unchanged
 from teams_app.storage.guard import StorageGuard
 from teams_app.storage.keys import decode_part, join_key
 from teams_app.storage.ports import ConcurrentUpdate, StorageUnavailable
-from teams_app.storage.team_ports import Decide, StoredTeam, TeamKey
+from teams_app.storage.team_ports import Decide, StoredTeam, TeamKey, is_object_id
 
 SUMMARY_ROW = "summary"
 DESIGNATED_ROW = "designated"
@@ -458,6 +458,26 @@ class TableTeamStore:
                 await self._table.upsert_entity(entity, mode=UpdateMode.REPLACE)
         except AzureError as err:
             raise StorageUnavailable("leaders write failed") from err
+
+    async def published_teams(self, tenant_id: str) -> list[TeamSummary]:
+        """See :meth:`TeamStore.published_teams` (one query of the small published
+        partition)."""
+        try:
+            async with self._guard.call("published read", deadline=30):
+                rows = self._table.query_entities(
+                    "PartitionKey eq @pk",
+                    parameters={"pk": _published_partition(tenant_id)},
+                    select=["RowKey", "Summary"],
+                )
+                found = [
+                    summary
+                    async for row in rows
+                    if is_object_id(decode_part(row["RowKey"]))
+                    and (summary := _summary(row.get("Summary"))) is not None
+                ]
+        except AzureError as err:
+            raise StorageUnavailable("published read failed") from err
+        return found
 
     async def put_published(self, team: TeamKey, stored: StoredTeam) -> None:
         """See :meth:`TeamStore.put_published`."""

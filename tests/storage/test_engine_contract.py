@@ -14,6 +14,7 @@ from teams_app.storage.engine_memory import memory_engine
 from teams_app.storage.engine_ports import Claim, EnginePorts, Held, Outcome, State
 from teams_app.storage.engine_tables import TableLeases, TableLedger, TableSchedule
 from teams_app.storage.guard import StorageGuard
+from teams_app.storage.keys import join_key
 from teams_app.storage.ports import LearnerKey
 from teams_app.storage.queues import AzureDeliveryQueue
 from teams_app.storage.tables import service_client
@@ -230,3 +231,24 @@ async def test_receive_takes_at_most_what_was_asked(ports: EnginePorts) -> None:
     batch = await ports.queue.receive(32, visibility=30.0)
     assert len(batch) == 32
     assert len(await ports.queue.receive(32, visibility=30.0)) == 8
+
+
+async def test_a_campaigns_counts_can_be_read_for_one_tenant(ports: EnginePorts) -> None:
+    ledger = ports.ledger
+    campaign = "challenge-2026-W49"
+    # "abc" is a prefix of "abcd"; "a|b" holds the separator itself.
+    for tenant, users in (("abc", ["u1", "u2"]), ("abcd", ["u1"]), ("a|b", ["u~1"])):
+        for user in users:
+            await ledger.plan(campaign, join_key(tenant, user), NOW)
+    claim = await ledger.claim(campaign, join_key("abc", "u1"), "worker", NOW)
+    assert isinstance(claim, Claim)
+    await ledger.record(claim, Outcome(State.SENT, 201, tries=1, activity_id="a-1"))
+    assert await ledger.counts(campaign, "abc") == {
+        "sent": 1, "queued": 1, "retried": 0, "throttled": 0,
+    }  # fmt: skip
+    assert (await ledger.counts(campaign, "abcd"))["queued"] == 1
+    assert (await ledger.counts(campaign, "a|b"))["queued"] == 1
+    assert (await ledger.counts(campaign, "a")).get("queued", 0) == 0
+    assert (
+        sum(v for k, v in (await ledger.counts(campaign)).items() if k in ("sent", "queued")) == 4
+    )

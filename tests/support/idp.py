@@ -224,6 +224,9 @@ class ServerThread:
         self._loop.run_forever()
         if self._runner is not None:
             self._loop.run_until_complete(self._runner.cleanup())
+            # Closing a TLS connection takes a few more turns of the loop (close_notify);
+            # without them a keep-alive connection is left half-closed at exit.
+            self._loop.run_until_complete(asyncio.sleep(0.25))
         self._loop.close()
 
     def stop(self) -> None:

@@ -27,6 +27,7 @@ from teams_app.directory import GraphDirectory
 from teams_app.domain.schedule import Preferences
 from teams_app.learning import Turn
 from teams_app.storage.engine_memory import memory_engine
+from teams_app.storage.keys import join_key
 from teams_app.storage.memory import MemoryLearnerStore
 from teams_app.storage.ports import LearnerKey
 from teams_app.storage.team_memory import MemoryTeamStore
@@ -61,6 +62,8 @@ async def api(
             "AIREADY_BOT_TENANT_ID": TENANT,
             "AIREADY_STORAGE_CONNECTION_STRING": "UseDevelopmentStorage=true",
             "AIREADY_MIN_GROUP_SIZE": "3",
+            # Days pass in these tests; a roster re-read each day is not what they test.
+            "AIREADY_ROSTER_HOURS": "1000",
         }
     )
     validator = TabTokenValidator(
@@ -568,3 +571,22 @@ async def test_only_admins_assign_and_bad_requests_say_why(api: Any) -> None:
     assert (await api.delete("/api/assignments/..%2Fx", headers=_admin(api))).status == 404
     listed = await (await api.get("/api/assignments", headers=_admin(api))).json()
     assert listed == {"assignments": []}, "nothing was stored"
+
+
+async def test_the_organisation_counts_leaders_and_its_own_deliveries(api: Any) -> None:
+    await _designate(api, TEAM, MEMBERS[5], MEMBERS[6])  # the owner plus two: three leaders
+    await _view(api, LEADER)  # the roster sync marks them, and the snapshot is published
+    ledger = api.app[keys.SERVICES].engine.ledger
+    for user in MEMBERS[:3]:
+        await ledger.plan("challenge-2026-W48", join_key(TENANT, user), NOW)
+    await ledger.plan("nudge-2026-11-25", join_key(TENANT, MEMBERS[0]), NOW)  # one: hidden
+    await ledger.plan("challenge-2026-W48", join_key(OTHER_TENANT, STRANGER), NOW)
+    await ledger.plan("challenge-2026-W30", join_key(TENANT, MEMBERS[4]), NOW)  # too old
+
+    body = await (await api.get("/api/organisation/view", headers=_admin(api))).json()
+    assert body["view"]["view"]["leaders"]["leaders"] == 3
+    assert body["deliveries"] == [
+        {"kind": "challenge", "deliveries": 3, "queued": 3, "retried": 0, "throttled": 0}
+    ]
+    theirs = await api.get("/api/organisation/view", headers=_admin(api, STRANGER, OTHER_TENANT))
+    assert (await theirs.json())["deliveries"] == [], "one delivery there: below the threshold"
