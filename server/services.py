@@ -241,7 +241,7 @@ async def build_services(
             sender=sender,
             learning=learning,
             my_learning=MyLearningService(
-                learning, store, curriculum, directory, engine.ledger, clock=now
+                learning, store, curriculum, directory, engine.ledger, clock=now, teams=team_store
             ),
             team_challenges=TeamChallenges(
                 team_store,

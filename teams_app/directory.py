@@ -101,6 +101,12 @@ class Directory(Protocol):
         """Object ids of the members of the team's group, all pages."""
         ...
 
+    async def team_departments(
+        self, tenant_id: str, user_token: str, group_id: str
+    ) -> dict[str, str | None]:
+        """The group's members, all pages: object id → department (``None`` when unset)."""
+        ...
+
 
 def _require_guid(value: str, what: str) -> None:
     if not isinstance(value, str) or not _GUID.match(value):
@@ -252,6 +258,26 @@ class GraphDirectory:
         url = f"{self._graph}/v1.0/groups/{group_id}/members?$select=id&$top=999"
         return await self._collect_ids(url, token, "members")
 
+    async def team_departments(
+        self, tenant_id: str, user_token: str, group_id: str
+    ) -> dict[str, str | None]:
+        """The group's members with their departments, following ``@odata.nextLink``."""
+        _require_guid(group_id, "group id")
+        token = await self._token(tenant_id, user_token)
+        next_url: str | None = (
+            f"{self._graph}/v1.0/groups/{group_id}/members?$select=id,department&$top=999"
+        )
+        found: dict[str, str | None] = {}
+        for _ in range(MAX_PAGES):
+            if next_url is None:
+                return found
+            body = await self._get_json(next_url, token, "members")
+            ids = _page_ids(body)
+            for member_id, item in zip(ids, body["value"], strict=True):
+                found[member_id] = _department(item.get("department"))
+            next_url = self._next_link(body)
+        raise DirectoryError("too many pages")
+
     async def _token(self, tenant_id: str, user_token: str) -> str:
         _require_guid(tenant_id, "tenant id")
         if not user_token:
@@ -386,6 +412,18 @@ def _page_ids(body: Mapping[str, Any]) -> list[str]:
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+MAX_DEPARTMENT_CHARS = 64  # Graph's own limit for the property
+
+
+def _department(value: Any) -> str | None:
+    """A department name as a group key: trimmed, inner spaces collapsed, at most 64
+    characters, no control characters; ``None`` when empty."""
+    if not isinstance(value, str):
+        return None
+    name = " ".join("".join(ch for ch in value if ch.isprintable()).split())
+    return name[:MAX_DEPARTMENT_CHARS] or None
 
 
 def _safe(value: str) -> str:

@@ -26,6 +26,7 @@ from teams_app.storage.engine_ports import Ledger
 from teams_app.storage.engine_tables import contact_to_columns
 from teams_app.storage.keys import join_key
 from teams_app.storage.ports import AttemptRecord, LearnerKey, LearnerStore
+from teams_app.storage.team_ports import TeamStore
 
 if TYPE_CHECKING:
     from teams_app.learning import LearningService
@@ -173,7 +174,7 @@ def _history(history: list[AttemptRecord], curriculum: Curriculum) -> list[dict[
     return rows
 
 
-EXPORT_FORMAT = "ai-ready-my-data/2"
+EXPORT_FORMAT = "ai-ready-my-data/3"
 EXPORT_SECTIONS = {
     "profile": "Your progress: role, skills-check results, lessons done, confidence and "
     "pulse answers, and what you are doing now.",
@@ -185,6 +186,8 @@ EXPORT_SECTIONS = {
     "reminder settings, and what it last sent.",
     "deliveries": "What AI Ready sent or planned to send you, by campaign (the week's "
     "challenge, a day's reviews, a reply), and what became of each.",
+    "groups": "The groups whose figures count you (only ever as part of a total): the "
+    "teams and Entra groups you belong to, and your department as the directory gives it.",
 }
 
 
@@ -201,7 +204,9 @@ class MyLearningService:
         ledger: Ledger,
         *,
         clock: Callable[[], datetime],
+        teams: TeamStore | None = None,
     ) -> None:
+        self._teams = teams
         self._ledger = ledger
         self._learning = learning
         self._store = store
@@ -254,6 +259,12 @@ class MyLearningService:
             ],
             "reminders": reminders,
             "deliveries": await self._ledger.deliveries_of(join_key(key.tenant_id, key.user_id)),
+            "groups": {
+                "teams": await self._teams.teams_of(key.tenant_id, key.user_id),
+                "department": await self._teams.department_of(key.tenant_id, key.user_id),
+            }
+            if self._teams is not None
+            else None,
         }
 
     async def delete(self, key: LearnerKey) -> int:

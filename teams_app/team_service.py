@@ -70,6 +70,14 @@ def org_shard(tenant_id: str, user_id: str) -> TeamKey:
     return TeamKey(tenant_id, f"org-{int.from_bytes(digest[:4]) % ORG_SHARDS}")
 
 
+DEPARTMENT_PREFIX = "dept:"
+
+
+def department_group(tenant_id: str, department: str) -> TeamKey:
+    """The group of a department's people (its figures feed the organisation view)."""
+    return TeamKey(tenant_id, DEPARTMENT_PREFIX + department)
+
+
 def last_closed_week(today: datetime) -> str:
     """The ISO week before the one ``today`` is in: the latest a snapshot can show."""
     return iso_week(today.date() - timedelta(weeks=1))
@@ -118,6 +126,14 @@ class TeamService:
             )
             shard = org_shard(key.tenant_id, key.user_id)
             await self._teams.update_member(shard, key.user_id, contribution, join=True)
+            department = await self._teams.department_of(key.tenant_id, key.user_id)
+            if department is not None:
+                await self._teams.update_member(
+                    department_group(key.tenant_id, department),
+                    key.user_id,
+                    contribution,
+                    join=True,
+                )
             for team_id in await self._teams.teams_of(key.tenant_id, key.user_id):
                 await self._teams.update_member(
                     TeamKey(key.tenant_id, team_id), key.user_id, contribution
@@ -129,6 +145,11 @@ class TeamService:
         """Take a learner's data out of the figures (their data is being deleted). They stay
         on their teams' rosters, which come from the directory, contributing nothing."""
         await self._teams.update_member(org_shard(key.tenant_id, key.user_id), key.user_id, None)
+        department = await self._teams.department_of(key.tenant_id, key.user_id)
+        if department is not None:
+            group = department_group(key.tenant_id, department)
+            await self._teams.update_member(group, key.user_id, None)
+            await self._teams.set_department(key.tenant_id, key.user_id, None)
         for team_id in await self._teams.teams_of(key.tenant_id, key.user_id):
             await self._teams.update_member(
                 TeamKey(key.tenant_id, team_id), key.user_id, Contribution()
@@ -166,6 +187,11 @@ class TeamService:
         require_admin(roles)
         stored = await self._organisation(tenant_id)
         foundation = [t.id for t in self._curriculum.tracks if Role.EVERYONE in t.roles]
+        departments = [
+            (group[len(DEPARTMENT_PREFIX) :], found.summary)
+            for group, found in await self._teams.published_groups(tenant_id, DEPARTMENT_PREFIX)
+            if found.summary is not None
+        ]
         return organisation_view(
             (stored.summary if stored else None) or TeamSummary.empty(),
             threshold=self._threshold,
@@ -176,6 +202,7 @@ class TeamService:
             published_on=(
                 stored.published_on.isoformat() if stored and stored.published_on else None
             ),
+            departments=departments,
         )
 
     # --- assignments --------------------------------------------------------------------
@@ -344,6 +371,8 @@ class TeamService:
             for section, count in publication.pending.items():
                 totals[section] = totals.get(section, 0) + count
 
+        for group in await self._teams.group_ids(tenant_id, DEPARTMENT_PREFIX):
+            await self._teams.publish(TeamKey(tenant_id, group), self._decide())
         for key_ in keys:
             await self._teams.publish(key_, add_up)
         decide = self._decide(totals)
@@ -411,7 +440,10 @@ class TeamService:
     async def sync_roster(self, team: TeamKey, user_token: str) -> None:
         """Read the team's members and owners from the directory and rebuild its figures."""
         assert self._directory is not None
-        members = await self._directory.team_members(team.tenant_id, user_token, team.team_id)
+        departments = await self._directory.team_departments(
+            team.tenant_id, user_token, team.team_id
+        )
+        members = list(departments)
         owners = await self._directory.team_owners(team.tenant_id, user_token, team.team_id)
         self._owners[team] = (time.monotonic(), frozenset(owners))
         leaders = set(owners) | await self._teams.designated(team)
@@ -423,8 +455,33 @@ class TeamService:
                 continue
             logger.info("team roster synced: %d members", len(contributions))
             await self._teams.publish(team, self._decide())  # the first snapshot, if none yet
+            await self._place_in_departments(team.tenant_id, departments, contributions)
             return
         raise ConcurrentUpdate
+
+    async def _place_in_departments(
+        self,
+        tenant_id: str,
+        departments: dict[str, str | None],
+        contributions: dict[str, Contribution],
+    ) -> None:
+        """Remember each member's department as the directory gives it, and move those whose
+        department changed to its group. Someone who has not used AI Ready yet joins the
+        group with their first change (:meth:`learner_changed`)."""
+        for user, department in departments.items():
+            if department is None:
+                continue
+            before = await self._teams.department_of(tenant_id, user)
+            if before == department:
+                continue
+            if before is not None:
+                await self._teams.update_member(department_group(tenant_id, before), user, None)
+            await self._teams.set_department(tenant_id, user, department)
+            contribution = replace(contributions[user], leader=False)
+            if contribution != Contribution():
+                await self._teams.update_member(
+                    department_group(tenant_id, department), user, contribution, join=True
+                )
 
     async def contributions(
         self, tenant_id: str, members: Iterable[str], leaders: set[str]

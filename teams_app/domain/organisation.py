@@ -13,7 +13,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
-from teams_app.domain.privacy import NOT_ENOUGH, TeamView, csv_rows, plain
+from teams_app.domain.privacy import (
+    LEVEL_NAMES,
+    NOT_ENOUGH,
+    SkillRow,
+    TeamView,
+    csv_rows,
+    plain,
+    spreadsheet_safe,
+)
 from teams_app.domain.team import TeamSummary, team_view
 
 WEEKS = 12
@@ -45,6 +53,15 @@ class WeekCount:
 
 
 @dataclass(frozen=True)
+class DepartmentRow:
+    """One department's skill gaps (its people per level of each assessed skill)."""
+
+    department: str
+    members: int
+    skills: tuple[SkillRow, ...]
+
+
+@dataclass(frozen=True)
 class OrganisationView:
     """What a programme admin sees; ``None`` means "not enough responses yet"."""
 
@@ -53,6 +70,7 @@ class OrganisationView:
     challenges: tuple[WeekCount, ...]
     hours_saved_per_month: int | None
     hours_method: str
+    departments: tuple[DepartmentRow, ...] = ()  # departments with enough people only
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dicts, lists and scalars, ready for ``json.dumps``."""
@@ -68,9 +86,13 @@ def organisation_view(
     tracks: Sequence[str] = (),
     previous: TeamSummary | None = None,
     published_on: str | None = None,
+    departments: Sequence[tuple[str, TeamSummary]] = (),
 ) -> OrganisationView:
     """The organisation's figures from its published snapshot; ``foundation`` lists the
-    foundation track ids (everyone's first track)."""
+    foundation track ids (everyone's first track). ``departments`` are the departments'
+    published snapshots (from the directory's department of each person): one with fewer
+    than ``threshold`` people is left out, and each skill row follows the team view's rules
+    (threshold, complementary suppression, dominance)."""
     view = team_view(
         summary,
         threshold=threshold,
@@ -108,7 +130,16 @@ def organisation_view(
         challenges=challenges,
         hours_saved_per_month=hours,  # each week in it was already behind the threshold
         hours_method=HOURS_METHOD.format(weeks=OUTCOME_WEEKS),
+        departments=tuple(
+            DepartmentRow(name, group.members, _skills(group, view.threshold, week))
+            for name, group in sorted(departments, key=lambda d: d[0].casefold())
+            if group.members >= view.threshold
+        ),
     )
+
+
+def _skills(group: TeamSummary, threshold: int, week: str) -> tuple[SkillRow, ...]:
+    return team_view(group, threshold=threshold, week=week, weeks=1).skills
 
 
 def organisation_csv(
@@ -122,6 +153,20 @@ def organisation_csv(
         return NOT_ENOUGH if value is None else str(value)
 
     rows += [["adoption", step.label, "", cell(step.people), ""] for step in org.funnel]
+    for d in org.departments:
+        label = spreadsheet_safe(d.department)
+        rows.append(["departments", f"{label}: members", "", str(d.members), ""])
+        rows += [
+            [
+                "departments",
+                f"{label}: {skills.get(r.skill, r.skill)}: {name}",
+                "",
+                cell(getattr(r, level)),
+                "",
+            ]
+            for r in d.skills
+            for level, name in LEVEL_NAMES.items()
+        ]
     rows += [["weekly", "did the challenge", c.week, cell(c.people), ""] for c in org.challenges]
     rows.append(["outcomes", "hours saved per month", "", cell(org.hours_saved_per_month), ""])
     rows.append(["about", "how hours saved are estimated", "", org.hours_method, ""])

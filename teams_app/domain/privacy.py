@@ -201,7 +201,7 @@ def plain(value: Any) -> Any:
 
 
 _CSV_HEADER = ["section", "item", "week", "value", "contributors"]
-_LEVEL_NAMES = {
+LEVEL_NAMES = {
     "gap": "gap",
     "developing": "developing",
     "mastered": "mastered",
@@ -236,7 +236,7 @@ def csv_rows(
         *(
             ("skills", f"{skills.get(r.skill, r.skill)}: {name}", "", getattr(r, level), None)
             for r in v.skills
-            for level, name in _LEVEL_NAMES.items()
+            for level, name in LEVEL_NAMES.items()
         ),
         ("confidence", "people who rated their confidence", "", cv.answerers, None),
         (
@@ -268,7 +268,7 @@ def csv_rows(
     return [list(_CSV_HEADER)] + [
         [
             section,
-            _text(item),
+            spreadsheet_safe(item),
             week,
             NOT_ENOUGH if value is None else str(value),
             "" if value is None or n is None else str(n),
@@ -277,6 +277,6 @@ def csv_rows(
     ]
 
 
-def _text(text: str) -> str:
+def spreadsheet_safe(text: str) -> str:
     """Keep a spreadsheet from reading a label (a track id from content files) as a formula."""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -32,6 +32,7 @@ class MemoryTeamStore:
         self._designated: dict[TeamKey, frozenset[str]] = {}
         self._put: dict[TeamKey, StoredTeam] = {}
         self._assignments: dict[str, dict[str, Assignment]] = {}
+        self._departments: dict[tuple[str, str], str] = {}
 
     async def get_team(self, team: TeamKey) -> StoredTeam | None:
         """See :meth:`TeamStore.get_team`."""
@@ -136,6 +137,35 @@ class MemoryTeamStore:
             and found.published is not None
             and found.published.summary is not None
         ]
+
+    async def published_groups(self, tenant_id: str, prefix: str) -> list[tuple[str, StoredTeam]]:
+        """See :meth:`TeamStore.published_groups`."""
+        return [
+            (key.team_id, found.published)
+            for key, found in sorted(self._teams.items(), key=lambda item: item[0].team_id)
+            if key.tenant_id == tenant_id
+            and key.team_id.startswith(prefix)
+            and found.published is not None
+        ]
+
+    async def group_ids(self, tenant_id: str, prefix: str) -> list[str]:
+        """See :meth:`TeamStore.group_ids`."""
+        return sorted(
+            key.team_id
+            for key in self._teams
+            if key.tenant_id == tenant_id and key.team_id.startswith(prefix)
+        )
+
+    async def department_of(self, tenant_id: str, user_id: str) -> str | None:
+        """See :meth:`TeamStore.department_of`."""
+        return self._departments.get((tenant_id, user_id))
+
+    async def set_department(self, tenant_id: str, user_id: str, department: str | None) -> None:
+        """See :meth:`TeamStore.set_department`."""
+        if department is None:
+            self._departments.pop((tenant_id, user_id), None)
+        else:
+            self._departments[(tenant_id, user_id)] = department
 
     async def put_published(self, team: TeamKey, stored: StoredTeam) -> None:
         """See :meth:`TeamStore.put_published`."""

@@ -99,6 +99,22 @@ class TeamStore(Protocol):
         ids; not the organisation's shards or its combined row)."""
         ...
 
+    async def published_groups(self, tenant_id: str, prefix: str) -> list[tuple[str, StoredTeam]]:
+        """The published rows of the tenant's groups whose id starts with ``prefix``."""
+        ...
+
+    async def group_ids(self, tenant_id: str, prefix: str) -> list[str]:
+        """The ids of the tenant's groups (with a summary row) starting with ``prefix``."""
+        ...
+
+    async def department_of(self, tenant_id: str, user_id: str) -> str | None:
+        """The department the directory last gave for the user, if any."""
+        ...
+
+    async def set_department(self, tenant_id: str, user_id: str, department: str | None) -> None:
+        """Remember (or, with ``None``, forget) the user's department."""
+        ...
+
     async def put_published(self, team: TeamKey, stored: StoredTeam) -> None:
         """Store what leaders read for a group that has no roster of its own (the
         organisation's combined snapshot)."""

@@ -10,6 +10,8 @@ RowKey ``summary``                          the team's live :class:`TeamSummary`
 RowKey ``m|<user>``                         one member's current contribution (no name)
                                             and the epochs it was counted in
 RowKey ``designated``                       the leaders an admin designated for the team
+PartitionKey ``department|<tenant>``        one row per user whose department the
+RowKey ``<user>``                           directory gave (it places them in a group)
 PartitionKey ``assign|<tenant>``            the tenant's assignments (a track for a
 RowKey ``<assignment id>``                  group, due on a date)
 PartitionKey ``user|<tenant>|<user>``       one user's memberships
@@ -52,7 +54,7 @@ from teams_app.domain.team import Contribution, TeamSummary
 from teams_app.storage.codec import contribution_from_json, contribution_to_json
 from teams_app.storage.etags import is_precondition, replace_if_unchanged
 from teams_app.storage.guard import StorageGuard
-from teams_app.storage.keys import decode_part, join_key
+from teams_app.storage.keys import decode_part, encode_part, join_key
 from teams_app.storage.ports import ConcurrentUpdate, StorageUnavailable
 from teams_app.storage.team_ports import Decide, StoredTeam, TeamKey, is_object_id
 
@@ -66,6 +68,10 @@ ROSTER_DEADLINE_SECONDS = 60.0
 
 def _team_partition(team: TeamKey) -> str:
     return "team|" + join_key(team.tenant_id, team.team_id)
+
+
+def _department_partition(tenant_id: str) -> str:
+    return "department|" + join_key(tenant_id)
 
 
 def _assignment_partition(tenant_id: str) -> str:
@@ -478,6 +484,61 @@ class TableTeamStore:
         except AzureError as err:
             raise StorageUnavailable("published read failed") from err
         return found
+
+    async def published_groups(self, tenant_id: str, prefix: str) -> list[tuple[str, StoredTeam]]:
+        """See :meth:`TeamStore.published_groups` (a row-key range of the small published
+        partition)."""
+        low = encode_part(prefix)
+        try:
+            async with self._guard.call("published read", deadline=30):
+                rows = self._table.query_entities(
+                    "PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi",
+                    parameters={
+                        "pk": _published_partition(tenant_id),
+                        "lo": low,
+                        "hi": low + "~~",  # "~" sorts after every encoded character
+                    },
+                )
+                return [(decode_part(row["RowKey"]), _stored(row)) async for row in rows]
+        except AzureError as err:
+            raise StorageUnavailable("published read failed") from err
+
+    async def group_ids(self, tenant_id: str, prefix: str) -> list[str]:
+        """See :meth:`TeamStore.group_ids` (a scan of the tenant's range of team
+        partitions for their summary rows: for the daily publication, not for views)."""
+        low = "team|" + join_key(tenant_id) + "|" + encode_part(prefix)
+        try:
+            async with self._guard.call("groups read", deadline=60):
+                rows = self._table.query_entities(
+                    "PartitionKey ge @lo and PartitionKey lt @hi and RowKey eq @row",
+                    parameters={"lo": low, "hi": low + "~~", "row": SUMMARY_ROW},
+                    select=["PartitionKey"],
+                )
+                start = len("team|" + join_key(tenant_id) + "|")
+                return sorted([decode_part(row["PartitionKey"][start:]) async for row in rows])
+        except AzureError as err:
+            raise StorageUnavailable("groups read failed") from err
+
+    async def department_of(self, tenant_id: str, user_id: str) -> str | None:
+        """See :meth:`TeamStore.department_of`."""
+        async with self._guard.call("department read"):
+            row = await self._get(_department_partition(tenant_id), join_key(user_id))
+        return str(row["Department"]) if row else None
+
+    async def set_department(self, tenant_id: str, user_id: str, department: str | None) -> None:
+        """See :meth:`TeamStore.set_department`."""
+        partition, row = _department_partition(tenant_id), join_key(user_id)
+        try:
+            async with self._guard.call("department write"):
+                if department is None:
+                    await self._table.delete_entity(partition, row)
+                else:
+                    await self._table.upsert_entity(
+                        {"PartitionKey": partition, "RowKey": row, "Department": department},
+                        mode=UpdateMode.REPLACE,
+                    )
+        except AzureError as err:
+            raise StorageUnavailable("department write failed") from err
 
     async def put_published(self, team: TeamKey, stored: StoredTeam) -> None:
         """See :meth:`TeamStore.put_published`."""

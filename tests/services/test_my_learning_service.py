@@ -61,6 +61,11 @@ class FakeDirectory:
     async def team_owners(self, tenant_id: str, user_token: str, group_id: str) -> set[str]:
         raise DirectoryError("not used here")
 
+    async def team_departments(
+        self, tenant_id: str, user_token: str, group_id: str
+    ) -> dict[str, str | None]:
+        return dict.fromkeys(await self.team_members(tenant_id, user_token, group_id))
+
     async def team_members(self, tenant_id: str, user_token: str, group_id: str) -> list[str]:
         raise DirectoryError("not used here")
 

@@ -254,3 +254,29 @@ async def test_assignments_are_kept_per_tenant_and_withdrawn(store: TeamStore) -
     assert await store.delete_assignment(TEAM.tenant_id, later.id) is True
     assert await store.delete_assignment(TEAM.tenant_id, later.id) is False
     assert await store.assignments(TEAM.tenant_id) == [sooner]
+
+
+async def test_departments_are_remembered_per_user_and_tenant(store: TeamStore) -> None:
+    assert await store.department_of(TEAM.tenant_id, "u1") is None
+    await store.set_department(TEAM.tenant_id, "u1", "Finance & Risk/EMEA")
+    assert await store.department_of(TEAM.tenant_id, "u1") == "Finance & Risk/EMEA"
+    assert await store.department_of(OTHER_TENANT.tenant_id, "u1") is None
+    await store.set_department(TEAM.tenant_id, "u1", None)
+    await store.set_department(TEAM.tenant_id, "u1", None)  # forgetting twice is harmless
+    assert await store.department_of(TEAM.tenant_id, "u1") is None
+
+
+async def test_groups_are_listed_and_read_by_id_prefix(store: TeamStore) -> None:
+    tenant = TEAM.tenant_id
+    for group in ("dept:Finance", "dept:R&D/Labs", "org-1"):
+        await store.update_member(TeamKey(tenant, group), "u1", _c(1), join=True)
+    await store.update_member(TeamKey(OTHER_TENANT.tenant_id, "dept:HR"), "u1", _c(1), join=True)
+    await store.replace_roster(TEAM, {"u1": _c(1)}, NOW)
+    assert await store.group_ids(tenant, "dept:") == ["dept:Finance", "dept:R&D/Labs"]
+    assert await store.published_groups(tenant, "dept:") == []  # none published yet
+    await _live(store, TeamKey(tenant, "dept:R&D/Labs"))
+    await _live(store, TEAM)
+    found = await store.published_groups(tenant, "dept:")
+    assert [name for name, _ in found] == ["dept:R&D/Labs"]
+    assert found[0][1].summary == _sum(_c(1))
+    assert await store.published_teams(tenant) == [_sum(_c(1))]  # the real team only

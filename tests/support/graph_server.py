@@ -322,15 +322,25 @@ class LocalGraph:
         start = self._page_start(request, claims["tid"], group_id, relation)
         size = min(self.page_size, _top(request))
         page = ids[start : start + size]
+        selected = _select(request)
         body: dict[str, Any] = {
             "@odata.context": f"{self.url}/v1.0/$metadata#directoryObjects(id)",
-            "value": [{"@odata.type": "#microsoft.graph.user", "id": i} for i in page],
+            "value": [self._member(claims["tid"], i, selected) for i in page],
         }
         if start + size < len(ids):
             body["@odata.nextLink"] = self._next_link(
                 request, claims["tid"], group_id, relation, start + size
             )
         return _odata(body)
+
+    def _member(self, tenant: str, oid: str, selected: list[str]) -> dict[str, Any]:
+        """A member as a directoryObject; user properties asked for with ``$select`` come
+        back for users the directory knows (``null`` when unset, as on Graph)."""
+        item: dict[str, Any] = {"@odata.type": "#microsoft.graph.user", "id": oid}
+        if "department" in selected:
+            user = self.users.get((tenant, oid))
+            item["department"] = user.department if user else None
+        return item
 
     def _page_start(self, request: web.Request, tenant: str, group_id: str, relation: str) -> int:
         token = request.query.get("$skiptoken")

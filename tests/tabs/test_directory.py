@@ -113,6 +113,23 @@ async def test_team_members_follow_next_links_across_pages(
     assert graph.requests["members"] == 3
 
 
+async def test_team_departments_come_with_the_members_across_pages(
+    directory: GraphDirectory, user_token: str, graph: LocalGraph
+) -> None:
+    graph.page_size = 2
+    graph.add_user(TENANT, MEMBERS[0], "Lin", department="  Finance\n  and   Risk ")
+    graph.add_user(TENANT, MEMBERS[1], "Sam", department="")
+    graph.add_user(TENANT, MEMBERS[2], "Kim", department="X" * 80)
+
+    found = await directory.team_departments(TENANT, user_token, TEAM)
+
+    assert list(found) == MEMBERS  # every member, in order, across 3 pages
+    assert found[MEMBERS[0]] == "Finance and Risk"  # whitespace and control chars tidied
+    assert found[MEMBERS[1]] is None and found[MEMBERS[3]] is None  # unset, or not a user
+    assert found[MEMBERS[2]] == "X" * 64
+    assert graph.requests["members"] == 3
+
+
 async def test_a_group_of_another_tenant_is_not_found(
     directory: GraphDirectory, user_token: str, graph: LocalGraph, idp: LocalIdentityProvider
 ) -> None:

@@ -590,3 +590,30 @@ async def test_the_organisation_counts_leaders_and_its_own_deliveries(api: Any) 
     ]
     theirs = await api.get("/api/organisation/view", headers=_admin(api, STRANGER, OTHER_TENANT))
     assert (await theirs.json())["deliveries"] == [], "one delivery there: below the threshold"
+
+
+async def test_skill_gaps_by_department_show_only_departments_big_enough(
+    api: Any, graph: LocalGraph
+) -> None:
+    for member in MEMBERS[2:4]:
+        graph.add_user(TENANT, member, "Colleague", department="Finance")  # with Priya: 3
+    graph.add_user(TENANT, MEMBERS[4], "Colleague", department="HR")  # alone
+    for member in MEMBERS[1:5]:
+        await _learn(api, member, 1)
+    await _view(api, LEADER)  # the roster sync reads each member's department
+    await _learn(api, MEMBERS[5], 1)  # no department: in no department's figures
+    body = await (await api.get("/api/organisation/view", headers=_admin(api))).json()
+    departments = body["view"]["departments"]
+    assert [(d["department"], d["members"]) for d in departments] == [("Finance", 3)]
+    assert [row["skill"] for row in departments[0]["skills"]]
+    csv_export = await api.get("/api/organisation/export.csv", headers=_admin(api))
+    assert "departments,Finance: members,,3," in await csv_export.text()
+
+    me = LearnerKey(TENANT, MEMBERS[1])
+    download = await (await api.get("/api/me/data", headers=_auth(api, MEMBERS[1]))).json()
+    assert download["groups"] == {"teams": [TEAM], "department": "Finance"}
+    assert "groups" in download["sections"]
+    await api.delete(
+        "/api/me/data", headers=_auth(api, MEMBERS[1]), json={"confirm": "delete my data"}
+    )
+    assert await api.app[keys.SERVICES].team_store.department_of(TENANT, me.user_id) is None
