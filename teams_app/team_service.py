@@ -8,8 +8,12 @@ programme admin designated for that team, and nobody else. A roster older than
 ``roster_ttl`` is refreshed in the background, so a leader never waits for it.
 
 The organisation's figures are kept the same way in ``ORG_SHARDS`` shards (every learner
-belongs to one, by a hash of their id, so no single row takes every write); each shard is
-published under the same rules, and their sum is stored as one row for programme admins.
+belongs to one, by a hash of their id, so no single row takes every write); the shards are
+only ever shown summed, so a section is released in all of them at once when their pending
+changes add up to the threshold, and the sum is stored as one row for programme admins.
+Departments (as the directory gives them at roster syncs) are groups of their own, published
+under the same rules. Assignments (a track for a group, due on a date) are kept here too:
+their completion is the group's published track count.
 """
 
 from __future__ import annotations
@@ -124,22 +128,32 @@ class TeamService:
             contribution = contribution_of(
                 state, self._curriculum, leader=False, pulses=pulses_of(state)
             )
-            shard = org_shard(key.tenant_id, key.user_id)
-            await self._teams.update_member(shard, key.user_id, contribution, join=True)
-            department = await self._teams.department_of(key.tenant_id, key.user_id)
+            department, teams = await asyncio.gather(
+                self._teams.department_of(key.tenant_id, key.user_id),
+                self._teams.teams_of(key.tenant_id, key.user_id),
+            )
+            joined = [org_shard(key.tenant_id, key.user_id)]
             if department is not None:
-                await self._teams.update_member(
-                    department_group(key.tenant_id, department),
-                    key.user_id,
-                    contribution,
-                    join=True,
-                )
-            for team_id in await self._teams.teams_of(key.tenant_id, key.user_id):
-                await self._teams.update_member(
-                    TeamKey(key.tenant_id, team_id), key.user_id, contribution
-                )
+                joined.append(department_group(key.tenant_id, department))
+            # Different groups live in different partitions: update them side by side.
+            results: list[object] = await asyncio.gather(
+                *(
+                    self._teams.update_member(g, key.user_id, contribution, join=True)
+                    for g in joined
+                ),
+                *(
+                    self._teams.update_member(TeamKey(key.tenant_id, t), key.user_id, contribution)
+                    for t in teams
+                ),
+                return_exceptions=True,
+            )
         except (StorageError, ConcurrentUpdate) as err:
-            logger.warning("team figures not updated: %s", type(err).__name__)
+            results = [err]
+        for result in results:
+            if isinstance(result, StorageError | ConcurrentUpdate):
+                logger.warning("team figures not updated: %s", type(result).__name__)
+            elif isinstance(result, BaseException):
+                raise result
 
     async def learner_deleted(self, key: LearnerKey) -> None:
         """Take a learner's data out of the figures (their data is being deleted). They stay
