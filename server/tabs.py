@@ -11,7 +11,6 @@ import csv
 import io
 import json
 import logging
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from aiohttp import web
 from server import keys
 from server.tab_auth import TabAuthError, bearer_token
 from teams_app.domain.assignment import InvalidAssignment, is_assignment_id
+from teams_app.domain.ids import looks_like_object_id
 from teams_app.domain.learner import iso_week
 from teams_app.domain.organisation import organisation_csv
 from teams_app.domain.privacy import csv_rows
@@ -39,7 +39,6 @@ TEAMS_JS = HERE.parent / "node_modules" / "@microsoft" / "teams-js" / "dist" / "
 DEMO_TEAM = "00000000-0000-4000-8000-00000000d3e0"
 DELETE_CONFIRMATION = "delete my data"
 MAX_DESIGNATED = 50
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,22 +174,16 @@ async def my_data_download(request: web.Request) -> web.Response:
 async def my_data_delete(request: web.Request) -> web.Response:
     """``DELETE /api/me/data`` with ``{"confirm": "delete my data"}``."""
     me = await caller(request)
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        body = None
+    body = await _json_body(request)
     if not isinstance(body, dict) or body.get("confirm") != DELETE_CONFIRMATION:
-        raise web.HTTPBadRequest(
-            text=json.dumps({"error": f'send {{"confirm": "{DELETE_CONFIRMATION}"}}'}),
-            content_type="application/json",
-        )
+        raise _json_400(f'send {{"confirm": "{DELETE_CONFIRMATION}"}}')
     await request.app[keys.SERVICES].my_learning.delete(me.key)
     return web.json_response({"deleted": True})
 
 
 def _team_id(request: web.Request) -> str:
     team_id = request.match_info["team"]
-    if not _GUID.match(team_id):
+    if not looks_like_object_id(team_id):
         raise web.HTTPNotFound(
             text=json.dumps({"error": "no such team"}), content_type="application/json"
         )
@@ -235,23 +228,14 @@ async def team_challenge(request: web.Request) -> web.Response:
     team = await services.teams.require_leader(
         me.tenant_id, me.user_id, _team_id(request), me.token
     )
-    try:
-        body = await request.json() if request.can_read_body else {}
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        body = None
+    body = await _json_body(request) if request.can_read_body else {}
     chosen = body.get("challenge") if isinstance(body, dict) else 0
     if chosen is not None and not isinstance(chosen, str):
-        raise web.HTTPBadRequest(
-            text=json.dumps({"error": 'send {"challenge": "<challenge id>"} or nothing'}),
-            content_type="application/json",
-        )
+        raise _json_400('send {"challenge": "<challenge id>"} or nothing')
     try:
         kicked = await services.team_challenges.kick_off(team, chosen or None)
     except UnknownChallenge:
-        raise web.HTTPBadRequest(
-            text=json.dumps({"error": "no such challenge for a whole team"}),
-            content_type="application/json",
-        ) from None
+        raise _json_400("no such challenge for a whole team") from None
     if kicked.challenge is None:
         return web.json_response(
             {"week": kicked.week, "challenge": None, "status": "already sent this week"}
@@ -316,10 +300,7 @@ async def assignments_api(request: web.Request) -> web.Response:
     me = await caller(request)
     teams = request.app[keys.SERVICES].teams
     if request.method == "POST":
-        try:
-            body = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            body = None
+        body = await _json_body(request)
         if not isinstance(body, dict):
             require_admin(me.roles)
             raise _json_400('send {"track": id, "group": object id, "due": "YYYY-MM-DD"}')
@@ -344,6 +325,14 @@ async def assignment_delete(request: web.Request) -> web.Response:
             text=json.dumps({"error": "no such assignment"}), content_type="application/json"
         )
     return web.json_response({"deleted": True})
+
+
+async def _json_body(request: web.Request) -> Any:
+    """The request's JSON body, or ``None`` when it is not JSON."""
+    try:
+        return await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
 
 
 def _json_400(reason: str) -> web.HTTPBadRequest:
@@ -377,22 +366,14 @@ async def team_leaders(request: web.Request) -> web.Response:
     team = TeamKey(me.tenant_id, _team_id(request))
     store = request.app[keys.SERVICES].team_store
     if request.method == "PUT":
-        try:
-            body = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            body = None
+        body = await _json_body(request)
         chosen = body.get("leaders") if isinstance(body, dict) else None
         if (
             not isinstance(chosen, list)
             or len(chosen) > MAX_DESIGNATED
-            or not all(isinstance(u, str) and _GUID.match(u) for u in chosen)
+            or not all(looks_like_object_id(u) for u in chosen)
         ):
-            raise web.HTTPBadRequest(
-                text=json.dumps(
-                    {"error": f'send {{"leaders": [up to {MAX_DESIGNATED} Entra object ids]}}'}
-                ),
-                content_type="application/json",
-            )
+            raise _json_400(f'send {{"leaders": [up to {MAX_DESIGNATED} Entra object ids]}}')
         await store.designate(team, frozenset(u.lower() for u in chosen))
         request.app[keys.SERVICES].teams.refresh_roster(team, me.token)
     return web.json_response({"leaders": sorted(await store.designated(team))})

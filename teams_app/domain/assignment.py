@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from teams_app.domain.content import Curriculum, Role, Track
+from teams_app.domain.ids import looks_like_object_id
 from teams_app.domain.learner import LearnerState
 
 MAX_DAYS_AHEAD = 366 * 2
@@ -52,9 +53,7 @@ def new_assignment(
     """A checked new assignment; :class:`InvalidAssignment` when a field is wrong."""
     if not isinstance(track_id, str) or curriculum.track(track_id) is None:
         raise InvalidAssignment("'track' must be the id of a track in the curriculum")
-    if not isinstance(group_id, str) or not re.fullmatch(
-        r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", group_id
-    ):
+    if not isinstance(group_id, str) or not looks_like_object_id(group_id):
         raise InvalidAssignment("'group' must be the object id of a team or Entra group")
     try:
         due_date = date.fromisoformat(due) if isinstance(due, str) else None

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from teams_app.domain.assignment import Assignment
+from teams_app.domain.ids import is_object_id
 from teams_app.domain.publication import Publication
 from teams_app.domain.team import Contribution, TeamSummary
 from teams_app.storage.ports import ConcurrentUpdate
-from teams_app.storage.team_ports import Decide, StoredTeam, TeamKey, is_object_id
+from teams_app.storage.team_ports import Decide, StoredTeam, TeamKey
 
 
 @dataclass

@@ -7,7 +7,6 @@ against both (``tests/storage/test_team_contract.py``).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -16,13 +15,6 @@ from typing import Protocol
 from teams_app.domain.assignment import Assignment
 from teams_app.domain.publication import Publication
 from teams_app.domain.team import Contribution, TeamSummary
-
-_OBJECT_ID = re.compile(r"^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$")
-
-
-def is_object_id(team_id: str) -> bool:
-    """Whether ``team_id`` is an Entra object id (a real team or group, lower case)."""
-    return bool(_OBJECT_ID.match(team_id))
 
 
 @dataclass(frozen=True, slots=True)

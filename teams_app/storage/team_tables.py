@@ -49,6 +49,7 @@ from azure.data.tables import TableTransactionError, UpdateMode
 from azure.data.tables.aio import TableClient, TableServiceClient
 
 from teams_app.domain.assignment import Assignment
+from teams_app.domain.ids import is_object_id
 from teams_app.domain.publication import Publication
 from teams_app.domain.team import Contribution, TeamSummary
 from teams_app.storage.codec import contribution_from_json, contribution_to_json
@@ -56,7 +57,7 @@ from teams_app.storage.etags import is_precondition, replace_if_unchanged
 from teams_app.storage.guard import StorageGuard
 from teams_app.storage.keys import decode_part, encode_part, join_key
 from teams_app.storage.ports import ConcurrentUpdate, StorageUnavailable
-from teams_app.storage.team_ports import Decide, StoredTeam, TeamKey, is_object_id
+from teams_app.storage.team_ports import Decide, StoredTeam, TeamKey
 
 SUMMARY_ROW = "summary"
 DESIGNATED_ROW = "designated"
