@@ -258,12 +258,16 @@ class TeamService:
         require_admin(roles)
         rows = []
         for a in await self._teams.assignments(tenant_id):
-            stored = await self._teams.get_team(TeamKey(tenant_id, a.group_id))
+            group = TeamKey(tenant_id, a.group_id)
+            stored = await self._teams.get_team(group)
+            if stored is not None:
+                stored = await self._fresh(group, stored)  # today's snapshot, as leaders see
+            status = "ready" if stored else "syncing" if group in self._syncs else "unavailable"
             rows.append(
                 {
                     **self._completion(a, stored.summary if stored else None),
                     "group": a.group_id,
-                    "status": "ready" if stored else "syncing",
+                    "status": status,
                 }
             )
         return rows
@@ -277,12 +281,14 @@ class TeamService:
         ]
 
     def _completion(self, a: Assignment, summary: TeamSummary | None) -> dict[str, Any]:
-        """How many of the group finished the track: participation, shown when the group
-        has at least the threshold of members (including 0 or everyone)."""
+        """How many of the group finished the track, under the team view's rule for track
+        counts (at least the threshold of people, so the two never disagree), out of its
+        members (shown when there are at least the threshold of them)."""
         track = self._curriculum.track(a.track_id)
         members = summary.members if summary else 0
         big_enough = members >= self._threshold
-        completed = summary.tracks.get(a.track_id, 0) if summary else 0
+        finished = summary.tracks.get(a.track_id, 0) if summary else 0
+        completed = finished if finished >= self._threshold else None
         return {
             "id": a.id,
             "track": a.track_id,
@@ -291,7 +297,7 @@ class TeamService:
             "created": a.created.isoformat(),
             "completed": completed if big_enough else None,
             "members": members if big_enough else None,
-            "overdue": self._clock().date() > a.due,
+            "overdue": self._clock().date() > a.due,  # past the due date, finished or not
         }
 
     async def assignments_of(self, key: LearnerKey) -> list[Assignment]:

@@ -160,9 +160,10 @@ function svgRoot(width, height, label) {
  * The chart's frame: caption, canvas (drawn at the canvas width), legend, hidden table.
  *
  * ``table`` is {columns: [header…], rows: [[cell…]…], numeric: [bool per column]}; cells are
- * strings (already formatted). ``draw(width)`` returns the <svg>.
+ * strings (already formatted). ``draw(width)`` returns the <svg>. The table is visually hidden,
+ * or, with ``tableToggle`` (the toggle's words), shown to anyone who opens it.
  */
-export function chartFigure({ name, caption, sub, summary, legend, table, draw }) {
+export function chartFigure({ name, caption, sub, summary, legend, table, draw, tableToggle }) {
   const canvas = el("div", { class: "chart-canvas" });
   const captionId = uid("chart-caption");
   const tableId = uid("chart-table");
@@ -180,7 +181,16 @@ export function chartFigure({ name, caption, sub, summary, legend, table, draw }
   if (legend && legend.length) {
     figureNode.append(el("ul", { class: "legend", "aria-hidden": "true" }, legend.map(legendItem)));
   }
-  figureNode.append(dataTable(tableId, `${caption}: the figures`, table));
+  const data = dataTable(tableId, `${caption}: the figures`, table);
+  if (tableToggle) {
+    // The same table, for everyone who asks for it: a closed <details> hides it from all.
+    data.className = "table-wrap";
+    figureNode.append(
+      el("details", { class: "chart-details" }, el("summary", { text: tableToggle }), data),
+    );
+  } else {
+    figureNode.append(data);
+  }
 
   let drawnWidth = 0;
   const render = (width) => {
@@ -263,9 +273,18 @@ function dataTable(id, caption, { columns, rows, numeric = [] }) {
 
 /**
  * Horizontal bars, one per row: {label, value (null = hidden), max, text}. Used for progress
- * per track (done of total) and team completion per track (members of the team).
+ * per track (done of total), team completion per track and the organisation's adoption funnel.
  */
-export function barList({ name, caption, sub, summary, rows, table, barClass = "c-bar-1" }) {
+export function barList({
+  name,
+  caption,
+  sub,
+  summary,
+  rows,
+  table,
+  tableToggle,
+  barClass = "c-bar-1",
+}) {
   const draw = (width) => {
     const narrow = width < NARROW;
     const valueWidth = Math.min(
@@ -335,7 +354,7 @@ export function barList({ name, caption, sub, summary, rows, table, barClass = "
     });
     return svg;
   };
-  return chartFigure({ name, caption, sub, summary, table, draw });
+  return chartFigure({ name, caption, sub, summary, table, draw, tableToggle });
 }
 
 // ---------------------------------------------------------------------------- paired bars

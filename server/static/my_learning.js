@@ -5,7 +5,16 @@
  */
 
 import { barList, pairedBars } from "./charts.js";
-import { el, formatNumber, plural, replace, setLoading, showError, startTab } from "./tabs.js";
+import {
+  el,
+  formatNumber,
+  plural,
+  replace,
+  setLoading,
+  showError,
+  startTab,
+  withTheme,
+} from "./tabs.js";
 
 const DELETE_PHRASE = "delete my data";
 const LEVEL_LABELS = { gap: "Gap", developing: "Developing", mastered: "Mastered" };
@@ -15,6 +24,19 @@ const CALIBRATION = {
   "under-confident": ["Under-confident", "under-confident"],
   mixed: ["Over- and under-confident", "mixed"],
   unknown: ["Too few answers yet", "unknown"],
+};
+
+// The roles' names as the chat shows them (teams_app.domain.content.ROLE_LABELS).
+const ROLE_NAMES = {
+  everyone: "Everyone",
+  hr: "HR",
+  marketing: "Marketing",
+  finance: "Finance",
+  it: "IT",
+  sales: "Sales",
+  support: "Customer support",
+  engineering: "Software engineering",
+  leader: "Leader",
 };
 
 const body = document.body;
@@ -74,6 +96,65 @@ function renderSummary(data) {
   $("streak").textContent = formatNumber(data.streak_weeks);
   $("streak-unit").textContent = `${data.streak_weeks === 1 ? "week" : "weeks"} in a row`;
   $("lessons-done").textContent = `${plural(data.lessons_done, "lesson", "lessons")} done`;
+}
+
+// ---------------------------------------------------------------------------- assignments
+
+/** "Finance", "Finance or HR", "Finance, HR or IT". */
+function roleNames(roles) {
+  const named = (roles || []).map((r) => ROLE_NAMES[r] || r);
+  if (named.length < 2) return named.join("");
+  return `${named.slice(0, -1).join(", ")} or ${named[named.length - 1]}`;
+}
+
+function assignmentState(a) {
+  if (a.finished) return el("span", { class: "badge badge--done", text: "Finished" });
+  if (a.overdue) return el("span", { class: "badge badge--overdue", text: "Overdue" });
+  return null;
+}
+
+function renderAssignments(data) {
+  const assignments = data.assignments || [];
+  $("assignments").hidden = assignments.length === 0;
+  const open = assignments.filter((a) => !a.finished).length;
+  $("assignments-note").textContent = assignments.length
+    ? `${formatNumber(open)} still to finish`
+    : "";
+  replace(
+    $("assignment-list"),
+    assignments.map((a) => {
+      const titleId = `assignment-${a.id}`;
+      return el(
+        "li",
+        { "data-assignment": a.id },
+        el(
+          "div",
+          { class: "my-assignment-head" },
+          el("h3", { id: titleId, text: a.title }),
+          assignmentState(a),
+        ),
+        el(
+          "p",
+          { class: "muted" },
+          "Assigned by your organisation, due ",
+          el("time", { datetime: a.due, text: formatDate(a.due) }),
+        ),
+        el("p", {
+          class: "assignment-progress",
+          text: `${formatNumber(a.done)} of ${formatNumber(a.total)} lessons done`,
+        }),
+        a.in_path
+          ? null
+          : el(
+              "p",
+              { class: "hint" },
+              `This track is for the ${roleNames(a.roles)} role: change your role in the chat (type `,
+              el("kbd", { text: "role" }),
+              ") to take it.",
+            ),
+      );
+    }),
+  );
 }
 
 // ---------------------------------------------------------------------------- path
@@ -292,7 +373,7 @@ function renderHistory(data) {
       el(
         "tr",
         { role: "row" },
-        ["Date", "Activity", "Right", "Mark", "Status"].map((name, i) =>
+        ["Date", "Activity", "Right", "Score", "Status"].map((name, i) =>
           el("th", {
             scope: "col",
             role: "columnheader",
@@ -319,7 +400,7 @@ function renderHistory(data) {
               : el("span", { class: "visually-hidden", text: " (lesson)" }),
           ),
           cell("Right", { class: "num", text: fraction(row.right, row.answers) }),
-          cell("Mark", {
+          cell("Score", {
             class: "num",
             text: `${signed(row.mark)} / ${formatNumber(row.max_mark)}`,
           }),
@@ -334,7 +415,7 @@ function renderHistory(data) {
     el("p", {
       class: "fine-print table-note",
       text:
-        "Mark: certainty-based. A right answer scores 1, 2 or 3 at low, medium or high " +
+        "Score counting confidence: a right answer scores 1, 2 or 3 at low, medium or high " +
         "confidence; a wrong one 0, −2 or −6. Being sure only when you are right pays off.",
     }),
   );
@@ -436,7 +517,11 @@ function showDeleted() {
 // ---------------------------------------------------------------------------- start
 
 function render(data) {
+  const organisation = $("organisation-link");
+  organisation.hidden = data.admin !== true;
+  organisation.href = withTheme("/tabs/organisation");
   renderSummary(data);
+  renderAssignments(data);
   renderPath(data);
   renderSkills(data);
   renderHistory(data);

@@ -69,6 +69,17 @@ export function formatNumber(value) {
   return new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 }).format(value);
 }
 
+/**
+ * A link to another tab page: in demo mode it keeps this page's ?theme= (Teams sets the theme
+ * itself, so there the URL stays as it is).
+ */
+export function withTheme(url) {
+  if (document.body.dataset.demo !== "true") return url;
+  const theme = new URLSearchParams(window.location.search).get("theme");
+  if (!theme) return url;
+  return `${url}${url.includes("?") ? "&" : "?"}theme=${encodeURIComponent(theme)}`;
+}
+
 /** "1 lesson" / "3 lessons". */
 export function plural(count, one, many) {
   return `${formatNumber(count)} ${count === 1 ? one : many}`;

@@ -6,7 +6,23 @@
  * text (never as 0). The configuration page registers the tab's settings with Teams.
  */
 
-import { HEAT_STEPS, bandBars, barList, heatmap, shortWeek, trendChart } from "./charts.js";
+import { barList } from "./charts.js";
+import {
+  activeChart,
+  calibrationBadge,
+  calibrationExplained,
+  calibrationWords,
+  caughtChart,
+  confidenceChart,
+  dayElement,
+  finishedText,
+  isNull,
+  minutesChart,
+  names,
+  pulseConfidenceChart,
+  skillHeatmap,
+  stat,
+} from "./figures.js";
 import {
   ApiError,
   NOT_ENOUGH,
@@ -17,129 +33,105 @@ import {
   setLoading,
   showError,
   startTab,
+  withTheme,
 } from "./tabs.js";
 
 const body = document.body;
 const $ = (id) => document.getElementById(id);
+const oneDecimal = new Intl.NumberFormat(undefined, {
+  minimumFractionDigits: 1,
+  maximumFractionDigits: 1,
+});
 
-// Display names for the ids in the view; the server may send its own under "labels".
-const SKILL_NAMES = {
-  "ai-literacy": "AI literacy",
-  prompting: "Prompting",
-  "data-interpretation": "Data interpretation",
-  "critical-thinking": "Critical thinking",
-  "responsible-ai": "Responsible AI",
-};
-const TRACK_NAMES = {
-  foundation: "Foundation",
-  hr: "HR",
-  marketing: "Marketing",
-  finance: "Finance",
-  it: "IT",
-  sales: "Sales",
-  support: "Customer support",
-  engineering: "Software engineering",
-  leaders: "Leaders",
-};
-const LEVELS = {
-  low: {
-    short: "Low",
-    label: "Low confidence",
-    band: [0, 2 / 3],
-    note: "right under 67% of the time",
-  },
-  medium: {
-    short: "Medium",
-    label: "Medium confidence",
-    band: [2 / 3, 0.8],
-    note: "right 67-80% of the time",
-  },
-  high: {
-    short: "High",
-    label: "High confidence",
-    band: [0.8, 1],
-    note: "right over 80% of the time",
-  },
-};
-const CALIBRATION_TEXT = {
-  calibrated: [
-    "Calibrated",
-    "calibrated",
-    "The team's confidence matches its accuracy: people know when to trust an answer and when to check.",
-  ],
-  "over-confident": [
-    "Over-confident",
-    "over-confident",
-    "The team is sure more often than it is right: the habit that lets confident but wrong AI output through. Lessons on checking outputs help.",
-  ],
-  "under-confident": [
-    "Under-confident",
-    "under-confident",
-    "The team is right more often than it feels: people may distrust AI, and themselves, more than needed.",
-  ],
-  mixed: [
-    "Over- and under-confident",
-    "mixed",
-    "The team is sure too often on some answers and unsure too often on others: certainty should follow checking, not habit.",
-  ],
-  unknown: ["Too few answers yet", "unknown", "Calibration appears once enough answers come in."],
-};
-const HEAT_COLUMNS = [
-  ["gap", "Gap"],
-  ["developing", "Developing"],
-  ["mastered", "Mastered"],
-  ["not_assessed", "Not assessed"],
-];
+// ---------------------------------------------------------------------------- sections
 
-function humanize(id) {
-  const text = String(id).replace(/[-_]+/g, " ").trim();
-  return text.charAt(0).toUpperCase() + text.slice(1);
+/** "Up 0.5 on the week before" (or down, or the same), when both weeks are shown. */
+function change(now, before) {
+  if (isNull(now) || isNull(before)) return null;
+  const delta = Math.round((now - before) * 10) / 10;
+  if (delta === 0) return "The same as the week before";
+  return `${delta > 0 ? "Up" : "Down"} ${formatNumber(Math.abs(delta))} on the week before`;
 }
 
-function names(labels) {
-  return {
-    skill: (id) => labels?.skills?.[id] || SKILL_NAMES[id] || humanize(id),
-    track: (id) => labels?.tracks?.[id] || TRACK_NAMES[id] || humanize(id),
-  };
-}
-
-const pct = (value) => figure(value, "%");
-const isNull = (value) => value === null || value === undefined;
-
-/** "2026-12-01" → "1 Dec 2026" in the reader's locale (the ISO text if it isn't a date). */
-function day(iso) {
-  const found = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso);
-  if (!found) return iso;
-  const date = new Date(Number(found[1]), Number(found[2]) - 1, Number(found[3]));
-  return new Intl.DateTimeFormat(undefined, { dateStyle: "medium" }).format(date);
-}
-
-/**
- * One figure as a <dt>/<dd> group in a <div> (a <dl> allows nothing else); a detail such as
- * "by 10 people" is a second <dd>. Null shows "not enough responses yet".
- */
-function stat(key, label, value, { suffix = "", sub = null, className = "tile" } = {}) {
+/** A headline figure's <dd>: ``show(value)``, or "not enough responses yet" when null. */
+function headlineValue(key, value, show) {
   const hidden = isNull(value);
   return el(
-    "div",
-    { class: className },
-    el("dt", { text: label }),
-    el("dd", {
-      class: hidden ? "not-enough" : null,
-      "data-figure": key,
-      text: hidden ? NOT_ENOUGH : formatNumber(value) + suffix,
-    }),
-    sub ? el("dd", { class: "tile-sub" }, sub) : null,
+    "dd",
+    { class: hidden ? "not-enough" : null, "data-figure": key },
+    hidden ? NOT_ENOUGH : show(value),
   );
 }
 
-function weekList(trend, key, format = formatNumber) {
-  return trend
-    .map((p) => `${shortWeek(p.week)} ${isNull(p[key]) ? NOT_ENOUGH : format(p[key])}`)
-    .join(", ");
+/** One figure of a headline tile: a <dt>/<dd> pair in a <div> (all a <dl> may hold). */
+function headlineFigure(key, label, value, show, { main = false, sub = null } = {}) {
+  return el(
+    "div",
+    { class: main ? "headline-main" : null },
+    el("dt", { text: label }),
+    headlineValue(key, value, show),
+    sub ? el("dd", { class: "headline-change", text: sub }) : null,
+  );
 }
 
-// ---------------------------------------------------------------------------- sections
+/** A headline tile: the team's figure up front, then last period's and the organisation's. */
+function headlineTile(id, title, sub, figures) {
+  return el(
+    "section",
+    { class: "headline-tile", id: `headline-${id}`, "aria-labelledby": `headline-${id}-title` },
+    el(
+      "h3",
+      { id: `headline-${id}-title` },
+      `${title} `,
+      el("span", { class: "headline-sub", text: `(${sub})` }),
+    ),
+    el("dl", {}, figures),
+  );
+}
+
+function renderHeadline(view) {
+  const headline = view.headline || {};
+  const pulse = headline.pulse_confidence || {};
+  const calibration = headline.calibration || {};
+  // The pulse's average always with its one decimal: "3.0", not "3", next to "3.5".
+  const average = (value) => oneDecimal.format(value);
+  const badge = (value) => calibrationBadge(value);
+  const reading = isNull(calibration.now) ? null : calibrationWords(calibration.now)[2];
+  replace(
+    $("headline"),
+    headlineTile("confidence", "Confidence using AI", "last week's pulse, 1–5", [
+      headlineFigure("headline_confidence", "Your team", pulse.now, average, {
+        main: true,
+        sub: change(pulse.now, pulse.before),
+      }),
+      headlineFigure("headline_confidence_before", "The week before", pulse.before, average),
+      headlineFigure(
+        "headline_confidence_organisation",
+        "Whole organisation",
+        pulse.organisation,
+        average,
+      ),
+    ]),
+    headlineTile(
+      "calibration",
+      "Calibration",
+      "how well the team's confidence matches its results in lessons",
+      [
+        headlineFigure("headline_calibration", "Your team", calibration.now, badge, {
+          main: true,
+          sub: reading,
+        }),
+        headlineFigure("headline_calibration_before", "Last period", calibration.before, badge),
+        headlineFigure(
+          "headline_calibration_organisation",
+          "Whole organisation",
+          calibration.organisation,
+          badge,
+        ),
+      ],
+    ),
+  );
+}
 
 function renderOverview(view) {
   $("threshold-text").textContent =
@@ -162,57 +154,50 @@ function renderOverview(view) {
             " people",
           ],
     }),
-    stat("accuracy_pct", "Quiz accuracy", learning.accuracy_pct, {
+    stat("accuracy_pct", "Quiz answers right", learning.accuracy_pct, {
       suffix: "%",
       sub: isNull(learning.mark_pct)
         ? null
         : [
-            "Confidence-weighted mark ",
+            "Score counting confidence ",
             el("span", { "data-figure": "mark_pct", text: `${formatNumber(learning.mark_pct)}%` }),
           ],
     }),
   );
 }
 
-function renderParticipation(view) {
-  const trend = view.trend;
-  const weeks = trend.map((p) => p.week);
-  const active = trend.map((p) => (isNull(p.active) ? null : p.active));
-  const leaders = trend.map((p) => (isNull(p.leaders_active) ? null : p.leaders_active));
-  const hasLeaders = leaders.some((v) => v !== null);
-  const maxValue = Math.max(
-    0,
-    ...active.filter((v) => v !== null),
-    ...leaders.filter((v) => v !== null),
+/** The organisation's assignments for this team; the section is hidden when there are none. */
+function renderAssignments(assignments) {
+  const section = $("assignments");
+  section.hidden = assignments.length === 0;
+  replace(
+    $("assignment-list"),
+    assignments.map((a) =>
+      el(
+        "li",
+        { "data-assignment": a.id },
+        el("span", { class: "assignment-title", text: a.title }),
+        el(
+          "span",
+          { class: "assignment-due" },
+          "Due ",
+          dayElement(a.due),
+          a.overdue ? el("span", { class: "badge badge--overdue", text: "Due date passed" }) : null,
+        ),
+        el("span", {
+          class: isNull(a.completed) ? "assignment-done not-enough" : "assignment-done",
+          "data-figure": `assignment_${a.id}`,
+          text: finishedText(a),
+        }),
+      ),
+    ),
   );
-  const yMax =
-    !isNull(view.members) && view.members >= maxValue && view.members > 0
-      ? view.members
-      : undefined;
-  const legend = [["1", "Members active"]];
-  if (hasLeaders) legend.push(["line", "Leaders active"]);
-  if (active.some((v) => v === null)) legend.push(["stub", NOT_ENOUGH]);
+}
+
+function renderParticipation(view) {
   replace(
     $("participation-chart"),
-    trendChart({
-      name: "participation",
-      caption: "Members active each week",
-      sub: "Did a lesson, a quiz or a review that week",
-      summary:
-        `Members active per week, last ${weeks.length} weeks: ${weekList(trend, "active")}.` +
-        (hasLeaders ? ` Leaders active: ${weekList(trend, "leaders_active")}.` : ""),
-      weeks,
-      bars: { values: active },
-      line: hasLeaders ? { values: leaders } : null,
-      yMax,
-      height: 200,
-      legend,
-      table: {
-        columns: ["Week", "Members active", "Leaders active"],
-        numeric: [false, true, true],
-        rows: trend.map((p) => [p.week, figure(p.active), figure(p.leaders_active)]),
-      },
-    }),
+    activeChart(view.trend, view.members, { noun: "Members", leaders: true }),
   );
 }
 
@@ -256,60 +241,20 @@ function renderTracks(view, label) {
 }
 
 function renderSkills(view, label) {
-  const skills = view.skills;
-  const hasHidden = skills.some((row) => HEAT_COLUMNS.some(([key]) => isNull(row[key])));
-  const legend = [{ scale: HEAT_STEPS, low: "Fewer", high: "More of the team" }];
-  if (hasHidden) legend.push(["hidden", NOT_ENOUGH]);
   replace(
     $("skills-chart"),
-    heatmap({
-      name: "skill-gaps",
-      caption: "Members at each level, per skill",
-      // Not "darker": on the dark and high-contrast themes the fuller cells are the lighter ones.
-      sub: "The stronger the colour, the more of the team at that level",
-      summary:
-        "Skill-gap heatmap. " +
-        skills
-          .map(
-            (row) =>
-              `${label.skill(row.skill)}: ${HEAT_COLUMNS.map(([key, name]) => `${name.toLowerCase()} ${figure(row[key])}`).join(", ")}`,
-          )
-          .join(". ") +
-        ".",
-      columns: HEAT_COLUMNS.map(([, name]) => name),
-      rows: skills.map((row) => ({
-        label: label.skill(row.skill),
-        values: HEAT_COLUMNS.map(([key]) => (isNull(row[key]) ? null : row[key])),
-      })),
-      total: view.members,
-      legend,
-      table: {
-        columns: ["Skill", ...HEAT_COLUMNS.map(([, name]) => name)],
-        numeric: [false, true, true, true, true],
-        rows: skills.map((row) => [
-          label.skill(row.skill),
-          ...HEAT_COLUMNS.map(([key]) => figure(row[key])),
-        ]),
-      },
-    }),
+    skillHeatmap(view.skills, view.members, label, { who: "the team", noun: "Members" }),
   );
 }
 
 function renderConfidence(view) {
   const confidence = view.confidence;
-  const known = !isNull(confidence.calibration);
-  const [text, kind, explanation] = known
-    ? CALIBRATION_TEXT[confidence.calibration] || CALIBRATION_TEXT.unknown
-    : [
-        NOT_ENOUGH,
-        "unknown",
-        `Calibration appears once at least ${view.threshold} people have answered with a confidence rating.`,
-      ];
-  replace(
-    $("team-calibration"),
-    el("span", { class: `badge badge--${kind}`, "data-figure": "calibration", text }),
+  replace($("team-calibration"), calibrationBadge(confidence.calibration, "calibration"));
+  $("calibration-text").textContent = calibrationExplained(
+    confidence.calibration,
+    "The team",
+    view.threshold,
   );
-  $("calibration-text").textContent = explanation;
   replace(
     $("confidence-note"),
     isNull(confidence.answerers)
@@ -319,54 +264,7 @@ function renderConfidence(view) {
           " people answered",
         ],
   );
-  const levels = confidence.levels;
-  replace(
-    $("confidence-chart"),
-    bandBars({
-      name: "calibration",
-      caption: "Accuracy at each confidence level",
-      sub: "The shaded band is where each level is the right call",
-      summary:
-        "Accuracy per confidence level. " +
-        levels
-          .map((row) => {
-            const level = LEVELS[row.level] || { label: humanize(row.level), note: "" };
-            return isNull(row.accuracy_pct)
-              ? `${level.label}: ${NOT_ENOUGH}`
-              : `${level.label}: ${formatNumber(row.accuracy_pct)}% right over ${formatNumber(row.answers)} answers; calibrated when ${level.note}`;
-          })
-          .join(". ") +
-        ".",
-      rows: levels.map((row) => {
-        const level = LEVELS[row.level] || { short: humanize(row.level), band: [0, 1] };
-        return {
-          label: level.short,
-          pct: isNull(row.accuracy_pct) ? null : row.accuracy_pct,
-          band: level.band,
-          text: isNull(row.accuracy_pct) ? "" : `${formatNumber(row.accuracy_pct)}%`,
-        };
-      }),
-      legend: [
-        ["1", "Share of right answers"],
-        ["band", "Where this confidence level pays off"],
-        ...(levels.some((r) => isNull(r.accuracy_pct)) ? [["hidden", NOT_ENOUGH]] : []),
-      ],
-      table: {
-        columns: ["Confidence", "People", "Answers", "Right answers", "Calibrated when"],
-        numeric: [false, true, true, true, false],
-        rows: levels.map((row) => {
-          const level = LEVELS[row.level] || { label: humanize(row.level), note: "" };
-          return [
-            level.label,
-            figure(row.people),
-            figure(row.answers),
-            pct(row.accuracy_pct),
-            level.note,
-          ];
-        }),
-      },
-    }),
-  );
+  replace($("confidence-chart"), confidenceChart(confidence));
 }
 
 function renderLeaders(view) {
@@ -396,65 +294,14 @@ function renderLeaders(view) {
 
 function renderPulse(view) {
   const trend = view.trend;
-  const weeks = trend.map((p) => p.week);
-  const values = (key) => trend.map((p) => (isNull(p[key]) ? null : p[key]));
-  const hiddenLegend = (key) => (values(key).some((v) => v === null) ? [["stub", NOT_ENOUGH]] : []);
-  const responses = (p) => figure(p.pulse_responses);
-  replace(
-    $("pulse-charts"),
-    trendChart({
-      name: "pulse-confidence",
-      caption: "Confidence using AI in their role",
-      sub: "Average answer, 1 (low) to 5 (high)",
-      summary: `Average pulse confidence from 1 to 5 per week: ${weekList(trend, "pulse_confidence")}.`,
-      weeks,
-      line: { values: values("pulse_confidence"), className: "c-line-1", dotClass: "c-dot-1" },
-      yMin: 1,
-      yMax: 5,
-      height: 120,
-      legend: hiddenLegend("pulse_confidence"),
-      table: {
-        columns: ["Week", "Average confidence (1-5)", "Pulse answers"],
-        numeric: [false, true, true],
-        rows: trend.map((p) => [p.week, figure(p.pulse_confidence), responses(p)]),
-      },
-    }),
-    trendChart({
-      name: "pulse-minutes",
-      caption: "Minutes AI saved, per person",
-      sub: "Average of the week's answers",
-      summary: `Average minutes AI saved per person per week: ${weekList(trend, "minutes_saved")}.`,
-      weeks,
-      bars: { values: values("minutes_saved"), className: "c-bar-2" },
-      height: 120,
-      legend: hiddenLegend("minutes_saved"),
-      table: {
-        columns: ["Week", "Minutes saved (average)", "Pulse answers"],
-        numeric: [false, true, true],
-        rows: trend.map((p) => [p.week, figure(p.minutes_saved), responses(p)]),
-      },
-    }),
-    trendChart({
-      name: "pulse-caught",
-      caption: "People who caught an AI error",
-      sub: "Spotted a wrong or made-up AI answer that week",
-      summary: `People who caught an AI error per week: ${weekList(trend, "caught_error")}.`,
-      weeks,
-      bars: { values: values("caught_error") },
-      height: 120,
-      legend: hiddenLegend("caught_error"),
-      table: {
-        columns: ["Week", "People who caught an AI error", "Pulse answers"],
-        numeric: [false, true, true],
-        rows: trend.map((p) => [p.week, figure(p.caught_error), responses(p)]),
-      },
-    }),
-  );
+  replace($("pulse-charts"), pulseConfidenceChart(trend), minutesChart(trend), caughtChart(trend));
 }
 
-function render(view, labels) {
+function render(view, labels, assignments) {
   const label = names(labels);
+  renderHeadline(view);
   renderOverview(view);
+  renderAssignments(assignments);
   renderParticipation(view);
   renderTracks(view, label);
   renderSkills(view, label);
@@ -464,10 +311,7 @@ function render(view, labels) {
   // Leaders read a published snapshot (at most one a day) that runs to the last closed week.
   const published = isNull(view.published_on)
     ? null
-    : [
-        ", published on ",
-        el("time", { datetime: view.published_on, text: day(view.published_on) }),
-      ];
+    : [", published on ", dayElement(view.published_on)];
   replace(
     $("footer-note"),
     `Figures run to week ${view.week}`,
@@ -562,10 +406,9 @@ function showUnavailable(checkNow) {
 }
 
 /** A member who doesn't lead the team: what this view is, and the way to their own page. */
-function showNotLeader(demo) {
+function showNotLeader() {
   setLoading(false);
-  const theme = demo ? new URLSearchParams(window.location.search).get("theme") : null;
-  const href = body.dataset.myLearningUrl + (theme ? `?theme=${encodeURIComponent(theme)}` : "");
+  const href = withTheme(body.dataset.myLearningUrl);
   replace(
     $("alert"),
     el(
@@ -625,7 +468,7 @@ async function teamPage() {
     try {
       const answer = await tab.getJson(`${base}/view`);
       if (answer.status === "ready" && answer.view) {
-        render(answer.view, answer.labels);
+        render(answer.view, answer.labels, answer.assignments || []);
         renderTeamChallenge(answer.team_challenges || []);
         setLoading(false);
         $("content").hidden = false;
@@ -646,7 +489,7 @@ async function teamPage() {
     } catch (err) {
       $("content").hidden = true;
       csv.hidden = true;
-      if (err instanceof ApiError && err.status === 403) showNotLeader(tab.demo);
+      if (err instanceof ApiError && err.status === 403) showNotLeader();
       else showError(err, load);
     }
   };

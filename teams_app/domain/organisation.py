@@ -105,7 +105,9 @@ def organisation_view(
     big_enough = summary.members >= view.threshold
 
     def participation(n: int) -> int | None:
-        return n if big_enough else None
+        """A count of people, under the team view's rule for track counts: shown for a big
+        enough organisation when at least the threshold of people are in it."""
+        return n if big_enough and n >= view.threshold else None
 
     foundation_done = max((summary.tracks.get(t, 0) for t in foundation), default=0)
     funnel = (

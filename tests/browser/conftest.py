@@ -35,6 +35,7 @@ from teams_app.adapters.http import OutboundHttp
 from teams_app.directory import GraphDirectory
 from teams_app.domain.content import Curriculum, Question, QuestionType, SkillId
 from teams_app.domain.learner import ActivityKind
+from teams_app.domain.privacy import NOT_ENOUGH
 from teams_app.domain.team import Contribution
 from teams_app.learning import LearningService, Turn
 from teams_app.storage.engine_memory import memory_engine
@@ -555,6 +556,18 @@ async def api_json(tabs: TabServer, path: str) -> Any:
         return await response.json()
 
 
+async def assign(tabs: TabServer, track: str, group: str = TEAM, days: int = 20) -> Any:
+    """A programme admin (the demo user) assigns ``track`` to ``group``, due in ``days``."""
+    due = (tabs.app[keys.SERVICES].clock().date() + timedelta(days=days)).isoformat()
+    body = {"track": track, "group": group, "due": due}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(tabs.url("/api/assignments"), json=body) as response,
+    ):
+        assert response.status == 201, await response.text()
+        return await response.json()
+
+
 async def ready(page: Page) -> None:
     """Wait until the page's content is shown and every chart is drawn."""
     await expect(page.locator("#content")).to_be_visible(timeout=5000)
@@ -562,6 +575,33 @@ async def ready(page: Page) -> None:
         "[...document.querySelectorAll('figure[data-chart]')]"
         ".every(f => f.querySelector('svg[role=img]'))"
     )
+
+
+async def chart_tables(page: Page) -> dict[str, list[list[str]]]:
+    """Each chart's hidden data table, by the chart's name: rows of cell texts."""
+    result: dict[str, list[list[str]]] = await page.evaluate(
+        """() => Object.fromEntries([...document.querySelectorAll('figure[data-chart]')].map(
+            f => [f.dataset.chart, [...f.querySelectorAll('table tbody tr')].map(
+                r => [...r.cells].map(c => c.textContent.trim()))]))"""
+    )
+    return result
+
+
+async def figures(page: Page) -> dict[str, str]:
+    """The single figures on the page (tiles, leaders, calibration) by their data-figure."""
+    result: dict[str, str] = await page.evaluate(
+        """() => Object.fromEntries([...document.querySelectorAll('[data-figure]')].map(
+            e => [e.dataset.figure, e.textContent.trim()]))"""
+    )
+    return result
+
+
+def shown(value: Any, suffix: str = "") -> str:
+    """How the page writes an API figure: one decimal at most, or the not-enough text."""
+    if value is None:
+        return NOT_ENOUGH
+    text = f"{value:,.1f}".removesuffix(".0") if isinstance(value, float) else f"{value:,}"
+    return text + suffix
 
 
 def no_problems(problems: PageProblems, *allowed: str) -> None:

@@ -45,12 +45,15 @@ from tests.browser.conftest import (
     TeamsHost,
     api_json,
     as_demo_user,
+    chart_tables,
+    figures,
     legacy_context,
     no_problems,
     ready,
     screenshot,
     seed_learner,
     seed_team,
+    shown,
     tab_settings,
     team_members,
 )
@@ -64,33 +67,6 @@ pytestmark = pytest.mark.browser
 # back to its built-in list; only an external host can fail name resolution here.
 SDK_DOMAIN_LIST = "validDomains"
 NO_INTERNET = "net::ERR_NAME_NOT_RESOLVED"
-
-
-async def chart_tables(page: Page) -> dict[str, list[list[str]]]:
-    """Each chart's hidden data table, by the chart's name: rows of cell texts."""
-    result: dict[str, list[list[str]]] = await page.evaluate(
-        """() => Object.fromEntries([...document.querySelectorAll('figure[data-chart]')].map(
-            f => [f.dataset.chart, [...f.querySelectorAll('table tbody tr')].map(
-                r => [...r.cells].map(c => c.textContent.trim()))]))"""
-    )
-    return result
-
-
-async def figures(page: Page) -> dict[str, str]:
-    """The single figures on the page (tiles, leaders, calibration) by their data-figure."""
-    result: dict[str, str] = await page.evaluate(
-        """() => Object.fromEntries([...document.querySelectorAll('[data-figure]')].map(
-            e => [e.dataset.figure, e.textContent.trim()]))"""
-    )
-    return result
-
-
-def shown(value: Any, suffix: str = "") -> str:
-    """How the page writes an API figure: one decimal at most, or the not-enough text."""
-    if value is None:
-        return NOT_ENOUGH
-    text = f"{value:,.1f}".removesuffix(".0") if isinstance(value, float) else f"{value:,}"
-    return text + suffix
 
 
 # ------------------------------------------------------------------------- rendering
@@ -277,9 +253,10 @@ async def test_team_charts_carry_tables_with_the_api_figures(
     assert tables["participation"] == [
         [p["week"], shown(p["active"]), shown(p["leaders_active"])] for p in view["trend"]
     ]
-    assert [row[1:4] for row in tables["calibration"]] == [
-        [shown(r["people"]), shown(r["answers"]), shown(r["accuracy_pct"], "%")]
-        for r in view["confidence"]["levels"]
+    # Per confidence level: how many people answered at it (people, not answers), and how
+    # often those answers were right.
+    assert [row[1:3] for row in tables["calibration"]] == [
+        [shown(r["people"]), shown(r["accuracy_pct"], "%")] for r in view["confidence"]["levels"]
     ]
     for chart, key in (
         ("pulse-confidence", "pulse_confidence"),
@@ -521,7 +498,7 @@ async def test_team_csv_download_matches_the_page(
             return row_of("skill-gaps", skill)[columns[level]]
         if section == "confidence":
             level, what = item.split(": ")
-            column = {"people": 1, "answers right %": 3}[what]
+            column = {"people": 1, "answers right %": 2}[what]
             return row_of("calibration", level.capitalize())[column]  # "Low confidence"
         if section == "weekly":
             chart, column = {

@@ -465,3 +465,155 @@ async def test_a_member_who_does_not_lead_the_team_is_pointed_to_my_learning(
     assert page.url == tabs.url("/tabs/my-learning?theme=contrast")
     assert await page.evaluate("document.documentElement.dataset.theme") == "contrast"
     no_problems(problems, "403 (Forbidden)")
+
+
+# ------------------------------------------------------------------------- confidence up front
+
+HEADLINE = {
+    "headline_confidence": ("pulse_confidence", "now"),
+    "headline_confidence_before": ("pulse_confidence", "before"),
+    "headline_confidence_organisation": ("pulse_confidence", "organisation"),
+    "headline_calibration": ("calibration", "now"),
+    "headline_calibration_before": ("calibration", "before"),
+    "headline_calibration_organisation": ("calibration", "organisation"),
+}
+CALIBRATION = {
+    "calibrated": "Calibrated",
+    "over-confident": "Over-confident",
+    "under-confident": "Under-confident",
+    "mixed": "Over- and under-confident",
+    "unknown": "Too few answers yet",
+}
+
+
+def headline_text(tile: str, value: float | str | None) -> str:
+    """How a headline figure reads: the pulse average with its one decimal, calibration in
+    words, a hidden figure as "not enough responses yet"."""
+    if value is None:
+        return NOT_ENOUGH
+    if tile == "pulse_confidence":
+        assert isinstance(value, float | int)
+        return f"{value:.1f}"
+    return CALIBRATION[str(value)]
+
+
+async def headline(page: Page) -> dict[str, str]:
+    found: dict[str, str] = await page.locator("#headline").evaluate(
+        """root => Object.fromEntries([...root.querySelectorAll('[data-figure]')].map(
+            e => [e.dataset.figure, e.textContent.trim()]))"""
+    )
+    return found
+
+
+async def test_confidence_and_calibration_come_first_with_last_period_and_organisation(
+    demo_server: TabServer, open_page: OpenPage
+) -> None:
+    await seed_team(demo_server)
+    view = (await api_json(demo_server, f"/api/teams/{TEAM}/view"))["view"]
+    tiles = view["headline"]
+    assert tiles["pulse_confidence"]["now"] is not None, "the seed should show this week's"
+    page, problems = await open_page(demo_server.url("/tabs/team"))
+    await ready(page)
+
+    # The two tiles, by their plain names, ahead of every other figure on the page.
+    confidence = page.get_by_role(
+        "region", name="Confidence using AI (last week's pulse, 1–5)", exact=True
+    )
+    calibration = page.get_by_role(
+        "region",
+        name="Calibration (how well the team's confidence matches its results in lessons)",
+        exact=True,
+    )
+    await expect(confidence).to_be_visible()
+    await expect(calibration).to_be_visible()
+    first = await page.evaluate(
+        "document.querySelector('#content [data-figure]').closest('#headline') !== null"
+    )
+    assert first, "the headline tiles come before the other figures"
+
+    shown_ = await headline(page)
+    assert shown_ == {
+        key: headline_text(tile, tiles[tile][when]) for key, (tile, when) in HEADLINE.items()
+    }
+    for label in ("Your team", "The week before", "Whole organisation", "Last period"):
+        await expect(page.locator("#headline dt", has_text=label).first).to_be_visible()
+    now, before = tiles["pulse_confidence"]["now"], tiles["pulse_confidence"]["before"]
+    if before is not None:
+        word = "Up" if now > before else "Down" if now < before else "The same"
+        await expect(confidence.locator(".headline-change")).to_contain_text(word)
+
+    # Plain words throughout: no marking jargon anywhere on the page.
+    text = (await page.locator("#content").inner_text()).lower()
+    assert "weighted" not in text and "certainty-based" not in text
+    await expect(page.locator("#tiles")).to_contain_text("Score counting confidence")
+    assert await page.evaluate(_DL_PROBLEMS) == []
+    await screenshot(page, "team-headline")
+    no_problems(problems)
+
+
+async def test_hidden_headline_figures_read_not_enough_responses_never_zero(
+    demo_server: TabServer, open_page: OpenPage
+) -> None:
+    await seed_team(demo_server)
+    blank = {"now": None, "before": None, "organisation": None}
+
+    async def hide(route: Route) -> None:
+        response = await route.fetch()
+        body = await response.json()
+        body["view"]["headline"] = {"pulse_confidence": blank, "calibration": blank}
+        await route.fulfill(response=response, json=body)
+
+    async def prepare(page: Page) -> None:
+        await page.route(VIEW_API, hide)
+
+    page, problems = await open_page(demo_server.url("/tabs/team?theme=dark"), prepare=prepare)
+    await ready(page)
+    assert await headline(page) == dict.fromkeys(HEADLINE, NOT_ENOUGH)
+    await expect(page.locator("#headline .headline-change")).to_have_count(0)
+    assert "0" not in await page.locator("#headline dd").all_inner_texts()
+    await screenshot(page, "team-headline-hidden-dark")
+    no_problems(problems)
+
+
+# ------------------------------------------------------------------------- confidence levels
+
+_LEVELS = """figure => ({
+  summary: figure.querySelector("svg").getAttribute("aria-label"),
+  labels: [...figure.querySelectorAll("svg text.c-text--strong")].map(t => t.textContent),
+  hidden: figure.querySelectorAll("svg g.c-hidden").length,
+})"""
+
+
+async def test_the_confidence_chart_counts_people_and_hides_only_what_is_null(
+    demo_server: TabServer, open_page: OpenPage
+) -> None:
+    await seed_team(demo_server)
+    levels = [
+        {"level": "low", "people": 5, "answers": 40, "accuracy_pct": None},
+        {"level": "medium", "people": None, "answers": None, "accuracy_pct": None},
+        {"level": "high", "people": 6, "answers": 100, "accuracy_pct": 80.0},
+    ]
+
+    async def answer(route: Route) -> None:
+        response = await route.fetch()
+        body = await response.json()
+        body["view"]["confidence"]["levels"] = levels
+        await route.fulfill(response=response, json=body)
+
+    async def prepare(page: Page) -> None:
+        await page.route(VIEW_API, answer)
+
+    page, problems = await open_page(demo_server.url("/tabs/team"), prepare=prepare)
+    await ready(page)
+    rows = await chart_rows(page, "calibration")
+    # Per level: the people who answered at it, and how often they were right.
+    assert rows["Low confidence"][:2] == ["5", NOT_ENOUGH]
+    assert rows["Medium confidence"][:2] == [NOT_ENOUGH, NOT_ENOUGH]
+    assert rows["High confidence"][:2] == ["6", "80%"]
+    found = await page.locator("figure[data-chart='calibration']").evaluate(_LEVELS)
+    assert "Low · 5 people" in found["labels"] and "High · 6 people" in found["labels"]
+    assert "Medium" in found["labels"]  # its people are hidden: no count next to it
+    assert found["hidden"] == 2  # the bars of low (accuracy) and medium
+    assert "5 people" in found["summary"] and "6 people" in found["summary"]
+    assert "100 answers" not in found["summary"] and "40" not in found["summary"]
+    no_problems(problems)

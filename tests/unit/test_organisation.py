@@ -71,10 +71,12 @@ def test_the_funnel_counts_each_step_of_adoption() -> None:
         "Finished the foundation",
         "Finished a role track",
     ]
-    # Each foundation track counts on its own: the larger one is the step's figure.
+    # Each foundation track counts on its own: the larger one is the step's figure. A step
+    # with fewer than k people reads "not enough" (the team view's rule for track counts).
     assert funnel(org) == {
-        "installed": 11, "started": 7, "assessed": 4, "foundation": 1, "role_track": 1,
+        "installed": 11, "started": 7, "assessed": 4, "foundation": None, "role_track": None,
     }  # fmt: skip
+    assert funnel(view_of(organisation(*ADOPTERS), threshold=4))["assessed"] == 4
 
 
 def test_participation_is_shown_only_for_an_organisation_of_at_least_k_people() -> None:
@@ -83,9 +85,8 @@ def test_participation_is_shown_only_for_an_organisation_of_at_least_k_people() 
     assert {c.people for c in few.challenges} == {None}
     enough = view_of(organisation(*ADOPTERS[-5:]), threshold=5)
     assert funnel(enough)["installed"] == 5
-    # Participation counts are shown as they are once the organisation is big enough (its
-    # docstring's rule); results still follow the team view's rules.
-    assert funnel(enough)["role_track"] == 1
+    # Once the organisation is big enough, each count still needs k people behind it.
+    assert funnel(enough)["role_track"] is None
     assert enough.view.members == 5
 
 
@@ -96,7 +97,7 @@ def test_the_weekly_challenges_run_with_the_series() -> None:
     assert [c.week for c in org.challenges] == [p.week for p in org.view.trend]
     assert org.challenges[-1].week == WEEK
     assert {c.week: c.people for c in org.challenges[-3:]} == {
-        "2026-W46": 3, "2026-W47": 0, WEEK: 4,
+        "2026-W46": 3, "2026-W47": None, WEEK: 4,
     }  # fmt: skip
 
 
@@ -146,8 +147,8 @@ def test_the_organisation_csv_adds_the_funnel_challenges_and_hours() -> None:
     assert cells[("about", "figures with fewer than 3 people behind them", "")] == NOT_ENOUGH
     assert cells[("about", "figures as of", "")] == "2026-11-30"
     assert cells[("adoption", "Talked to AI Ready", "")] == "17"
-    assert cells[("adoption", "Finished a role track", "")] == "1"
-    assert cells[("weekly", "did the challenge", WEEK)] == "0"
+    assert cells[("adoption", "Finished a role track", "")] == NOT_ENOUGH  # 1 person
+    assert cells[("weekly", "did the challenge", WEEK)] == NOT_ENOUGH  # nobody
     assert sum(s == "weekly" and i == "did the challenge" for s, i, _w in cells) == WEEKS
     assert cells[("outcomes", "hours saved per month", "")] == str(org.hours_saved_per_month)
     assert cells[("about", "how hours saved are estimated", "")] == org.hours_method
@@ -160,6 +161,32 @@ def test_the_organisation_csv_adds_the_funnel_challenges_and_hours() -> None:
 def test_the_organisation_view_is_plain_data(threshold: int) -> None:
     org = view_of(organisation(*ADOPTERS), threshold=threshold, previous=TeamSummary.empty())
     data = json.loads(json.dumps(org.to_dict()))
-    assert set(data) == {"view", "funnel", "challenges", "hours_saved_per_month", "hours_method"}
+    assert set(data) == {
+        "view", "funnel", "challenges", "hours_saved_per_month", "hours_method", "departments",
+    }  # fmt: skip
     assert data["view"]["threshold"] == threshold
     assert len(data["view"]["trend"]) == WEEKS
+
+
+def test_departments_with_too_few_people_are_left_out_and_rows_follow_the_rules() -> None:
+    def placed(level: str) -> Contribution:
+        return person(started=True, skill_levels={"prompting": level})
+
+    finance = organisation(*(placed(lv) for lv in ["gap"] * 3 + ["mastered"] * 3))
+    everyone_mastered = organisation(*(placed("mastered") for _ in range(4)))
+    small = organisation(placed("gap"), placed("gap"))
+    org = view_of(
+        organisation(),
+        departments=[("finance", finance), ("=HR", everyone_mastered), ("Legal", small)],
+    )
+    assert [(d.department, d.members) for d in org.departments] == [
+        ("=HR", 4),
+        ("finance", 6),
+    ]  # sorted by name whatever the case; Legal (2 people) left out
+    hr, fin = org.departments
+    prompting = {r.skill: r for r in fin.skills}["prompting"]
+    assert (prompting.gap, prompting.mastered) == (3, 3)
+    assert all(r.mastered is None for r in hr.skills), "all in one cell: dominance hides it"
+    rows = organisation_csv(org)
+    assert ["departments", "'=HR: members", "", "4", ""] in rows, "no formula in a spreadsheet"
+    assert not any(row[1].startswith("Legal") for row in rows)
