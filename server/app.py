@@ -19,6 +19,7 @@ from server.bot_auth import ChannelTokenValidator
 from server.config import Settings
 from server.errors import error_middleware
 from server.jwks import KeySet
+from server.lesson_links import setup_lesson_links
 from server.logs import (
     correlation_middleware,
     install_correlation_ids,
@@ -32,6 +33,7 @@ from server.telemetry import Telemetry, telemetry_for
 from teams_app.bot.adapter import TeamsAdapter
 from teams_app.bot.agent import AiReadyAgent
 from teams_app.cards import CardRenderer
+from teams_app.extension import MessageExtension
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +73,7 @@ def create_app(
     app.cleanup_ctx.append(_services(settings, overrides, tab_validator, channel_validator))
     setup_routes(app)
     setup_tab_routes(app)
+    setup_lesson_links(app)
     if not TEAMS_JS.is_dir():
         logger.warning("Teams JS SDK not found in node_modules: the tabs cannot sign in")
     return app
@@ -95,10 +98,17 @@ def _services(
             app[keys.SERVICES] = built
             _sign_in(app, built, tab_validator, channel_validator)
             app[keys.ADAPTER] = TeamsAdapter(built.sender)
+            renderer = CardRenderer(CARDS_DIR)
             agent = AiReadyAgent(
                 built.learning,
-                CardRenderer(CARDS_DIR),
+                renderer,
                 built.contacts,
+                extension=MessageExtension(
+                    built.curriculum,
+                    renderer,
+                    bot_id=settings.bot_client_id,
+                    public_url=settings.public_url,
+                ),
                 clock=built.clock,
                 metrics=app[keys.TELEMETRY],
                 background=built.background,

@@ -3,7 +3,7 @@
 ``manifest/manifest.template.json`` holds what does not depend on the deployment;
 values like ``"{{app_id}}"`` mark the fields :func:`fill_manifest` assigns on the
 parsed JSON (never by text substitution); a placeholder left over fails the build.
-To add a part (tabs, ``webApplicationInfo``): put it in the template, add the
+To add a part (tabs, ``webApplicationInfo``, the message extension): put it in the template, add the
 options it needs and append a filler to ``_FILLERS``.
 
 The manifest is validated offline against Microsoft's schema as bundled by npm
@@ -149,8 +149,25 @@ def _fill_sso(manifest: dict[str, Any], options: PackageOptions) -> None:
     }
 
 
+def _fill_compose_extension(manifest: dict[str, Any], options: PackageOptions) -> None:
+    # The message extension runs on the bot; links to the app's own host unfurl.
+    host = urlsplit(options.public_base_url).hostname
+    for extension in manifest.get("composeExtensions", []):
+        extension["botId"] = options.bot_id
+        for handler in extension.get("messageHandlers", []):
+            if handler["type"] == "link":
+                handler["value"]["domains"] = [host]
+
+
 _Filler = Callable[[dict[str, Any], PackageOptions], None]
-_FILLERS: tuple[_Filler, ...] = (_fill_app, _fill_bot, _fill_domains, _fill_tabs, _fill_sso)
+_FILLERS: tuple[_Filler, ...] = (
+    _fill_app,
+    _fill_bot,
+    _fill_domains,
+    _fill_tabs,
+    _fill_sso,
+    _fill_compose_extension,
+)
 
 
 def fill_manifest(template: dict[str, Any], options: PackageOptions) -> dict[str, Any]:

@@ -177,6 +177,30 @@ def test_manifest_describes_the_app_as_specified(package: Path) -> None:
         assert promise in description["full"]
 
 
+def test_the_message_extension_is_declared_on_the_bot_and_passes_both_checkers(
+    package: Path, tmp_path: Path
+) -> None:
+    manifest = manifest_in(package)
+    (extension,) = manifest["composeExtensions"]
+    assert extension["botId"] == BOT_ID == manifest["bots"][0]["botId"]
+    search, share = extension["commands"]
+    assert (search["id"], search["type"], search["initialRun"]) == ("searchLessons", "query", True)
+    assert search["context"] == ["compose", "commandBox"]
+    (query,) = search["parameters"]
+    assert (query["name"], query["title"]) == ("query", "Lesson or challenge")
+    assert (share["id"], share["type"], share["fetchTask"]) == ("shareLesson", "action", False)
+    (lesson,) = share["parameters"]
+    assert (lesson["name"], lesson["inputType"], lesson["isRequired"]) == ("lesson", "text", True)
+    (links,) = extension["messageHandlers"]
+    assert links == {"type": "link", "value": {"domains": ["ai-ready.contoso.example"]}}
+    assert links["value"]["domains"] == manifest["validDomains"], "one host, declared once"
+    assert validate_manifest(manifest) == []
+    extracted = tmp_path / "manifest.json"
+    extracted.write_text(json.dumps(manifest), encoding="utf-8")
+    code, report = node_validate(extracted)
+    assert (code, report["errors"]) == (0, [])
+
+
 def test_same_options_build_byte_identical_packages(tmp_path: Path) -> None:
     first = build(tmp_path / "a").read_bytes()
     assert build(tmp_path / "b").read_bytes() == first
@@ -276,6 +300,19 @@ BROKEN = {
         _set(("accentColor",), "indigo"),
         "$.accentColor: 'indigo' does not match",
         "/accentColor",
+    ),
+    "message extension command of an unknown type": (
+        _set(("composeExtensions", 0, "commands", 0, "type"), "search"),
+        "$.composeExtensions[0].commands[0].type: 'search' is not one of",
+        "/composeExtensions/0/commands/0/type",
+    ),
+    "message extension choices over the limit": (
+        _set(
+            ("composeExtensions", 0, "commands", 1, "parameters", 0, "choices"),
+            [{"title": f"Lesson {i}", "value": f"lesson-{i}"} for i in range(11)],
+        ),
+        "$.composeExtensions[0].commands[1].parameters[0].choices: ",
+        "/composeExtensions/0/commands/1/parameters/0/choices",
     ),
     "unknown top-level field": (
         _set(("tabs",), []),

@@ -2,10 +2,13 @@
 
 Card actions arrive as ``adaptiveCard/action`` invokes and are routed by their
 ``Action.Execute`` verb through :data:`ACTIONS`; the reply card replaces the clicked card
-in place. Typed messages are matched as whole commands. Every handler runs inside
-:meth:`AiReadyAgent._guarded`: one deadline per turn, and the one place where failures
-become what a learner sees (:func:`friendly_error`). Each failed turn is logged once, with
-the activity id and the request's correlation id; tracebacks only for bugs.
+in place. Typed messages are matched as whole commands (``lesson <id>`` carries the id of a
+shared lesson). The message extension's ``composeExtension/*`` invokes go to
+:class:`~teams_app.extension.MessageExtension`; an invoke no route takes gets the SDK's 501.
+Every handler of a learner's turn runs inside :meth:`AiReadyAgent._guarded`: one deadline per
+turn, and the one place where failures become what a learner sees (:func:`friendly_error`).
+Each failed turn is logged once, with the activity id and the request's correlation id;
+tracebacks only for bugs.
 """
 
 from __future__ import annotations
@@ -35,10 +38,11 @@ from microsoft_agents.hosting.core import (
 from teams_app import views
 from teams_app.background import Background
 from teams_app.bot.adapter import ARRIVED_KEY, NoConnections, TeamsAdapter
-from teams_app.bot.commands import Command, parse_command
+from teams_app.bot.commands import Command, lesson_argument, parse_command
 from teams_app.bot.identity import is_personal, learner_key, local_date
 from teams_app.cards import CardRenderer
 from teams_app.engine.contacts import Contacts
+from teams_app.extension import MessageExtension
 from teams_app.learning import Commit, LearningService, Turn
 from teams_app.logsafe import safe
 from teams_app.storage.ports import StorageError
@@ -197,6 +201,7 @@ class AiReadyAgent:
         renderer: CardRenderer,
         contacts: Contacts,
         *,
+        extension: MessageExtension,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         metrics: TurnMetrics | None = None,
         background: Background | None = None,
@@ -204,6 +209,7 @@ class AiReadyAgent:
         self._service = service
         self._renderer = renderer
         self._contacts = contacts
+        self._extension = extension
         self._clock = clock
         self._metrics = metrics or _NoMetrics()
         self._background = background or Background()
@@ -223,6 +229,7 @@ class AiReadyAgent:
         for verb in Verb:
             app.adaptive_card.action_execute(verb.value)(self._action(verb))
         app.add_route(_any_card_action, self._unknown_action, is_invoke=True, rank=RouteRank.LAST)
+        app.add_route(self._is_compose_extension, self._compose_extension, is_invoke=True)
         app.conversation_update("membersAdded")(self._members_added)
         app.activity(ActivityTypes.installation_update)(self._installation_update)
         app.activity(ActivityTypes.message)(self._message)
@@ -334,6 +341,28 @@ class AiReadyAgent:
             ),
         )
 
+    def _is_compose_extension(self, context: TurnContext) -> bool:
+        activity = context.activity
+        return activity.type == ActivityTypes.invoke and self._extension.selects(
+            activity.name, activity.value
+        )
+
+    async def _compose_extension(self, context: TurnContext, _state: TurnState) -> None:
+        """Search, pick, unfurl or share a lesson: answered from memory, well within Teams'
+        five seconds."""
+        activity = context.activity
+        body = self._extension.answer(
+            activity.name,
+            activity.value,
+            now=self._clock(),
+            recipient=activity.recipient.id if activity.recipient else "",
+        )
+        await context.send_activity(
+            SdkActivity(
+                type=ActivityTypes.invoke_response, value=InvokeResponse(status=200, body=body)
+            )
+        )
+
     async def _members_added(self, context: TurnContext, _state: TurnState) -> None:
         activity = context.activity
         bot_id = activity.recipient.id if activity.recipient else None
@@ -425,6 +454,9 @@ class AiReadyAgent:
                 return views.help_card("Hi! I'm AI Ready, your AI skills coach.")
             if command is Command.UNKNOWN:
                 return views.help_card("I didn't catch that. I understand a few short commands:")
+            if command is Command.LESSON:
+                lesson_id = lesson_argument(activity.text)
+                return await self._extension.open_lesson(self._service, turn, lesson_id)
             return await COMMANDS[command](self._service, turn)
 
         await self._send_card(context, await self._guarded(context, turn, answer))

@@ -1,4 +1,8 @@
-"""Text commands in the chat, matched on the whole normalised message, never substrings."""
+"""Text commands in the chat, matched on the whole normalised message, never substrings.
+
+One command takes an argument: ``lesson <id>``, which a shared lesson's "Open in AI Ready"
+button types into the learner's chat.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ class Command(StrEnum):
     PAUSE = "pause"
     STOP = "stop"
     RESUME = "resume"
+    LESSON = "lesson"
     GREETING = "greeting"
     UNKNOWN = "unknown"
 
@@ -66,12 +71,25 @@ _WORDS: dict[str, Command] = {
 }
 _MENTION = re.compile(r"<at>.*?</at>", re.I | re.S)
 _TRAILING = re.compile(r"[\s.!]+$")
+_LESSON = re.compile(r"lesson ([a-z0-9][a-z0-9-]{0,99})")
+
+
+def _normalise(text: str) -> str:
+    cleaned = _MENTION.sub(" ", text)
+    return _TRAILING.sub("", " ".join(cleaned.casefold().split())).lstrip("/")
 
 
 def parse_command(text: str | None) -> Command:
     """The command a message asks for; :attr:`Command.UNKNOWN` for anything else."""
     if not text:
         return Command.UNKNOWN
-    cleaned = _MENTION.sub(" ", text)
-    cleaned = _TRAILING.sub("", " ".join(cleaned.casefold().split()))
-    return _WORDS.get(cleaned.lstrip("/"), Command.UNKNOWN)
+    cleaned = _normalise(text)
+    if _LESSON.fullmatch(cleaned):
+        return Command.LESSON
+    return _WORDS.get(cleaned, Command.UNKNOWN)
+
+
+def lesson_argument(text: str | None) -> str:
+    """The lesson id in a ``lesson <id>`` message; ``""`` when it is not one."""
+    found = _LESSON.fullmatch(_normalise(text or ""))
+    return found.group(1) if found else ""
