@@ -34,7 +34,7 @@ from teams_app.domain.content import Curriculum, Role
 from teams_app.domain.learner import LearnerState, iso_week
 from teams_app.domain.organisation import OrganisationView, organisation_view
 from teams_app.domain.privacy import TeamView
-from teams_app.domain.publication import Publication
+from teams_app.domain.publication import HistoryPoint, Publication
 from teams_app.domain.team import Contribution, TeamSummary, contribution_of, team_view
 from teams_app.storage.engine_ports import Ledger, State
 from teams_app.storage.ports import ConcurrentUpdate, LearnerKey, LearnerStore, StorageError
@@ -192,6 +192,7 @@ class TeamService:
             previous=stored.previous,
             organisation=organisation.summary if organisation else None,
             published_on=stored.published_on.isoformat() if stored.published_on else None,
+            history=_history(stored),
         )
         assignments = await self.team_assignments(team, stored.summary or TeamSummary.empty())
         return TeamResult(view=view, syncing=team in self._syncs, assignments=tuple(assignments))
@@ -217,6 +218,7 @@ class TeamService:
                 stored.published_on.isoformat() if stored and stored.published_on else None
             ),
             departments=departments,
+            history=_history(stored) if stored else (),
         )
 
     # --- assignments --------------------------------------------------------------------
@@ -399,15 +401,21 @@ class TeamService:
         shards = [await self._teams.publish(key_, decide) for key_ in keys]
         snapshots = [s for s in shards if s is not None and s.summary is not None]
         total, previous = TeamSummary.empty(), TeamSummary.empty()
+        history: dict[date, HistoryPoint] = {}
         for shard in snapshots:
             assert shard.summary is not None
             total = total.plus(shard.summary)
             previous = previous.plus(shard.previous or shard.summary)
+            for point in shard.history:  # shards release together: their days line up
+                before = history.get(point.published_on)
+                history[point.published_on] = before.plus(point) if before else point
         # Leaders' participation across the organisation: the sum of the teams' published
         # leaders' figures (someone leading two teams counts in each).
         total = _with_leaders(total, await self._teams.published_teams(tenant_id))
         previous = _with_leaders(previous, [])
-        combined = StoredTeam(total, self._clock(), today, previous)
+        combined = StoredTeam(
+            total, self._clock(), today, previous, tuple(history[d] for d in sorted(history))
+        )
         await self._teams.put_published(key, combined)
         return combined
 
@@ -531,6 +539,11 @@ class TeamService:
         for task in pending:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _history(stored: StoredTeam) -> list[tuple[str, int, dict[str, Any]]]:
+    """A snapshot's confidence history in the shape the views take."""
+    return [(p.published_on.isoformat(), p.answerers, dict(p.confidence)) for p in stored.history]
 
 
 def _with_leaders(summary: TeamSummary, teams: list[TeamSummary]) -> TeamSummary:

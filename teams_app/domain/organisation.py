@@ -22,7 +22,7 @@ from teams_app.domain.privacy import (
     plain,
     spreadsheet_safe,
 )
-from teams_app.domain.team import TeamSummary, team_view
+from teams_app.domain.team import ConfidenceCount, TeamSummary, team_view
 
 WEEKS = 12
 OUTCOME_WEEKS = 4
@@ -87,6 +87,7 @@ def organisation_view(
     previous: TeamSummary | None = None,
     published_on: str | None = None,
     departments: Sequence[tuple[str, TeamSummary]] = (),
+    history: Sequence[tuple[str, int, Mapping[str, ConfidenceCount]]] = (),
 ) -> OrganisationView:
     """The organisation's figures from its published snapshot; ``foundation`` lists the
     foundation track ids (everyone's first track). ``departments`` are the departments'
@@ -101,6 +102,7 @@ def organisation_view(
         tracks=tracks,
         previous=previous,
         published_on=published_on,
+        history=history,
     )
     big_enough = summary.members >= view.threshold
 

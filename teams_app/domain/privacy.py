@@ -165,6 +165,14 @@ class Headline:
 
 
 @dataclass(frozen=True)
+class CalibrationPoint:
+    """Calibration as one snapshot published it (``None``: too few people behind it)."""
+
+    published_on: str
+    calibration: str | None
+
+
+@dataclass(frozen=True)
 class TeamView:
     """Everything a leader may see about a team; ``None`` means "not enough responses yet".
 
@@ -185,6 +193,7 @@ class TeamView:
     leaders: LeadersView
     trend: tuple[WeekPoint, ...]
     headline: Headline
+    calibration_trend: tuple[CalibrationPoint, ...] = ()  # oldest first
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dicts, lists and scalars, ready for ``json.dumps``."""
@@ -255,6 +264,16 @@ def csv_rows(
         ("leaders", "started", "", v.leaders.started, None),
         ("leaders", "active", v.week, v.leaders.active_last_week, None),
         ("leaders", "did the week's challenge", v.week, v.leaders.challenge_last_week, None),
+    ]
+    rows += [
+        (
+            "calibration over time",
+            "calibration",
+            p.published_on,
+            CALIBRATION_LABELS[Calibration(p.calibration)] if p.calibration else None,
+            None,
+        )
+        for p in v.calibration_trend
     ]
     for p in v.trend:
         rows += [

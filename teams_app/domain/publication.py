@@ -31,7 +31,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from teams_app.domain.learner import iso_week
-from teams_app.domain.team import Contribution, TeamSummary
+from teams_app.domain.team import ConfidenceCount, Contribution, TeamSummary
 
 BASE_SECTIONS = ("progress", "quiz", "confidence", "skills")
 WEEK_PREFIX = "w|"
@@ -84,6 +84,44 @@ def changed_sections(old: Contribution | None, new: Contribution | None) -> set[
     return changed | {"progress"} if (old is None) != (new is None) else changed
 
 
+HISTORY_POINTS = 12
+
+
+@dataclass(frozen=True)
+class HistoryPoint:
+    """The confidence figures as one snapshot published them (for calibration over time)."""
+
+    published_on: date
+    answerers: int
+    confidence: dict[str, ConfidenceCount]
+
+    def to_list(self) -> list[Any]:
+        """A JSON-able form."""
+        return [
+            self.published_on.isoformat(),
+            self.answerers,
+            {k: list(v) for k, v in sorted(self.confidence.items())},
+        ]
+
+    @classmethod
+    def from_list(cls, raw: Any) -> HistoryPoint:
+        """Read :meth:`to_list`'s output; ``ValueError`` on anything else."""
+        when, answerers, confidence = raw
+        return cls(
+            date.fromisoformat(when),
+            int(answerers),
+            {str(k): ConfidenceCount(*(int(n) for n in v)) for k, v in dict(confidence).items()},
+        )
+
+    def plus(self, other: HistoryPoint) -> HistoryPoint:
+        """Two disjoint groups' points of the same day added together."""
+        merged = dict(self.confidence)
+        for level, count in other.confidence.items():
+            mine = merged.get(level, ConfidenceCount())
+            merged[level] = ConfidenceCount(*(a + b for a, b in zip(mine, count, strict=True)))
+        return HistoryPoint(self.published_on, self.answerers + other.answerers, merged)
+
+
 @dataclass(frozen=True)
 class Publication:
     """A team's published snapshot and what has changed since.
@@ -100,6 +138,7 @@ class Publication:
     pending: dict[str, int] = field(default_factory=dict)
     shown_weeks: frozenset[str] = frozenset()
     previous: TeamSummary | None = None
+    history: tuple[HistoryPoint, ...] = ()  # each move of the confidence figures, oldest first
 
     def note(
         self, counted: Mapping[str, int], old: Contribution | None, new: Contribution | None
@@ -159,6 +198,13 @@ class Publication:
             pending=_recent(pending, oldest),
             shown_weeks=frozenset(w for w in self.shown_weeks | shown if w >= oldest),
             previous=base if "confidence" in released and self.snapshot else self.previous,
+            history=(
+                (*self.history, HistoryPoint(today, snapshot.answerers, snapshot.confidence))[
+                    -HISTORY_POINTS:
+                ]
+                if "confidence" in released
+                else self.history
+            ),
         )
 
     def due(self, today: date) -> bool:
@@ -175,6 +221,7 @@ class Publication:
             "pending": dict(sorted(self.pending.items())),
             "shown_weeks": sorted(self.shown_weeks),
             "previous": self.previous.to_dict() if self.previous else None,
+            "history": [point.to_list() for point in self.history],
         }
 
     @classmethod
@@ -191,6 +238,7 @@ class Publication:
             pending={str(k): int(v) for k, v in dict(data.get("pending") or {}).items()},
             shown_weeks=frozenset(str(w) for w in data.get("shown_weeks") or ()),
             previous=TeamSummary.from_dict(previous) if previous else None,
+            history=tuple(HistoryPoint.from_list(p) for p in data.get("history") or ()),
         )
 
 

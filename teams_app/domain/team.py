@@ -21,6 +21,7 @@ from teams_app.domain.content import ASSESSED_SKILLS, Curriculum, Role
 from teams_app.domain.learner import LearnerState, SkillLevel, iso_week
 from teams_app.domain.privacy import (
     NOT_ENOUGH,
+    CalibrationPoint,
     ConfidenceView,
     Headline,
     LeadersView,
@@ -380,6 +381,7 @@ def team_view(
     previous: TeamSummary | None = None,
     organisation: TeamSummary | None = None,
     published_on: str | None = None,
+    history: Sequence[tuple[str, int, Mapping[str, ConfidenceCount]]] = (),
 ) -> TeamView:
     """What a leader may see of a published snapshot ``summary``.
 
@@ -388,7 +390,9 @@ def team_view(
     confidence figures, and ``organisation`` the organisation's snapshot: both feed the
     headline comparisons. ``tracks`` lists track ids to show even when hidden, in order;
     other tracks appear only when their count is shown, since listing a hidden one would
-    reveal that someone finished it. Raises ``ValueError`` for a threshold below 3, a
+    reveal that someone finished it. ``history`` holds (date, answerers, confidence counts) at
+    each move of the confidence figures, for calibration over time (each point behind the
+    threshold like the current one). Raises ``ValueError`` for a threshold below 3, a
     malformed week or ``weeks < 1``.
     """
     t = check_threshold(threshold)
@@ -449,6 +453,15 @@ def team_view(
                 _confidence(previous, t).calibration if previous is not None else None,
                 org.confidence.calibration if org else None,
             ),
+        ),
+        calibration_trend=tuple(
+            CalibrationPoint(
+                when,
+                _confidence(
+                    TeamSummary(answerers=answerers, confidence=dict(levels)), t
+                ).calibration,
+            )
+            for when, answerers, levels in history
         ),
     )
 

@@ -81,6 +81,7 @@ class MemoryTeamStore:
                 found.synced_at,
                 publication.published_on,
                 publication.previous,
+                publication.history,
             )
         return found.published or StoredTeam(None, found.synced_at)
 

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from teams_app.domain.assignment import Assignment
-from teams_app.domain.publication import Publication
+from teams_app.domain.publication import HistoryPoint, Publication
 from teams_app.domain.team import Contribution, TeamSummary
 
 
@@ -35,6 +35,7 @@ class StoredTeam:
     synced_at: datetime
     published_on: date | None = None
     previous: TeamSummary | None = None
+    history: tuple[HistoryPoint, ...] = ()  # the confidence figures at each of their moves
 
 
 # Given the live summary and the publication state, the new publication state (or ``None``

@@ -50,7 +50,7 @@ from azure.data.tables.aio import TableClient, TableServiceClient
 
 from teams_app.domain.assignment import Assignment
 from teams_app.domain.ids import is_object_id
-from teams_app.domain.publication import Publication
+from teams_app.domain.publication import HistoryPoint, Publication
 from teams_app.domain.team import Contribution, TeamSummary
 from teams_app.storage.codec import contribution_from_json, contribution_to_json
 from teams_app.storage.etags import is_precondition, replace_if_unchanged
@@ -298,6 +298,7 @@ class TableTeamStore:
                 "PublishedOn": (
                     publication.published_on.isoformat() if publication.published_on else ""
                 ),
+                "History": _dumps([p.to_list() for p in publication.history]),
                 "SyncedAt": summary_row["SyncedAt"],
                 "Version": version,
             }
@@ -549,6 +550,7 @@ class TableTeamStore:
             "Summary": _dumps(stored.summary.to_dict()) if stored.summary else "",
             "Previous": _dumps(stored.previous.to_dict()) if stored.previous else "",
             "PublishedOn": stored.published_on.isoformat() if stored.published_on else "",
+            "History": _dumps([p.to_list() for p in stored.history]),
             "SyncedAt": stored.synced_at.astimezone(UTC).isoformat(),
         }
         try:
@@ -614,4 +616,13 @@ def _stored(row: Mapping[str, Any]) -> StoredTeam:
         datetime.fromisoformat(row["SyncedAt"]),
         date.fromisoformat(published_on) if published_on else None,
         _summary(row.get("Previous")),
+        _history(row.get("History")),
     )
+
+
+def _history(text: str | None) -> tuple[HistoryPoint, ...]:
+    """A stored history; empty when absent or unreadable (it grows again from here)."""
+    try:
+        return tuple(HistoryPoint.from_list(p) for p in json.loads(text)) if text else ()
+    except (ValueError, TypeError):
+        return ()

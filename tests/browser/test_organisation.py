@@ -148,6 +148,15 @@ async def test_organisation_page_shows_the_published_figures_as_the_api_gives_th
     ]
     calibration = view["confidence"]["calibration"]
     assert single["calibration"] == (CALIBRATION[calibration] if calibration else NOT_ENOUGH)
+    # Calibration over time: a row per update of the figures, newest first.
+    points = list(reversed(view["calibration_trend"]))
+    assert points, "the seeded snapshot moved the confidence figures once"
+    trend_rows = page.locator("#calibration-trend-table tbody tr")
+    await expect(trend_rows).to_have_count(len(points))
+    for row, p in zip(await trend_rows.all(), points, strict=True):
+        assert await row.locator("time").get_attribute("datetime") == p["published_on"]
+        label = CALIBRATION[p["calibration"]] if p["calibration"] else NOT_ENOUGH
+        await expect(row.locator("td")).to_have_text(label)
 
     # Assignments: track, group, due date and how many finished, soonest due first.
     rows = page.locator("#assignments-table tbody tr")

@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from teams_app.domain.assignment import Assignment
-from teams_app.domain.publication import Publication
-from teams_app.domain.team import Contribution, TeamSummary
+from teams_app.domain.publication import HistoryPoint, Publication
+from teams_app.domain.team import ConfidenceCount, Contribution, TeamSummary
 from teams_app.storage.tables import service_client
 from teams_app.storage.team_memory import MemoryTeamStore
 from teams_app.storage.team_ports import StoredTeam, TeamKey, TeamStore
@@ -156,8 +156,12 @@ async def test_leaders_read_only_what_was_published(store: TeamStore) -> None:
     await store.replace_roster(TEAM, {"u1": _c(1), "u2": _c(2)}, NOW)
     day = date(2026, 11, 27)
 
+    point = HistoryPoint(date(2026, 11, 26), 3, {"low": ConfidenceCount(3, 1, 5)})
+
     def publish(live: TeamSummary, pub: Publication) -> Publication:
-        return replace(pub, snapshot=live, published_on=day, previous=TeamSummary.empty())
+        return replace(
+            pub, snapshot=live, published_on=day, previous=TeamSummary.empty(), history=(point,)
+        )
 
     published = await store.publish(TEAM, publish)
     await store.update_member(TEAM, "u1", _c(5))  # after the snapshot: not visible
@@ -165,6 +169,7 @@ async def test_leaders_read_only_what_was_published(store: TeamStore) -> None:
     assert stored == published
     assert stored is not None and stored.summary == _sum(_c(1), _c(2))
     assert (stored.published_on, stored.previous) == (day, TeamSummary.empty())
+    assert stored.history == (point,)
     assert await store.publish(TEAM, lambda live, pub: None) == stored  # nothing decided
     assert await store.publish(OTHER_TENANT, publish) is None
 
@@ -236,7 +241,8 @@ async def test_designated_leaders_belong_to_one_team(store: TeamStore) -> None:
 
 async def test_a_combined_snapshot_is_stored_as_given(store: TeamStore) -> None:
     key = TeamKey(TEAM.tenant_id, "organisation")
-    combined = StoredTeam(_sum(_c(1), _c(2)), NOW, date(2026, 11, 27), _sum(_c(1)))
+    point = HistoryPoint(date(2026, 11, 26), 4, {"high": ConfidenceCount(4, 6, 9)})
+    combined = StoredTeam(_sum(_c(1), _c(2)), NOW, date(2026, 11, 27), _sum(_c(1)), (point,))
     await store.put_published(key, combined)
     assert await store.get_team(key) == combined
     assert await store.get_team(TeamKey(OTHER_TENANT.tenant_id, "organisation")) is None

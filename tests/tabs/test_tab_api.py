@@ -264,6 +264,9 @@ async def test_an_admin_sees_only_their_own_organisation(api: Any) -> None:
     theirs = await theirs_response.json()
     funnel = {step["step"]: step["people"] for step in ours["view"]["funnel"]}
     assert funnel["installed"] == 5 and funnel["started"] == 5
+    # The shards' confidence moved together: one point of calibration over time, summed.
+    assert [p["published_on"] for p in ours["view"]["view"]["calibration_trend"]] == ["2026-11-26"]
+    assert ours["view"]["view"]["calibration_trend"][0]["calibration"] is not None
     assert {step["people"] for step in theirs["view"]["funnel"]} == {None}
     csv_export = await api.get("/api/organisation/export.csv", headers=_admin(api))
     text = await csv_export.text()

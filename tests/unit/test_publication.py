@@ -24,6 +24,7 @@ from teams_app.domain.content import ASSESSED_SKILLS
 from teams_app.domain.learner import SkillLevel, iso_week
 from teams_app.domain.publication import (
     BASE_SECTIONS,
+    HISTORY_POINTS,
     KEEP_WEEKS,
     WEEK_PREFIX,
     Publication,
@@ -667,3 +668,36 @@ def test_the_snapshot_before_the_last_confidence_move_is_kept_for_comparison() -
     assert team.publication.previous == first
     stored: Mapping[str, Any] = json.loads(json.dumps(team.publication.to_dict()))
     assert Publication.from_dict(stored).previous == first
+
+
+def test_each_move_of_the_confidence_figures_is_kept_for_calibration_over_time() -> None:
+    def rated(right: int) -> Contribution:
+        return Contribution(started=True, confidence={"high": (right, 4)})
+
+    publication, live = Publication(), TeamSummary.empty()
+    for i in range(3):
+        publication, _ = publication.note({}, None, rated(i))
+        live = live.add(rated(i))
+    day = MONDAY
+    for n in range(14):  # every day three more people change their confidence answers
+        publication = publication.publish(live, threshold=3, today=day, this_week="2026-W45")
+        day += timedelta(days=1)
+        for i in range(3):
+            old, new = rated((i + n) % 5), rated((i + n + 1) % 5)
+            publication, _ = publication.note({}, old, new)
+            live = live.add(old, -1).add(new)
+    assert len(publication.history) == HISTORY_POINTS, "the oldest points make way"
+    assert [p.published_on for p in publication.history] == [
+        MONDAY + timedelta(days=n) for n in range(2, 14)
+    ]
+    latest = publication.history[-1]
+    assert publication.snapshot is not None
+    assert (latest.answerers, latest.confidence) == (
+        publication.snapshot.answerers,
+        publication.snapshot.confidence,
+    )
+    assert Publication.from_dict(publication.to_dict()).history == publication.history
+    moved = publication.publish(live, threshold=3, today=day, this_week="2026-W45")
+    assert moved.history[-1].published_on == day  # the last day's three changes
+    quiet = moved.publish(live, threshold=3, today=day + timedelta(days=1), this_week="2026-W45")
+    assert quiet.history == moved.history, "no move, no new point"

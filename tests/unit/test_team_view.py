@@ -24,6 +24,7 @@ from teams_app.domain.learner import LearnerState, LessonRecord, SkillLevel, Ski
 from teams_app.domain.privacy import NOT_ENOUGH, Headline, Tile, dominated, suppress
 from teams_app.domain.scoring import CALIBRATION_LABELS, Calibration, Confidence, Tally
 from teams_app.domain.team import (
+    ConfidenceCount,
     Contribution,
     TeamSummary,
     TeamView,
@@ -763,3 +764,24 @@ def test_a_done_challenge_counts_and_a_skipped_one_does_not() -> None:
     assert summary.leaders_challenges == {"2026-W47": 1} and summary.challenges == {"2026-W47": 1}
     assert summary.add(contribution, -1) == TeamSummary.empty()
     assert TeamSummary.from_dict(summary.to_dict()) == summary
+
+
+def test_calibration_over_time_shows_each_point_with_enough_people_behind_it() -> None:
+    sure_and_right = {"high": ConfidenceCount(5, 19, 20)}
+    history = [
+        ("2026-11-20", 2, sure_and_right),  # two people: hidden
+        ("2026-11-27", 5, sure_and_right),
+        ("2026-11-30", 5, {"high": ConfidenceCount(5, 8, 20)}),
+    ]
+    view = team_view(TeamSummary.empty(), threshold=3, week=WEEK, history=history)
+    assert [(p.published_on, p.calibration) for p in view.calibration_trend] == [
+        ("2026-11-20", None),
+        ("2026-11-27", "calibrated"),
+        ("2026-11-30", "over-confident"),
+    ]
+    rows = [r for r in csv_rows(view) if r[0] == "calibration over time"]
+    assert [r[2:4] for r in rows] == [
+        ["2026-11-20", NOT_ENOUGH],
+        ["2026-11-27", "Calibrated"],
+        ["2026-11-30", "Over-confident"],
+    ]
