@@ -106,7 +106,7 @@ def _render(request: web.Request, template: str, page: Page) -> web.Response:
         "connect-src 'self' https://res.cdn.office.net; "
         "frame-ancestors 'self' https://teams.microsoft.com https://*.teams.microsoft.com "
         "https://teams.live.com https://*.teams.live.com https://*.cloud.microsoft "
-        "https://*.office.com https://*.office365.com"
+        "https://*.office.com https://*.office365.com https://*.microsoft365.com"
     )
     return response
 

@@ -395,3 +395,35 @@ export function finishedText(assignment) {
   if (isNull(assignment.members)) return `${formatNumber(assignment.completed)} finished`;
   return `${formatNumber(assignment.completed)} of ${formatNumber(assignment.members)} finished`;
 }
+
+/** Calibration at each update of the confidence figures, newest first. */
+export function calibrationTrend(points) {
+  if (!points.length) return null;
+  return el(
+    "table",
+    { class: "data", id: "calibration-trend-table" },
+    el("caption", { text: "Calibration over time, at each update of the figures" }),
+    el(
+      "thead",
+      {},
+      el(
+        "tr",
+        {},
+        el("th", { scope: "col", text: "Updated" }),
+        el("th", { scope: "col", text: "Calibration" }),
+      ),
+    ),
+    el(
+      "tbody",
+      {},
+      [...points].reverse().map((p) =>
+        el(
+          "tr",
+          {},
+          el("th", { scope: "row" }, dayElement(p.published_on)),
+          el("td", { text: isNull(p.calibration) ? NOT_ENOUGH : CALIBRATION[p.calibration][0] }),
+        ),
+      ),
+    ),
+  );
+}

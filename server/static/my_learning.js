@@ -544,14 +544,17 @@ async function main() {
     }
   };
   const chatUrl = body.dataset.chatUrl;
-  $("continue").addEventListener("click", (event) => {
+  const chatLink = $("continue");
+  // In Outlook and the Microsoft 365 app the chat still lives in Teams: say so.
+  if (tab.outsideTeamsClient) chatLink.textContent = "Open the chat in Teams";
+  chatLink.addEventListener("click", (event) => {
     if (!chatUrl) {
       // Local demo without a bot registration: there is no chat to open.
       event.preventDefault();
       replace($("next-note"), "In Teams, this opens your chat with AI Ready.");
       return;
     }
-    if (tab.demo) return; // a plain link outside Teams
+    if (tab.demo) return; // a plain link outside a Microsoft 365 host
     event.preventDefault();
     tab.openLink(chatUrl).catch(() => window.open(chatUrl, "_blank", "noopener"));
   });

@@ -9,10 +9,10 @@
 
 import { barList, trendChart } from "./charts.js";
 import {
-  CALIBRATION,
   activeChart,
   calibrationBadge,
   calibrationExplained,
+  calibrationTrend,
   caughtChart,
   confidenceChart,
   dayElement,
@@ -153,38 +153,6 @@ function renderConfidence(view) {
   );
   replace($("confidence-chart"), confidenceChart(confidence));
   replace($("calibration-trend"), calibrationTrend(view.calibration_trend || []));
-}
-
-/** Calibration at each update of the confidence figures, newest first. */
-function calibrationTrend(points) {
-  if (!points.length) return null;
-  return el(
-    "table",
-    { class: "data", id: "calibration-trend-table" },
-    el("caption", { text: "Calibration over time, at each update of the figures" }),
-    el(
-      "thead",
-      {},
-      el(
-        "tr",
-        {},
-        el("th", { scope: "col", text: "Updated" }),
-        el("th", { scope: "col", text: "Calibration" }),
-      ),
-    ),
-    el(
-      "tbody",
-      {},
-      [...points].reverse().map((p) =>
-        el(
-          "tr",
-          {},
-          el("th", { scope: "row" }, dayElement(p.published_on)),
-          el("td", { text: isNull(p.calibration) ? NOT_ENOUGH : CALIBRATION[p.calibration][0] }),
-        ),
-      ),
-    ),
-  );
 }
 
 function renderAssignments(assignments) {

@@ -1,8 +1,10 @@
 /**
  * Shared start-up of the AI Ready tabs.
  *
- * In Teams: initialise the Teams JS SDK (giving up after 3 s: then the page is not in Teams),
- * follow the Teams theme, and call our JSON API with the tab's SSO token.
+ * In a Microsoft 365 host (Teams, Outlook, the Microsoft 365 app): initialise the Teams JS SDK
+ * (giving up after 3 s: then the page is in no host), note the host's name on
+ * <body data-host> and Tab.host, follow the host's theme, and call our JSON API with the tab's
+ * SSO token (the same token flow in every host).
  * In local demo mode (body[data-demo="true"], set by the server's dev switch) no Teams is
  * needed: the theme comes from ?theme= and the API is called without a token.
  *
@@ -11,6 +13,9 @@
 
 export const NOT_ENOUGH = "not enough responses yet";
 export const THEMES = Object.freeze(["default", "dark", "contrast"]);
+// TeamsJS HostName values for Teams itself; any other host (Outlook, "Office" = the
+// Microsoft 365 app, ...) shows the tab outside Teams, so Teams chats open in Teams.
+const TEAMS_HOSTS = Object.freeze(["Teams", "TeamsModern"]);
 const TEAMS_TIMEOUT_MS = 3000;
 
 /** An HTTP error from our API, with its status. */
@@ -108,6 +113,13 @@ export class Tab {
     this.demo = demo;
     this.context = context;
     this.token = null;
+    /** The TeamsJS host name ("Teams", "Outlook", "Office", ...); null outside a host. */
+    this.host = demo ? null : context?.app?.host?.name || "Teams";
+  }
+
+  /** True in a Microsoft 365 host other than Teams (Outlook, the Microsoft 365 app, ...). */
+  get outsideTeamsClient() {
+    return this.host !== null && !TEAMS_HOSTS.includes(this.host);
   }
 
   /** The SSO token for our API (Teams caches and refreshes it). */
@@ -174,7 +186,10 @@ export class Tab {
     return name;
   }
 
-  /** Open a Teams deep link the Teams way (a plain navigation inside the iframe fails). */
+  /**
+   * Open a Teams deep link through the host (a plain navigation inside the iframe fails; from
+   * Outlook and the Microsoft 365 app the host hands it to Teams).
+   */
   openLink(url) {
     if (!this.demo && window.microsoftTeams?.app?.openLink) {
       return window.microsoftTeams.app.openLink(url);
@@ -216,13 +231,15 @@ export async function startTab() {
     return null;
   }
   applyTheme(context?.app?.theme);
+  const tab = new Tab({ demo: false, context });
+  body.dataset.host = tab.host;
   try {
     window.microsoftTeams.app.registerOnThemeChangeHandler(applyTheme);
     window.microsoftTeams.app.notifySuccess?.();
   } catch (err) {
     /* older hosts without these: the page still works in the starting theme */
   }
-  return new Tab({ demo: false, context });
+  return tab;
 }
 
 /** Replace the page with the "open it in Teams" message. */

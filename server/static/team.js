@@ -11,6 +11,7 @@ import {
   activeChart,
   calibrationBadge,
   calibrationExplained,
+  calibrationTrend,
   calibrationWords,
   caughtChart,
   confidenceChart,
@@ -265,6 +266,7 @@ function renderConfidence(view) {
         ],
   );
   replace($("confidence-chart"), confidenceChart(confidence));
+  replace($("calibration-trend"), calibrationTrend(view.calibration_trend || []));
 }
 
 function renderLeaders(view) {

@@ -609,22 +609,27 @@ def no_problems(problems: PageProblems, *allowed: str) -> None:
     assert not unexpected, unexpected
 
 
-async def axe_violations(page: Page, impacts: Iterable[str] = ("serious", "critical")) -> str:
-    """Run axe-core on the page; a report of the violations of the given impacts ("" if none).
+async def axe_violations(
+    target: Page | Frame, impacts: Iterable[str] = ("serious", "critical")
+) -> str:
+    """Run axe-core on the page (or a host's framed tab); a report of the violations of the
+    given impacts ("" if none).
 
     axe is served from the page's own origin (a route answers with the npm package's file),
     because the tabs' CSP (script-src 'self') rightly refuses the inline script that
     ``add_script_tag(path=...)`` would add. So the page runs under its real CSP throughout.
     """
-    origin = urlsplit(page.url)
+    origin = urlsplit(target.url)
     url = f"{origin.scheme}://{origin.netloc}/_test/axe.min.js"
 
     async def serve(route: Route) -> None:
         await route.fulfill(path=AXE, content_type="text/javascript")
 
+    # A page's route wins over the host stand-in's context route that forwards the tab origin.
+    page = target.page if isinstance(target, Frame) else target
     await page.route(url, serve)
-    await page.add_script_tag(url=url)
-    found: list[dict[str, Any]] = await page.evaluate(
+    await target.add_script_tag(url=url)
+    found: list[dict[str, Any]] = await target.evaluate(
         """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations.map(
             v => ({id: v.id, impact: v.impact, help: v.help,
                    targets: v.nodes.map(n => n.target.join(" "))}))"""
@@ -653,12 +658,22 @@ async def screenshot(page: Page, name: str) -> Path:
 # Playwright's routing, so no network) that frames the tab and answers the Teams JS SDK's
 # postMessage protocol as Teams does: initialize (frame context, client type, runtime),
 # getContext (the legacy context shape the SDK converts), authentication.getAuthToken (a
-# token signed by the local Entra ID), settings.* for the configuration page, themeChange.
+# token signed by the local Entra ID), executeDeepLink (what app.openLink sends),
+# settings.* for the configuration page, themeChange. The same page stands in for Outlook
+# and the Microsoft 365 app (TeamsJS host names "Outlook" and "Office"): it is then served
+# from that host's origin and names itself in the context (hostName, hostClientType).
 # The tab is served as https://ai-ready.test (forwarded to the real server on loopback), so
 # no mixed content and the real CSP, frame-ancestors included, apply. The SDK inside the
 # page is the real one from node_modules.
 
 TEAMS_ORIGIN = "https://teams.microsoft.com"
+# Where each TeamsJS host frames tabs: origins in the SDK's built-in list of valid hosts that
+# the tabs' frame-ancestors allow.
+HOST_ORIGINS = {
+    "Teams": TEAMS_ORIGIN,
+    "Outlook": "https://outlook.office.com",
+    "Office": "https://m365.cloud.microsoft",  # the Microsoft 365 app
+}
 TAB_ORIGIN = "https://ai-ready.test"
 HOST_PATH = "/_test/host"
 CLIENT_ID = "4b7e2c1d-9a8f-4e6d-b5c4-3a2f1e0d9c8b"
@@ -668,7 +683,7 @@ OWNER = "aa000000-0000-4000-8000-000000000001"
 MEMBER = "aa000000-0000-4000-8000-000000000002"
 
 _HOST_PAGE = """<!doctype html>
-<html><head><meta charset="utf-8"><title>Teams (test host)</title>
+<html><head><meta charset="utf-8"><title>__HOST__ (test host)</title>
 <style>html,body{margin:0;height:100%}iframe{border:0;width:100%;height:100%}</style></head>
 <body><iframe id="tab" title="AI Ready" src="__TAB__"></iframe>
 <script>
@@ -691,7 +706,7 @@ window.addEventListener("message", (event) => {
     event.source.postMessage({id: m.id, uuidAsString: m.uuidAsString, args}, event.origin);
   switch (m.func) {
     case "initialize":
-      return reply([config.frameContext, "web", JSON.stringify(runtime), "2.58.0"]);
+      return reply([config.frameContext, config.clientType, JSON.stringify(runtime), "2.58.0"]);
     case "getContext":
       return reply([config.context]);
     case "authentication.getAuthToken":
@@ -787,10 +802,11 @@ async def teams_server(
 
 @dataclass
 class TeamsHost:
-    """The host page and the framed tab."""
+    """The host page (Teams, Outlook or the Microsoft 365 app) and the framed tab."""
 
     page: Page
     problems: PageProblems
+    name: str = "Teams"
 
     @property
     def tab(self) -> Frame:
@@ -810,7 +826,8 @@ async def open_in_teams(
     browser: Browser,
 ) -> AsyncIterator[Callable[..., Awaitable[TeamsHost]]]:
     """``await open_in_teams(tabs, "/tabs/team", context=..., token=...)``: the tab inside
-    the stand-in Teams client."""
+    the stand-in Teams client; ``host="Outlook"`` or ``host="Office"`` (the Microsoft 365
+    app) and ``client_type`` make it stand in for another TeamsJS host."""
     contexts = []
 
     async def open_(
@@ -821,6 +838,8 @@ async def open_in_teams(
         token: str | None,
         frame_context: str = "content",
         viewport: dict[str, int] | None = None,
+        host: str = "Teams",
+        client_type: str = "web",
     ) -> TeamsHost:
         browser_context = await browser.new_context(
             viewport=viewport or WIDE,  # type: ignore[arg-type]
@@ -828,28 +847,35 @@ async def open_in_teams(
             reduced_motion="reduce",
         )
         contexts.append(browser_context)
-        config = {"context": context, "token": token, "frameContext": frame_context}
+        context = {**context, "hostName": host, "hostClientType": client_type}
+        config = {
+            "context": context,
+            "token": token,
+            "frameContext": frame_context,
+            "clientType": client_type,
+        }
         html = (
-            _HOST_PAGE.replace("__TAB__", TAB_ORIGIN + path)
+            _HOST_PAGE.replace("__HOST__", host)
+            .replace("__TAB__", TAB_ORIGIN + path)
             .replace("__TAB_ORIGIN__", TAB_ORIGIN)
             .replace("__CONFIG__", json.dumps(config))
         )
         base = tabs.url("/").rstrip("/")
 
-        async def host(route: Route) -> None:
+        async def serve_host(route: Route) -> None:
             await route.fulfill(status=200, content_type="text/html", body=html)
 
         async def forward(route: Route) -> None:
             response = await route.fetch(url=base + route.request.url[len(TAB_ORIGIN) :])
             await route.fulfill(response=response)
 
-        await browser_context.route(TEAMS_ORIGIN + HOST_PATH, host)
+        await browser_context.route(HOST_ORIGINS[host] + HOST_PATH, serve_host)
         await browser_context.route(TAB_ORIGIN + "/**", forward)
         page = await browser_context.new_page()
         problems = PageProblems()
         problems.watch(page)
-        await page.goto(TEAMS_ORIGIN + HOST_PATH)
-        return TeamsHost(page, problems)
+        await page.goto(HOST_ORIGINS[host] + HOST_PATH)
+        return TeamsHost(page, problems, host)
 
     yield open_
     for browser_context in contexts:
@@ -867,8 +893,7 @@ def legacy_context(
         "userObjectId": user,
         "loginHint": f"{user[:8]}@contoso.example",
         "entityId": "ai-ready-team" if group else "my-learning",
-        "frameContext": "content",
-        "hostClientType": "web",
+        "frameContext": "content",  # open_in_teams adds hostName and hostClientType
     }
     if group:
         context.update({"groupId": group, "teamId": "19:team@thread.tacv2", "teamName": "Finance"})

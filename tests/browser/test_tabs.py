@@ -45,6 +45,7 @@ from tests.browser.conftest import (
     TeamsHost,
     api_json,
     as_demo_user,
+    axe_violations,
     chart_tables,
     figures,
     legacy_context,
@@ -454,6 +455,10 @@ async def test_team_csv_download_matches_the_page(
     tables = await chart_tables(page)
     threshold_note = await page.locator("#threshold-text").inner_text()
     published = await page.locator("#footer-note time").get_attribute("datetime")
+    calibration_points = {
+        await row.locator("time").get_attribute("datetime"): await row.locator("td").inner_text()
+        for row in await page.locator("#calibration-trend-table tbody tr").all()
+    }
 
     def row_of(chart: str, first: str) -> list[str]:
         found = [r for r in tables[chart] if r[0] == first]
@@ -500,6 +505,8 @@ async def test_team_csv_download_matches_the_page(
             level, what = item.split(": ")
             column = {"people": 1, "answers right %": 2}[what]
             return row_of("calibration", level.capitalize())[column]  # "Low confidence"
+        if section == "calibration over time":  # the week column holds the update's date
+            return calibration_points.get(week)
         if section == "weekly":
             chart, column = {
                 "active": ("participation", 1),
@@ -518,7 +525,11 @@ async def test_team_csv_download_matches_the_page(
         assert text is not None, f"the CSV has {section}/{item}, the page does not"
         if value == NOT_ENOUGH:
             assert text == NOT_ENOUGH, (section, item, week, text)
-        elif (section, item) in (("confidence", "calibration"), ("about", "figures as of")):
+        elif (section, item) in (
+            ("confidence", "calibration"),
+            ("about", "figures as of"),
+            ("calibration over time", "calibration"),
+        ):
             assert text.lower() == value.lower(), (item, text)
         else:
             number = text.replace("%", "").replace(",", "")
@@ -634,16 +645,92 @@ async def test_in_teams_my_learning_signs_in_and_follows_the_teams_theme(
     await host.page.evaluate("changeTheme('contrast')")  # the user switches Teams' theme
     await expect(tab.locator("html")).to_have_attribute("data-theme", "contrast")
 
+    await expect(tab.locator("body")).to_have_attribute("data-host", "Teams")
+    await expect(tab.locator("#continue")).to_have_text("Continue in chat")
     await tab.locator("#continue").click()
     await _until(lambda: _has_calls(host, "executeDeepLink"), "the deep link")
-    assert await host.calls("executeDeepLink") == [
-        [f"https://teams.microsoft.com/l/chat/0/0?users=28:{CLIENT_ID}"]
-    ]
+    assert await host.calls("executeDeepLink") == [[CHAT_URL]]
     no_problems(host.problems, SDK_DOMAIN_LIST, NO_INTERNET)
 
 
 async def _has_calls(host: TeamsHost, func: str) -> bool:
     return bool(await host.calls(func))
+
+
+# ------------------------------------------------------------------------- Outlook, Microsoft 365
+#
+# The personal tab is extended to Outlook and the Microsoft 365 app (TeamsJS host names
+# "Outlook" and "Office"): the same page, the same SSO token path; the bot's chat still lives
+# in Teams, so its deep link goes to the host through TeamsJS (app.openLink → executeDeepLink).
+
+CHAT_URL = f"https://teams.microsoft.com/l/chat/0/0?users=28:{CLIENT_ID}"
+
+
+async def _open_my_learning_in(
+    host_name: str,
+    client_type: str,
+    teams_server: TabServer,
+    open_in_teams: OpenInTeams,
+    entra: LocalIdentityProvider,
+) -> TeamsHost:
+    await seed_learner(teams_server, replace(team_members()[4], user=MEMBER), TEAMS_TENANT)
+    token = entra.sso_token(TEAMS_TENANT, MEMBER, "Priya Shah", aud=CLIENT_ID)
+    host = await open_in_teams(
+        teams_server,
+        "/tabs/my-learning",
+        context=legacy_context(MEMBER),
+        token=token,
+        host=host_name,
+        client_type=client_type,
+    )
+    await expect(host.tab.locator("#content")).to_be_visible(timeout=8000)
+    return host
+
+
+@pytest.mark.parametrize(
+    ("host_name", "client_type"),
+    [("Outlook", "desktop"), ("Office", "web")],
+    ids=["outlook-desktop", "microsoft-365-app-web"],
+)
+async def test_in_outlook_and_the_microsoft_365_app_my_learning_opens_the_chat_in_teams(
+    teams_server: TabServer,
+    open_in_teams: OpenInTeams,
+    entra: LocalIdentityProvider,
+    host_name: str,
+    client_type: str,
+) -> None:
+    host = await _open_my_learning_in(host_name, client_type, teams_server, open_in_teams, entra)
+    tab = host.tab
+    await expect(tab.locator("#greeting")).to_contain_text("Hi Priya.")
+    await expect(tab.locator("#role")).to_have_text("HR")
+    assert await host.calls("authentication.getAuthToken")  # the same SSO token path
+    await expect(tab.locator("body")).to_have_attribute("data-host", host_name)
+    seen = await tab.evaluate(
+        "microsoftTeams.app.getContext().then(c => [c.app.host.name, c.app.host.clientType])"
+    )
+    assert seen == [host_name, client_type]
+
+    chat = tab.get_by_role("link", name="Open the chat in Teams")
+    await expect(chat).to_have_attribute("href", CHAT_URL)  # the fallback outside a host
+    await screenshot(host.page, f"in-{host_name.lower()}-my-learning")
+    await chat.click()
+    await _until(lambda: _has_calls(host, "executeDeepLink"), "the deep link")
+    assert await host.calls("executeDeepLink") == [[CHAT_URL]]
+    assert tab.url == "https://ai-ready.test/tabs/my-learning"  # the tab itself stays
+    no_problems(host.problems, SDK_DOMAIN_LIST, NO_INTERNET)
+
+
+async def test_in_outlook_my_learning_has_no_serious_accessibility_violations(
+    teams_server: TabServer, open_in_teams: OpenInTeams, entra: LocalIdentityProvider
+) -> None:
+    host = await _open_my_learning_in("Outlook", "web", teams_server, open_in_teams, entra)
+    await host.tab.wait_for_function(
+        "[...document.querySelectorAll('figure[data-chart]')]"
+        ".every(f => f.querySelector('svg[role=img]'))"
+    )
+    report = await axe_violations(host.tab)
+    assert not report, f"axe, My learning in Outlook:\n{report}"
+    no_problems(host.problems, SDK_DOMAIN_LIST, NO_INTERNET)
 
 
 async def test_in_teams_a_team_owner_sees_the_team_once_its_roster_is_synced(
