@@ -107,6 +107,10 @@ class Directory(Protocol):
         """The group's members, all pages: object id → department (``None`` when unset)."""
         ...
 
+    async def group_name(self, tenant_id: str, user_token: str, group_id: str) -> str | None:
+        """The group's display name (``None`` when it has none)."""
+        ...
+
 
 def _require_guid(value: str, what: str) -> None:
     if not isinstance(value, str) or not _GUID.match(value):
@@ -278,6 +282,15 @@ class GraphDirectory:
             next_url = self._next_link(body)
         raise DirectoryError("too many pages")
 
+    async def group_name(self, tenant_id: str, user_token: str, group_id: str) -> str | None:
+        """The group's display name, read with ``$select=displayName``."""
+        _require_guid(group_id, "group id")
+        token = await self._token(tenant_id, user_token)
+        url = f"{self._graph}/v1.0/groups/{group_id}?$select=displayName"
+        return _department(  # the same tidying: printable, one line, at most 64 characters
+            (await self._get_json(url, token, "group")).get("displayName")
+        )
+
     async def _token(self, tenant_id: str, user_token: str) -> str:
         _require_guid(tenant_id, "tenant id")
         if not user_token:
@@ -422,7 +435,7 @@ def _department(value: Any) -> str | None:
     characters, no control characters; ``None`` when empty."""
     if not isinstance(value, str):
         return None
-    name = " ".join("".join(ch for ch in value if ch.isprintable()).split())
+    name = " ".join("".join(ch if ch.isprintable() else " " for ch in value).split())
     return name[:MAX_DEPARTMENT_CHARS] or None
 
 

@@ -28,8 +28,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from teams_app.directory import Directory, DirectoryError
-from teams_app.domain.assignment import Assignment, for_learner, new_assignment
+from teams_app.directory import Directory, DirectoryError, DirectoryUnavailable
+from teams_app.domain.assignment import (
+    Assignment,
+    InvalidAssignment,
+    for_learner,
+    new_assignment,
+)
 from teams_app.domain.content import Curriculum, Role
 from teams_app.domain.learner import LearnerState, iso_week
 from teams_app.domain.organisation import OrganisationView, organisation_view
@@ -241,6 +246,19 @@ class TeamService:
         assignment = new_assignment(
             self._curriculum, request.get("track"), request.get("group"), request.get("due"), today
         )
+        if user_token is not None and self._directory is not None:
+            try:
+                name = await self._directory.group_name(tenant_id, user_token, assignment.group_id)
+            except DirectoryUnavailable:
+                name = None  # assigned all the same; the overview shows the id
+            except DirectoryError as err:
+                reason = (
+                    "'group' is not a team or group of this directory"
+                    if err.status in (400, 404)
+                    else "'group' can't be read with your sign-in (the directory refused)"
+                )
+                raise InvalidAssignment(reason) from None
+            assignment = replace(assignment, group_name=name)
         await self._teams.save_assignment(tenant_id, assignment)
         group = TeamKey(tenant_id, assignment.group_id)
         known = await self._teams.get_team(group) is not None
@@ -269,6 +287,7 @@ class TeamService:
                 {
                     **self._completion(a, stored.summary if stored else None),
                     "group": a.group_id,
+                    "group_name": a.group_name,
                     "status": status,
                 }
             )
@@ -358,7 +377,9 @@ class TeamService:
 
     # --- publication --------------------------------------------------------------------
 
-    def _decide(self, totals: dict[str, int] | None = None) -> Decide:
+    def _decide(
+        self, totals: dict[str, int] | None = None, shown: frozenset[str] = frozenset()
+    ) -> Decide:
         today = self._clock()
         week = iso_week(today.date())
 
@@ -366,7 +387,12 @@ class TeamService:
             if not publication.due(today.date()):
                 return None
             return publication.publish(
-                live, threshold=self._threshold, today=today.date(), this_week=week, totals=totals
+                live,
+                threshold=self._threshold,
+                today=today.date(),
+                this_week=week,
+                totals=totals,
+                shown_elsewhere=shown,
             )
 
         return decide
@@ -388,16 +414,18 @@ class TeamService:
         # Shards are only ever shown summed: release a section when the shards' pending
         # changes add up to the threshold, in every shard at once.
         totals: dict[str, int] = {}
+        shown: set[str] = set()
 
         def add_up(live: TeamSummary, publication: Publication) -> None:
             for section, count in publication.pending.items():
                 totals[section] = totals.get(section, 0) + count
+            shown.update(publication.shown_weeks)
 
         for group in await self._teams.group_ids(tenant_id, DEPARTMENT_PREFIX):
             await self._teams.publish(TeamKey(tenant_id, group), self._decide())
         for key_ in keys:
             await self._teams.publish(key_, add_up)
-        decide = self._decide(totals)
+        decide = self._decide(totals, frozenset(shown))
         shards = [await self._teams.publish(key_, decide) for key_ in keys]
         snapshots = [s for s in shards if s is not None and s.summary is not None]
         total, previous = TeamSummary.empty(), TeamSummary.empty()

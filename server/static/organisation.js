@@ -197,7 +197,13 @@ function renderAssignments(assignments) {
             "tr",
             { role: "row", "data-assignment": a.id },
             el("th", { scope: "row", role: "rowheader", text: a.title }),
-            cell("Team or group", {}, el("span", { class: "group-id", text: a.group })),
+            cell(
+              "Team or group",
+              {},
+              a.group_name
+                ? el("span", { class: "group-name", title: a.group, text: a.group_name })
+                : el("span", { class: "group-id", text: a.group }),
+            ),
             cell(
               "Due",
               {},

@@ -35,6 +35,7 @@ class Assignment:
     group_id: str
     due: date
     created: date
+    group_name: str | None = None  # as the directory named the group when it was assigned
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able copy."""
@@ -42,6 +43,7 @@ class Assignment:
             "id": self.id,
             "track": self.track_id,
             "group": self.group_id,
+            "group_name": self.group_name,
             "due": self.due.isoformat(),
             "created": self.created.isoformat(),
         }

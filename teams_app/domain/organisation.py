@@ -1,10 +1,11 @@
 """The programme admins' organisation view: adoption, participation and outcomes.
 
 It is built from the organisation's published snapshot (the sum of its shards' snapshots,
-each published under the same rules as a team's, :mod:`teams_app.domain.publication`), and
-every figure follows the team view's privacy rules (:func:`teams_app.domain.team.team_view`):
-participation shows for a group of at least ``threshold`` people, results follow the
-threshold, complementary suppression and dominance.
+released together under the rules of :mod:`teams_app.domain.publication`), and every figure
+follows the team view's privacy rules (:func:`teams_app.domain.team.team_view`): counts of
+people (the funnel, weekly challenges) need an organisation of at least ``threshold`` people
+and at least ``threshold`` people in the count, like a team's track counts; results follow
+the threshold, complementary suppression and dominance.
 """
 
 from __future__ import annotations

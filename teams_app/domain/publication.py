@@ -166,12 +166,15 @@ class Publication:
         today: date,
         this_week: str,
         totals: Mapping[str, int] | None = None,
+        shown_elsewhere: frozenset[str] = frozenset(),
     ) -> Publication:
         """The next snapshot of ``live``: released sections move, the others stay put.
 
-        ``totals`` replaces this group's pending counts in the decision, for a group that is
-        only ever shown summed with others (the organisation's shards): there, the sum's
-        change is what must have ``threshold`` people behind it.
+        ``totals`` replaces this group's pending counts in the decision, and
+        ``shown_elsewhere`` adds to the weeks already shown, for a group that is only ever
+        shown summed with others (the organisation's shards): there, the sum's change is
+        what must have ``threshold`` people behind it, and a week one shard has shown is no
+        longer new in any of them.
         """
         oldest = _weeks_before(this_week, KEEP_WEEKS)
         counts = self.pending if totals is None else totals
@@ -182,7 +185,8 @@ class Publication:
             week = section[len(WEEK_PREFIX) :]
             if week < oldest:
                 continue  # past what any view shows, and past what shown_weeks remembers
-            if week < this_week and (week not in self.shown_weeks or count >= threshold):
+            new = week not in self.shown_weeks and week not in shown_elsewhere
+            if week < this_week and (new or count >= threshold):
                 released.append(section)
         base = self.snapshot or TeamSummary.empty()
         snapshot = compose(base, live, released)

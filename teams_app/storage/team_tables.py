@@ -573,6 +573,7 @@ class TableTeamStore:
                         str(r["Group"]),
                         date.fromisoformat(r["Due"]),
                         date.fromisoformat(r["Created"]),
+                        r.get("GroupName") or None,
                     )
                     async for r in rows
                 ]
@@ -589,6 +590,7 @@ class TableTeamStore:
             "Group": assignment.group_id,
             "Due": assignment.due.isoformat(),
             "Created": assignment.created.isoformat(),
+            "GroupName": assignment.group_name or "",
         }
         try:
             async with self._guard.call("assignment write"):

@@ -66,6 +66,9 @@ class FakeDirectory:
     ) -> dict[str, str | None]:
         return dict.fromkeys(await self.team_members(tenant_id, user_token, group_id))
 
+    async def group_name(self, tenant_id: str, user_token: str, group_id: str) -> str | None:
+        return None
+
     async def team_members(self, tenant_id: str, user_token: str, group_id: str) -> list[str]:
         raise DirectoryError("not used here")
 

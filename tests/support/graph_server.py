@@ -94,6 +94,7 @@ class GraphGroup:
     owners: list[str]
     members: list[str]
     forbidden: bool = False
+    name: str = ""
 
 
 class _Refused(Exception):
@@ -159,9 +160,10 @@ class LocalGraph:
         owners: list[str],
         members: list[str],
         forbidden: bool = False,
+        name: str = "",
     ) -> None:
         """A team; ``forbidden`` makes reads of it answer 403 (e.g. a hidden-membership group)."""
-        self.groups[(tenant, group_id.lower())] = GraphGroup(owners, members, forbidden)
+        self.groups[(tenant, group_id.lower())] = GraphGroup(owners, members, forbidden, name)
 
     def fail_next(self, count: int, status: int = 429, retry_after: int | None = 1) -> None:
         """Answer the next ``count`` calls with ``status`` (and ``Retry-After`` if not None)."""
@@ -173,6 +175,7 @@ class LocalGraph:
     def _app(self) -> web.Application:
         app = web.Application(middlewares=[self._errors])
         app.router.add_get("/v1.0/me", self._me, name="me")
+        app.router.add_get("/v1.0/groups/{id}", self._group, name="group")
         app.router.add_get("/v1.0/groups/{id}/owners", self._owners, name="owners")
         app.router.add_get("/v1.0/groups/{id}/members", self._members, name="members")
         return app
@@ -298,7 +301,18 @@ class LocalGraph:
     async def _members(self, request: web.Request) -> web.Response:
         return self._collection(request, "members")
 
-    def _collection(self, request: web.Request, relation: str) -> web.Response:
+    async def _group(self, request: web.Request) -> web.Response:
+        """``GET /groups/{id}``: the group's ``displayName`` (with ``$select``)."""
+        _claims, group = self._group_of(request)
+        body = {
+            "@odata.context": f"{self.url}/v1.0/$metadata#groups(displayName)/$entity",
+            "id": request.match_info["id"],
+            "displayName": group.name or None,
+        }
+        return _odata(body)
+
+    def _group_of(self, request: web.Request) -> tuple[dict[str, Any], GraphGroup]:
+        """The token's claims and the group the path names; Graph's 400/404/403 otherwise."""
         claims = self._authorize(request, _GROUP_READ)
         group_id = request.match_info["id"]
         if not _GUID.match(group_id):
@@ -318,6 +332,11 @@ class LocalGraph:
                 "Authorization_RequestDenied",
                 "Insufficient privileges to complete the operation.",
             )
+        return claims, group
+
+    def _collection(self, request: web.Request, relation: str) -> web.Response:
+        claims, group = self._group_of(request)
+        group_id = request.match_info["id"]
         ids: list[str] = getattr(group, relation)
         start = self._page_start(request, claims["tid"], group_id, relation)
         size = min(self.page_size, _top(request))

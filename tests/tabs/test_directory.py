@@ -130,6 +130,18 @@ async def test_team_departments_come_with_the_members_across_pages(
     assert graph.requests["members"] == 3
 
 
+async def test_a_groups_name_is_read_tidied_and_an_unknown_group_is_not_found(
+    directory: GraphDirectory, user_token: str, graph: LocalGraph
+) -> None:
+    graph.add_group(TENANT, TEAM, owners=[OWNER], members=MEMBERS, name=" Sales\tEMEA ")
+    assert await directory.group_name(TENANT, user_token, TEAM) == "Sales EMEA"
+    graph.add_group(TENANT, TEAM, owners=[OWNER], members=MEMBERS)  # no name
+    assert await directory.group_name(TENANT, user_token, TEAM) is None
+    with pytest.raises(DirectoryError) as caught:
+        await directory.group_name(TENANT, user_token, "11111111-2222-4333-8444-555555555555")
+    assert caught.value.status == 404
+
+
 async def test_a_group_of_another_tenant_is_not_found(
     directory: GraphDirectory, user_token: str, graph: LocalGraph, idp: LocalIdentityProvider
 ) -> None:

@@ -89,7 +89,9 @@ async def api(
         directory=directory,
         clock=lambda: clock[0],
     )
-    graph.add_group(TENANT, TEAM, owners=[LEADER], members=[LEADER, *MEMBERS])
+    graph.add_group(
+        TENANT, TEAM, owners=[LEADER], members=[LEADER, *MEMBERS], name="Finance\nOperations"
+    )
     graph.add_group(TENANT, OTHER_TEAM, owners=[MEMBERS[0]], members=MEMBERS[:4])
     graph.add_group(OTHER_TENANT, TEAM, owners=[STRANGER], members=[STRANGER])
     graph.add_user(TENANT, MEMBERS[1], "Priya Shah", department="Finance", job_title="Analyst")
@@ -513,6 +515,7 @@ async def test_an_admin_assigns_a_track_and_everyone_sees_it_in_their_place(api:
         TEAM,
         "2027-01-15",
     )
+    assert assignment["group_name"] == "Finance Operations", "named as the directory names it"
     await _view(api, LEADER)  # the team's roster is known once its first sync ran
     await _learn(api, MEMBERS[0], 1)
 
@@ -546,7 +549,10 @@ async def test_an_admin_assigns_a_track_and_everyone_sees_it_in_their_place(api:
     overview = await (await api.get("/api/assignments", headers=_admin(api))).json()
     assert [a["id"] for a in overview["assignments"]] == [assignment["id"]]
     org = await (await api.get("/api/organisation/view", headers=_admin(api))).json()
-    assert org["assignments"][0]["group"] == TEAM
+    assert (org["assignments"][0]["group"], org["assignments"][0]["group_name"]) == (
+        TEAM,
+        "Finance Operations",
+    )
     gone = await api.delete(f"/api/assignments/{assignment['id']}", headers=_admin(api))
     assert gone.status == 200
     again = await api.delete(f"/api/assignments/{assignment['id']}", headers=_admin(api))
@@ -563,6 +569,7 @@ async def test_only_admins_assign_and_bad_requests_say_why(api: Any) -> None:
         assert (await api.get("/api/assignments", headers=headers)).status == 403
         assert (await api.delete("/api/assignments/aaaaaaaaaaaa", headers=headers)).status == 403
     for body, field in (
+        ({**good, "group": "7d1f0c2e-0000-4000-8000-00000000cccc"}, "'group'"),  # not in Graph
         ({**good, "track": "nope"}, "'track'"),
         ({**good, "group": "x"}, "'group'"),
         ({**good, "due": "2026-11-01"}, "'due'"),

@@ -701,3 +701,35 @@ def test_each_move_of_the_confidence_figures_is_kept_for_calibration_over_time()
     assert moved.history[-1].published_on == day  # the last day's three changes
     quiet = moved.publish(live, threshold=3, today=day + timedelta(days=1), this_week="2026-W45")
     assert quiet.history == moved.history, "no move, no new point"
+
+
+def test_a_shard_that_never_showed_a_week_cannot_release_one_late_change_to_it() -> None:
+    """Shards are shown summed: once one shard showed a closed week, a late change in a
+    shard that never had that week waits for the threshold like any late change."""
+    pulse = Contribution(started=True, pulse={"2026-W45": (4, 30, False)})
+    a, a_live = Publication(), TeamSummary.empty()
+    for _ in range(5):
+        a, _counted = a.note({}, None, pulse)
+        a_live = a_live.add(pulse)
+    a = a.publish(a_live, threshold=5, today=MONDAY + timedelta(weeks=1), this_week="2026-W46")
+    assert "2026-W45" in a.shown_weeks
+
+    b, b_live = Publication(), TeamSummary.empty()  # a shard whose first member is late
+    b, _counted = b.note({}, None, pulse)
+    b_live = b_live.add(pulse)
+    totals = {"w|2026-W45": b.pending["w|2026-W45"] + a.pending.get("w|2026-W45", 0)}
+    later = MONDAY + timedelta(weeks=1, days=1)
+    alone = b.publish(b_live, threshold=5, totals=totals, today=later, this_week="2026-W46")
+    assert alone.snapshot is not None and "2026-W45" in alone.snapshot.pulse, (
+        "without knowing the other shards, the week looks new: the leak this guards against"
+    )
+    guarded = b.publish(
+        b_live,
+        threshold=5,
+        totals=totals,
+        shown_elsewhere=a.shown_weeks,
+        today=later,
+        this_week="2026-W46",
+    )
+    assert guarded.snapshot is not None and "2026-W45" not in guarded.snapshot.pulse
+    assert guarded.pending["w|2026-W45"] == 1
