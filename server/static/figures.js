@@ -8,7 +8,7 @@
  */
 
 import { HEAT_STEPS, bandBars, heatmap, shortWeek, trendChart } from "./charts.js";
-import { NOT_ENOUGH, el, figure, formatNumber } from "./tabs.js";
+import { NOT_ENOUGH, el, figure, formatNumber, replace } from "./tabs.js";
 
 // Display names for the ids in a view; the server may send its own under "labels".
 const SKILL_NAMES = {
@@ -426,4 +426,26 @@ export function calibrationTrend(points) {
       ),
     ),
   );
+}
+
+/**
+ * Fill the "Confidence and calibration" card of a group's view: the calibration badge and
+ * its explanation for ``who`` ("The team"), how many people answered, the confidence chart
+ * and calibration over time. ``parts`` holds the card's elements by role.
+ */
+export function fillConfidence(view, who, parts) {
+  const confidence = view.confidence;
+  replace(parts.badge, calibrationBadge(confidence.calibration, "calibration"));
+  parts.text.textContent = calibrationExplained(confidence.calibration, who, view.threshold);
+  replace(
+    parts.note,
+    isNull(confidence.answerers)
+      ? null
+      : [
+          el("span", { "data-figure": "answerers", text: formatNumber(confidence.answerers) }),
+          " people answered",
+        ],
+  );
+  replace(parts.chart, confidenceChart(confidence));
+  replace(parts.trend, calibrationTrend(view.calibration_trend || []));
 }

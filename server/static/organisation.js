@@ -10,11 +10,8 @@
 import { barList, trendChart } from "./charts.js";
 import {
   activeChart,
-  calibrationBadge,
-  calibrationExplained,
-  calibrationTrend,
+  fillConfidence,
   caughtChart,
-  confidenceChart,
   dayElement,
   finishedText,
   isNull,
@@ -134,27 +131,6 @@ function renderOutcomes(org) {
   );
 }
 
-function renderConfidence(view) {
-  const confidence = view.confidence;
-  replace($("org-calibration"), calibrationBadge(confidence.calibration, "calibration"));
-  $("calibration-text").textContent = calibrationExplained(
-    confidence.calibration,
-    "The organisation",
-    view.threshold,
-  );
-  replace(
-    $("confidence-note"),
-    isNull(confidence.answerers)
-      ? null
-      : [
-          el("span", { "data-figure": "answerers", text: formatNumber(confidence.answerers) }),
-          " people answered",
-        ],
-  );
-  replace($("confidence-chart"), confidenceChart(confidence));
-  replace($("calibration-trend"), calibrationTrend(view.calibration_trend || []));
-}
-
 function renderAssignments(assignments) {
   if (!assignments.length) {
     replace(
@@ -240,7 +216,13 @@ function render(answer) {
     $("skills-chart"),
     skillHeatmap(view.skills, view.members, label, { who: WHO, noun: "People" }),
   );
-  renderConfidence(view);
+  fillConfidence(view, "The organisation", {
+    badge: $("org-calibration"),
+    text: $("calibration-text"),
+    note: $("confidence-note"),
+    chart: $("confidence-chart"),
+    trend: $("calibration-trend"),
+  });
   renderAssignments(answer.assignments || []);
   replace(
     $("footer-note"),

@@ -10,11 +10,9 @@ import { barList } from "./charts.js";
 import {
   activeChart,
   calibrationBadge,
-  calibrationExplained,
-  calibrationTrend,
+  fillConfidence,
   calibrationWords,
   caughtChart,
-  confidenceChart,
   dayElement,
   finishedText,
   isNull,
@@ -248,27 +246,6 @@ function renderSkills(view, label) {
   );
 }
 
-function renderConfidence(view) {
-  const confidence = view.confidence;
-  replace($("team-calibration"), calibrationBadge(confidence.calibration, "calibration"));
-  $("calibration-text").textContent = calibrationExplained(
-    confidence.calibration,
-    "The team",
-    view.threshold,
-  );
-  replace(
-    $("confidence-note"),
-    isNull(confidence.answerers)
-      ? null
-      : [
-          el("span", { "data-figure": "answerers", text: formatNumber(confidence.answerers) }),
-          " people answered",
-        ],
-  );
-  replace($("confidence-chart"), confidenceChart(confidence));
-  replace($("calibration-trend"), calibrationTrend(view.calibration_trend || []));
-}
-
 function renderLeaders(view) {
   const leaders = view.leaders;
   const list = $("leaders");
@@ -307,7 +284,13 @@ function render(view, labels, assignments) {
   renderParticipation(view);
   renderTracks(view, label);
   renderSkills(view, label);
-  renderConfidence(view);
+  fillConfidence(view, "The team", {
+    badge: $("team-calibration"),
+    text: $("calibration-text"),
+    note: $("confidence-note"),
+    chart: $("confidence-chart"),
+    trend: $("calibration-trend"),
+  });
   renderLeaders(view);
   renderPulse(view);
   // Leaders read a published snapshot (at most one a day) that runs to the last closed week.

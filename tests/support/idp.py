@@ -197,6 +197,7 @@ class ServerThread:
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, name="local-server", daemon=True)
         self._runner: web.AppRunner | None = None
+        self._server: asyncio.Server | None = None
         self.port = 0
 
     @property
@@ -216,17 +217,24 @@ class ServerThread:
     async def _serve(self, sock: socket.socket) -> None:
         self._runner = web.AppRunner(self._make_app(), access_log=None)
         await self._runner.setup()
-        await web.SockSite(self._runner, sock, ssl_context=self._tls).start()
+        server = self._runner.server
+        assert server is not None
+        # asyncio's own server (not aiohttp's site) so that stopping can drop every client
+        # connection, including one still in its TLS handshake, which aiohttp doesn't track.
+        self._server = await self._loop.create_server(server, sock=sock, ssl=self._tls)
         self._ready.set()
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
         self._loop.run_forever()
+        if self._server is not None:
+            self._server.close()
+            abort = getattr(self._server, "abort_clients", None)  # Python 3.13+
+            if abort is not None:
+                abort()
         if self._runner is not None:
             self._loop.run_until_complete(self._runner.cleanup())
-            # Closing a TLS connection takes a few more turns of the loop (close_notify);
-            # without them a keep-alive connection is left half-closed at exit.
-            self._loop.run_until_complete(asyncio.sleep(0.25))
+        self._loop.run_until_complete(asyncio.sleep(0))  # let the aborted transports go
         self._loop.close()
 
     def stop(self) -> None:
