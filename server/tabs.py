@@ -271,15 +271,10 @@ def _csv(rows: list[list[str]], name: str) -> web.Response:
     )
 
 
-async def _organisation(request: web.Request) -> Any:
-    me = await caller(request)
-    return await request.app[keys.SERVICES].teams.organisation_view(me.tenant_id, me.roles)
-
-
 async def organisation_api(request: web.Request) -> web.Response:
     """``GET /api/organisation/view``: the organisation's figures, for programme admins."""
-    org = await _organisation(request)
     me = await caller(request)
+    org = await request.app[keys.SERVICES].teams.organisation_view(me.tenant_id, me.roles)
     assignments = await request.app[keys.SERVICES].teams.assignments_overview(
         me.tenant_id, me.roles
     )
@@ -341,7 +336,8 @@ def _json_400(reason: str) -> web.HTTPBadRequest:
 
 async def organisation_export(request: web.Request) -> web.Response:
     """``GET /api/organisation/export.csv`` or ``.json``: the same figures as a file."""
-    org = await _organisation(request)
+    me = await caller(request)
+    org = await request.app[keys.SERVICES].teams.organisation_view(me.tenant_id, me.roles)
     if request.match_info["format"] == "csv":
         rows = organisation_csv(org, **_labels(request))
         return _csv(rows, f"ai-ready-organisation-{org.view.week}.csv")

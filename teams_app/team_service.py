@@ -372,7 +372,9 @@ class TeamService:
             planned = sum(n for state, n in sums.items() if state in _STATES)
             if planned >= self._threshold:
                 rows.append({"kind": kind, "deliveries": planned, **sums})
-        self._deliveries = {(tenant_id, today): rows}  # only today's is worth keeping
+        # Today's figures per tenant; earlier days' are never read again.
+        self._deliveries = {k: v for k, v in self._deliveries.items() if k[1] == today}
+        self._deliveries[(tenant_id, today)] = rows
         return rows
 
     # --- publication --------------------------------------------------------------------
@@ -440,7 +442,6 @@ class TeamService:
         # Leaders' participation across the organisation: the sum of the teams' published
         # leaders' figures (someone leading two teams counts in each).
         total = _with_leaders(total, await self._teams.published_teams(tenant_id))
-        previous = _with_leaders(previous, [])
         combined = StoredTeam(
             total, self._clock(), today, previous, tuple(history[d] for d in sorted(history))
         )

@@ -65,7 +65,8 @@ class TeamStore(Protocol):
 
     async def publish(self, team: TeamKey, decide: Decide) -> StoredTeam | None:
         """Apply ``decide`` to the team's live summary and publication state, with ETag
-        retries; store and return what leaders now read. ``None`` for an unknown team."""
+        retries; store and return what leaders now read (when ``decide`` returns ``None``,
+        nothing is written). ``None`` for an unknown team."""
         ...
 
     async def replace_roster(

@@ -266,17 +266,18 @@ class TableTeamStore:
                 entity, etag = found
                 live = TeamSummary.from_dict(json.loads(entity["Summary"]))
                 publication = decide(live, _publication(entity))
-                if publication is not None:
-                    entity["Publication"] = _dumps(publication.to_dict())
-                    entity["Version"] = int(entity.get("Version", 0)) + 1
-                    try:
-                        await replace_if_unchanged(self._table, entity, etag)
-                    except HttpResponseError as err:
-                        if is_precondition(err):
-                            continue
-                        raise StorageUnavailable("team publish failed") from err
-                    except AzureError as err:
-                        raise StorageUnavailable("team publish failed") from err
+                if publication is None:  # nothing decided: what leaders read, no more I/O
+                    return _stored_of(entity)
+                entity["Publication"] = _dumps(publication.to_dict())
+                entity["Version"] = int(entity.get("Version", 0)) + 1
+                try:
+                    await replace_if_unchanged(self._table, entity, etag)
+                except HttpResponseError as err:
+                    if is_precondition(err):
+                        continue
+                    raise StorageUnavailable("team publish failed") from err
+                except AzureError as err:
+                    raise StorageUnavailable("team publish failed") from err
                 return _stored(await self._copy_published(team, entity))
             raise ConcurrentUpdate
 
@@ -285,23 +286,11 @@ class TableTeamStore:
         returns the copy that is there."""
         version = int(summary_row["Version"])
         partition, row = _published_partition(team.tenant_id), join_key(team.team_id)
-        publication = _publication(summary_row)
         for _ in range(MAX_TRIES):
             current = await self._table_entity(partition, row)
             if current is not None and int(current[0].get("Version", 0)) >= version:
                 return current[0]
-            entity = {
-                "PartitionKey": partition,
-                "RowKey": row,
-                "Summary": _dumps(publication.snapshot.to_dict()) if publication.snapshot else "",
-                "Previous": _dumps(publication.previous.to_dict()) if publication.previous else "",
-                "PublishedOn": (
-                    publication.published_on.isoformat() if publication.published_on else ""
-                ),
-                "History": _dumps([p.to_list() for p in publication.history]),
-                "SyncedAt": summary_row["SyncedAt"],
-                "Version": version,
-            }
+            entity = {**_published_row(team, _stored_of(summary_row)), "Version": version}
             try:
                 if current is None:
                     await self._table.create_entity(entity)
@@ -544,15 +533,7 @@ class TableTeamStore:
 
     async def put_published(self, team: TeamKey, stored: StoredTeam) -> None:
         """See :meth:`TeamStore.put_published`."""
-        entity = {
-            "PartitionKey": _published_partition(team.tenant_id),
-            "RowKey": join_key(team.team_id),
-            "Summary": _dumps(stored.summary.to_dict()) if stored.summary else "",
-            "Previous": _dumps(stored.previous.to_dict()) if stored.previous else "",
-            "PublishedOn": stored.published_on.isoformat() if stored.published_on else "",
-            "History": _dumps([p.to_list() for p in stored.history]),
-            "SyncedAt": stored.synced_at.astimezone(UTC).isoformat(),
-        }
+        entity = _published_row(team, stored)
         try:
             async with self._guard.call("team publish"):
                 await self._table.upsert_entity(entity, mode=UpdateMode.REPLACE)
@@ -609,6 +590,31 @@ class TableTeamStore:
         except AzureError as err:
             raise StorageUnavailable("assignment delete failed") from err
         return True
+
+
+def _stored_of(summary_row: Mapping[str, Any]) -> StoredTeam:
+    """What leaders read, from a team's summary row (its publication state)."""
+    publication = _publication(summary_row)
+    return StoredTeam(
+        publication.snapshot,
+        datetime.fromisoformat(summary_row["SyncedAt"]),
+        publication.published_on,
+        publication.previous,
+        publication.history,
+    )
+
+
+def _published_row(team: TeamKey, stored: StoredTeam) -> dict[str, Any]:
+    """The published partition's row for what leaders read of ``team``."""
+    return {
+        "PartitionKey": _published_partition(team.tenant_id),
+        "RowKey": join_key(team.team_id),
+        "Summary": _dumps(stored.summary.to_dict()) if stored.summary else "",
+        "Previous": _dumps(stored.previous.to_dict()) if stored.previous else "",
+        "PublishedOn": stored.published_on.isoformat() if stored.published_on else "",
+        "History": _dumps([p.to_list() for p in stored.history]),
+        "SyncedAt": stored.synced_at.astimezone(UTC).isoformat(),
+    }
 
 
 def _stored(row: Mapping[str, Any]) -> StoredTeam:
