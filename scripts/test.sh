@@ -14,7 +14,8 @@ echo "==> lint and types"
 .venv/bin/ruff check .
 .venv/bin/mypy server teams_app
 .venv/bin/mypy --explicit-package-bases tests bench
-echo "==> content check"
+echo "==> content and message catalogs check"
 .venv/bin/python -m server content check
+.venv/bin/python -m server messages check
 echo "==> tests"
 exec .venv/bin/python -m pytest "$@"

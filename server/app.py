@@ -28,7 +28,7 @@ from server.logs import (
 from server.routes import setup_routes
 from server.services import CARDS_DIR, Services, build_services
 from server.tab_auth import TabTokenValidator
-from server.tabs import TEAMS_JS, setup_tab_routes, template_environment
+from server.tabs import TEAMS_JS, language_middleware, setup_tab_routes, template_environment
 from server.telemetry import Telemetry, telemetry_for
 from teams_app.bot.adapter import TeamsAdapter
 from teams_app.bot.agent import AiReadyAgent
@@ -55,7 +55,12 @@ def create_app(
     telemetry = telemetry or telemetry_for(settings.applicationinsights_connection_string)
     app = web.Application(
         client_max_size=settings.max_body_bytes,
-        middlewares=[telemetry.middleware(), correlation_middleware, error_middleware],
+        middlewares=[
+            telemetry.middleware(),
+            correlation_middleware,
+            error_middleware,
+            language_middleware,
+        ],
     )
     app[keys.SETTINGS] = settings
     app[keys.TELEMETRY] = telemetry

@@ -246,6 +246,12 @@ def main(argv: Sequence[str] | None = None, env: dict[str, str] | None = None) -
     settings_cmd.add_argument(
         "--markdown", action="store_true", help="as the README's table (paste it there)"
     )
+    messages = sub.add_parser("messages", help="the interface's message catalogs")
+    messages_sub = messages.add_subparsers(dest="messages_command", required=True)
+    messages_sub.add_parser(
+        "extract", help="collect every message into messages.pot and merge it into each catalog"
+    )
+    messages_sub.add_parser("check", help="fail if a catalog is out of date or incomplete")
     sub.add_parser("worker", help="run the continuous-learning engine (planner and sender)")
     deliveries = sub.add_parser("deliveries", help="per-campaign delivery counts")
     deliveries.add_argument("--campaign", default=None, help="only this campaign")
@@ -271,6 +277,8 @@ def main(argv: Sequence[str] | None = None, env: dict[str, str] | None = None) -
             return _export_gift(args.lesson, args.assessment, content_dir)
         extra = environ.get("AIREADY_EXTRA_CONTENT_DIR")
         return _content_check(content_dir, [Path(extra)] if extra else [])
+    if args.command == "messages":
+        return _messages(args.messages_command)
     if args.command == "package":
         configure_logging("INFO")
         return _package(args.out, environ)
@@ -285,6 +293,20 @@ def main(argv: Sequence[str] | None = None, env: dict[str, str] | None = None) -
     if args.command == "deliveries":
         return _engine(settings, args)
     return _serve(settings)
+
+
+def _messages(command: str) -> int:
+    from server import messages
+
+    if command == "extract":
+        for line in messages.update():
+            print(line)
+        return 0
+    problems = messages.check()
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    print(f"{len(problems)} problem(s)" if problems else "catalogs OK", file=sys.stderr)
+    return 1 if problems else 0
 
 
 def _engine(settings: Settings, report: argparse.Namespace | None) -> int:

@@ -17,15 +17,19 @@ from typing import Any
 
 import jinja2
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from server import keys
 from server.tab_auth import TabAuthError, bearer_token
+from teams_app import i18n
 from teams_app.domain.assignment import InvalidAssignment, is_assignment_id
+from teams_app.domain.content import Curriculum
 from teams_app.domain.ids import looks_like_object_id
 from teams_app.domain.learner import iso_week
 from teams_app.domain.organisation import organisation_csv
 from teams_app.domain.privacy import csv_rows
 from teams_app.engine.kickoff import UnknownChallenge, default_challenge, team_challenges
+from teams_app.i18n import _
 from teams_app.storage.ports import LearnerKey
 from teams_app.storage.team_ports import TeamKey
 from teams_app.team_service import ADMIN_ROLE, require_admin, view_json
@@ -72,11 +76,23 @@ class Page:
 
 def template_environment() -> jinja2.Environment:
     """The one Jinja2 environment, built at start-up, autoescaping HTML."""
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=jinja2.select_autoescape(("html",)),
         undefined=jinja2.StrictUndefined,
     )
+    i18n.install_jinja(environment)
+    return environment
+
+
+@web.middleware
+async def language_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Pages and their API answer in the reader's language: ``?locale=`` (the manifest's
+    tab URLs carry Teams' ``{locale}``), else ``Accept-Language``; English otherwise."""
+    i18n.activate(
+        i18n.negotiate(request.query.get("locale"), request.headers.get("Accept-Language"))
+    )
+    return await handler(request)
 
 
 async def caller(request: web.Request) -> Caller:
@@ -119,28 +135,28 @@ def _chat_url(request: web.Request) -> str:
 async def my_learning_page(request: web.Request) -> web.Response:
     """``GET /tabs/my-learning``."""
     demo = request.app[keys.SETTINGS].dev_demo_user is not None
-    page = Page("My learning", demo, "/api/me/learning", chat_url=_chat_url(request))
+    page = Page(_("My learning"), demo, "/api/me/learning", chat_url=_chat_url(request))
     return _render(request, "my_learning.html", page)
 
 
 async def team_page(request: web.Request) -> web.Response:
     """``GET /tabs/team``."""
     demo = request.app[keys.SETTINGS].dev_demo_user is not None
-    return _render(request, "team.html", Page("Team view", demo, "/api/teams"))
+    return _render(request, "team.html", Page(_("Team view"), demo, "/api/teams"))
 
 
 async def organisation_page(request: web.Request) -> web.Response:
     """``GET /tabs/organisation``: the programme admins' organisation view (its API checks
     the admin role; the page itself holds no data)."""
     demo = request.app[keys.SETTINGS].dev_demo_user is not None
-    page = Page("Organisation", demo, "/api/organisation/view")
+    page = Page(_("Organisation"), demo, "/api/organisation/view")
     return _render(request, "organisation.html", page)
 
 
 async def team_config_page(request: web.Request) -> web.Response:
     """``GET /tabs/team/config``: the configurable tab's set-up page."""
     demo = request.app[keys.SETTINGS].dev_demo_user is not None
-    return _render(request, "team_config.html", Page("Add AI Ready", demo, "/api/teams"))
+    return _render(request, "team_config.html", Page(_("Add AI Ready"), demo, "/api/teams"))
 
 
 async def my_learning_api(request: web.Request) -> web.Response:
@@ -197,9 +213,15 @@ async def _team_result(request: web.Request) -> Any:
     )
 
 
+def _curriculum(request: web.Request) -> Curriculum:
+    """The curriculum in the reader's language."""
+    curriculum: Curriculum = request.app[keys.SERVICES].curriculum
+    return curriculum.in_language(i18n.current().code)
+
+
 def _labels(request: web.Request) -> dict[str, dict[str, str]]:
-    """The names the pages use for skill and track ids."""
-    curriculum = request.app[keys.SERVICES].curriculum
+    """The names the pages use for skill and track ids, in the reader's language."""
+    curriculum = _curriculum(request)
     return {
         "skills": {skill.value: s.name for skill, s in curriculum.skills.items()},
         "tracks": {t.id: t.title for t in curriculum.tracks},
@@ -209,8 +231,8 @@ def _labels(request: web.Request) -> dict[str, dict[str, str]]:
 async def team_view_api(request: web.Request) -> web.Response:
     """``GET /api/teams/{team}/view``: the team's figures, for its leaders only."""
     body = view_json(await _team_result(request))
-    curriculum = request.app[keys.SERVICES].curriculum
     body["labels"] = _labels(request)
+    curriculum = _curriculum(request)
     this_week = iso_week(request.app[keys.SERVICES].clock().date())
     suggested = default_challenge(curriculum, this_week)
     body["team_challenges"] = [

@@ -17,11 +17,12 @@ import copy
 import json
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from teams_app import i18n
 from teams_app.verbs import Verb
 
 CARD_VERSION = "1.5"
@@ -60,6 +61,55 @@ def _escape_line_start(match: re.Match[str]) -> str:
     return match.group(1) + "\\" + marker
 
 
+# The keys whose string values a reader sees; a fact's "value" is shown too (a choice's is
+# the submitted value, never shown).
+SHOWN_KEYS = frozenset(
+    {"text", "title", "label", "errorMessage", "placeholder", "altText", "fallbackText"}
+)
+_LETTERS = re.compile(r"[^\W\d_]", re.UNICODE)
+
+
+def _shown(text: str) -> bool:
+    """A template string to translate: it has words of its own, not just ``${...}``."""
+    return bool(_LETTERS.search(_EXPR.sub("", text)))
+
+
+def card_messages(template: Any) -> list[str]:
+    """The strings of a card template a reader sees, in document order: the catalog's
+    message ids (their ``${name}`` placeholders are filled after translation)."""
+    found: list[str] = []
+
+    def note(text: str) -> str:
+        found.append(text)
+        return text
+
+    localize_template(template, note)
+    return found
+
+
+def localize_template(node: Any, translate: Callable[[str], str], key: str | None = None) -> Any:
+    """A copy of a card template with every string a reader sees passed to ``translate``."""
+    if isinstance(node, dict):
+        return {k: localize_template(v, translate, k) for k, v in node.items()}
+    if isinstance(node, list):
+        if key == "facts":
+            return [
+                {
+                    k: translate(v)
+                    if k in ("title", "value") and isinstance(v, str) and _shown(v)
+                    else localize_template(v, translate, k)
+                    for k, v in item.items()
+                }
+                if isinstance(item, dict)
+                else item
+                for item in node
+            ]
+        return [localize_template(item, translate, key) for item in node]
+    if isinstance(node, str) and key in SHOWN_KEYS and _shown(node):
+        return translate(node)
+    return node
+
+
 class CardError(Exception):
     """A template or its rendering is wrong: a bug, not a user error."""
 
@@ -69,6 +119,7 @@ class CardRenderer:
 
     def __init__(self, cards_dir: Path) -> None:
         self._templates: dict[str, Any] = {}
+        self._localized: dict[tuple[str, str], Any] = {}  # (template, language code)
         self._data_verbs: dict[str, bool] = {}  # whether a verb comes from the data
         known = {v.value for v in Verb}
         for path in sorted(cards_dir.glob("*.json")):
@@ -90,17 +141,26 @@ class CardRenderer:
 
     def render(self, name: str, data: Mapping[str, Any]) -> dict[str, Any]:
         """Render template ``name`` with ``data`` and check the result."""
-        try:
-            template = self._templates[name]
-        except KeyError:
-            raise CardError(f"no card template {name!r}") from None
-        card = _render(template, _Scope(data, data, None))
+        card = _render(self._template_in(name, i18n.current().code), _Scope(data, data, None))
         if not isinstance(card, dict):
             raise CardError(f"template {name!r} did not render to an object")
         # A template's own verbs were checked when it was loaded; walk the card only when
         # the data chose a verb.
         check_card(card, verbs=self._data_verbs[name])
         return card
+
+    def _template_in(self, name: str, code: str) -> Any:
+        """Template ``name`` with its text in language ``code`` (translated once)."""
+        localized = self._localized.get((name, code))
+        if localized is None:
+            try:
+                template = self._templates[name]
+            except KeyError:
+                raise CardError(f"no card template {name!r}") from None
+            gettext = i18n.translations(code).gettext
+            localized = localize_template(template, gettext)
+            self._localized[(name, code)] = localized
+        return localized
 
 
 def check_card(card: dict[str, Any], *, verbs: bool = True) -> None:

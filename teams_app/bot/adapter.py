@@ -23,6 +23,7 @@ from microsoft_agents.activity import Activity, ActivityTypes, ResourceResponse
 from microsoft_agents.hosting.aiohttp import CloudAdapter
 from microsoft_agents.hosting.core import ClaimsIdentity, TurnContext
 
+from teams_app import i18n
 from teams_app.bot.identity import learner_key
 from teams_app.delivery.sender import Outbound, Sender, SendStatus
 
@@ -155,6 +156,8 @@ class TeamsAdapter(CloudAdapter):
         response, if any."""
 
         async def with_deadline(context: TurnContext) -> None:
+            # Cards and messages of this turn speak the language the client reports.
+            i18n.activate(i18n.negotiate(activity.locale))
             context.turn_state[ARRIVED_KEY] = arrived
             context.turn_state[DEADLINE_KEY] = arrived + reply_seconds
             await logic(context)
