@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, cast
 
 import yaml
 
+from teams_app import i18n
 from teams_app.content_cues import analyse, bank
 from teams_app.domain.content import (
     ASSESSED_SKILLS,
@@ -524,7 +525,102 @@ def _build(
             ContentProblem(content_dir, 0, f"question bank: {failure}")
             for failure in report.failures()
         ]
+        curriculum.translations.update(_translations(content_dir, curriculum, checker.problems))
     return curriculum, checker.problems
+
+
+LOCALES = "locales"
+
+
+def _same_question(base: Question, local: Question) -> str:
+    """What a translation changed beyond its text ("" when nothing)."""
+    if (base.id, base.type) != (local.id, local.type):
+        return f"question {base.id}: id or type differs from English"
+    if len(base.options) != len(local.options):
+        return f"question {base.id}: {len(local.options)} options, English has {len(base.options)}"
+    if [o.correct for o in base.options] != [o.correct for o in local.options]:
+        return f"question {base.id}: the correct option is not the English one"
+    return ""
+
+
+def _compare_lesson(base: Lesson, local: Lesson) -> list[str]:
+    if base.skill is not local.skill:
+        return [f"lesson {base.id}: skill differs from English"]
+    if (len(base.questions), len(base.review_questions)) != (
+        len(local.questions),
+        len(local.review_questions),
+    ):
+        return [f"lesson {base.id}: not the same questions as English"]
+    pairs = [
+        *zip(base.questions, local.questions, strict=True),
+        *zip(base.review_questions, local.review_questions, strict=True),
+    ]
+    return [f"lesson {base.id} {d}" for a, b in pairs if (d := _same_question(a, b))]
+
+
+def _translation(folder: Path, base: Curriculum, problems: list[ContentProblem]) -> Curriculum:
+    """The curriculum with the translated files in ``folder`` in place of the English ones.
+
+    A translation keeps every id, question, option order and key; only text differs, so
+    learners' progress means the same in every language. Files it doesn't have stay English.
+    """
+    checker = _Checker()  # its own id space: a translation repeats the English ids
+    skills = dict(base.skills)
+    if (folder / "skills.yaml").exists():
+        skills.update(checker.skills(folder))
+    tracks = {t.id: t for t in base.tracks}
+    lessons = dict(base.lessons)
+    tracks_dir = folder / "tracks"
+    for track_folder in _track_folders(tracks_dir) if tracks_dir.is_dir() else []:
+        track, local_lessons = checker.track(track_folder)
+        where = ContentProblem(track_folder / "track.yaml", 0, "")
+        english = tracks.get(track.id) if track else None
+        if track is None or english is None:
+            problems.append(replace(where, message="a translated track English doesn't have"))
+            continue
+        if (track.roles, track.lesson_ids) != (english.roles, english.lesson_ids):
+            problems.append(replace(where, message=f"track {track.id}: roles or lessons differ"))
+        tracks[track.id] = track
+        for lesson in local_lessons:
+            original = base.lessons.get(lesson.id)
+            if original is None:
+                problems.append(replace(where, message=f"lesson {lesson.id} isn't in English"))
+                continue
+            problems += [replace(where, message=m) for m in _compare_lesson(original, lesson)]
+            lessons[lesson.id] = lesson
+    challenges = base.challenges
+    if (folder / "challenges.yaml").exists():
+        local = {c.id: c for c in checker.challenges(folder)}
+        challenges = tuple(local.get(c.id, c) for c in base.challenges)
+    problems += checker.problems
+    return Curriculum(
+        skills,
+        base.assessment,
+        tuple(tracks[t.id] for t in base.tracks),
+        lessons,
+        challenges,
+    )
+
+
+def _translations(
+    content_dir: Path, base: Curriculum, problems: list[ContentProblem]
+) -> dict[str, Curriculum]:
+    root = content_dir / LOCALES
+    found: dict[str, Curriculum] = {}
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []:
+        if folder.name not in i18n.LANGUAGES or folder.name == i18n.SOURCE_LANGUAGE:
+            problems.append(ContentProblem(folder, 0, "not a language AI Ready speaks"))
+            continue
+        before = len(problems)
+        translated = _translation(folder, base, problems)
+        if len(problems) == before:  # the bank's cues, in this language's wording
+            report = analyse(bank(translated))
+            problems += [
+                ContentProblem(folder, 0, f"question bank: {failure}")
+                for failure in report.failures()
+            ]
+        found[folder.name] = translated
+    return found
 
 
 def check_content(content_dir: Path, extra_dirs: Iterable[Path] = ()) -> list[ContentProblem]:

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+from teams_app.i18n import N_, _
+
 
 class SkillId(StrEnum):
     """The skills AI Ready teaches; the first four are assessed."""
@@ -43,17 +45,32 @@ class Role(StrEnum):
     LEADER = "leader"
 
 
+# The roles' names in English (the catalog's message ids): show them with :func:`role_label`.
 ROLE_LABELS: dict[Role, str] = {
-    Role.EVERYONE: "Everyone (foundation only)",
-    Role.HR: "HR",
-    Role.MARKETING: "Marketing",
-    Role.FINANCE: "Finance",
-    Role.IT: "IT",
-    Role.SALES: "Sales",
-    Role.SUPPORT: "Customer support",
-    Role.ENGINEERING: "Software engineering",
-    Role.LEADER: "Leader",
+    # TRANSLATORS: a role a learner can pick: only the foundation track, no role track
+    Role.EVERYONE: N_("Everyone (foundation only)"),
+    # TRANSLATORS: a role a learner can pick (human resources)
+    Role.HR: N_("HR"),
+    # TRANSLATORS: a role a learner can pick
+    Role.MARKETING: N_("Marketing"),
+    # TRANSLATORS: a role a learner can pick
+    Role.FINANCE: N_("Finance"),
+    # TRANSLATORS: a role a learner can pick (information technology)
+    Role.IT: N_("IT"),
+    # TRANSLATORS: a role a learner can pick
+    Role.SALES: N_("Sales"),
+    # TRANSLATORS: a role a learner can pick
+    Role.SUPPORT: N_("Customer support"),
+    # TRANSLATORS: a role a learner can pick
+    Role.ENGINEERING: N_("Software engineering"),
+    # TRANSLATORS: a role a learner can pick (team leads, managers, executives)
+    Role.LEADER: N_("Leader"),
 }
+
+
+def role_label(role: Role) -> str:
+    """A role's name in the reader's language."""
+    return _(ROLE_LABELS[role])
 
 
 class QuestionType(StrEnum):
@@ -210,9 +227,17 @@ class Curriculum:
     lessons: dict[str, Lesson]
     challenges: tuple[Challenge, ...] = ()
     _items_by_id: dict[str, AssessmentItem] = field(default_factory=dict, repr=False)
+    # The same curriculum with translated text, by language code (``content/locales``):
+    # the same ids, questions, keys and order; only what a reader sees differs.
+    translations: dict[str, Curriculum] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._items_by_id.update({item.id: item for item in self.assessment})
+
+    def in_language(self, code: str) -> Curriculum:
+        """This curriculum in language ``code``: translated where a translation exists,
+        English for everything else."""
+        return self.translations.get(code, self)
 
     def item(self, item_id: str) -> AssessmentItem | None:
         """The assessment item with this id, if it exists."""
