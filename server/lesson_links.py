@@ -14,11 +14,13 @@ the routes are registered.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import jinja2
 from aiohttp import web
 
 from server import keys
+from teams_app import i18n
 from teams_app.extension import chat_link, shareable_lesson
 
 # The page needs nothing but its own HTML: no scripts, styles, images or frames.
@@ -27,48 +29,7 @@ CONTENT_SECURITY_POLICY = (
 )
 CACHE_SECONDS = 300
 
-_LAYOUT = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{% block title %}{% endblock %} · AI Ready</title>
-{% block meta %}{% endblock %}
-</head>
-<body>
-<main>
-<p>AI Ready: AI skills at work, in Microsoft Teams</p>
-{% block main %}{% endblock %}
-</main>
-</body>
-</html>
-"""
-
-_LESSON = """{% extends "layout.html" %}
-{% block title %}{{ page.title }}{% endblock %}
-{% block meta %}<meta name="description" content="{{ page.summary }}">
-<meta property="og:title" content="{{ page.title }}">
-<meta property="og:description" content="{{ page.summary }}">
-<meta property="og:site_name" content="AI Ready">{% endblock %}
-{% block main %}
-<h1>{{ page.title }}</h1>
-<p>{{ page.context }} · about {{ page.minutes }} minutes · skill: {{ page.skill }}</p>
-<p>{{ page.summary }}</p>
-{% if page.open_url %}<p><a href="{{ page.open_url }}">Open in Teams</a></p>{% endif %}
-<p>In Teams, open your chat with AI Ready and type <code>lesson {{ page.lesson_id }}</code>
-to start this lesson.</p>
-{% endblock %}
-"""
-
-_NOT_FOUND = """{% extends "layout.html" %}
-{% block title %}Lesson not found{% endblock %}
-{% block main %}
-<h1>Lesson not found</h1>
-<p>There is no AI Ready lesson at this address. The link may be from an older version of
-AI Ready. In Teams, open your chat with AI Ready and type <code>next</code> for your next
-lesson.</p>
-{% endblock %}
-"""
+PAGES = Path(__file__).resolve().parent / "templates" / "public"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,14 +46,15 @@ class LessonPage:
 
 
 def page_environment() -> jinja2.Environment:
-    """The pages' own Jinja2 environment: autoescaping everything, failing on a missing value."""
-    return jinja2.Environment(
-        loader=jinja2.DictLoader(
-            {"layout.html": _LAYOUT, "lesson.html": _LESSON, "not_found.html": _NOT_FOUND}
-        ),
+    """The pages' own Jinja2 environment (``templates/public``): autoescaping everything,
+    failing on a missing value, in the reader's language."""
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(PAGES),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
+    i18n.install_jinja(environment)
+    return environment
 
 
 def _html(text: str, status: int = 200) -> web.Response:
@@ -100,6 +62,8 @@ def _html(text: str, status: int = 200) -> web.Response:
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Content-Language"] = i18n.current().html_lang
+    response.headers["Vary"] = "Accept-Language"  # one page per language
     if status == 200:
         response.headers["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"
     return response
@@ -110,14 +74,14 @@ class LessonLinks:
 
     def __init__(self, environment: jinja2.Environment) -> None:
         self._lesson = environment.get_template("lesson.html")
-        self._not_found = environment.get_template("not_found.html").render()
+        self._not_found = environment.get_template("not_found.html")
 
     async def lesson(self, request: web.Request) -> web.Response:
         """The lesson's page, or a 404 page."""
-        curriculum = request.app[keys.SERVICES].curriculum
+        curriculum = request.app[keys.SERVICES].curriculum.in_language(i18n.current().code)
         item = shareable_lesson(curriculum, request.match_info["lesson_id"])
         if item is None:
-            return _html(self._not_found, status=404)
+            return _html(self._not_found.render(), status=404)
         bot = request.app[keys.SETTINGS].bot_client_id
         page = LessonPage(
             lesson_id=item.id,

@@ -36,11 +36,12 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from teams_app import views
+from teams_app import i18n, views
 from teams_app.cards import CardRenderer
 from teams_app.domain.content import Challenge, Curriculum, Lesson, Role
 from teams_app.domain.learner import iso_week
 from teams_app.engine.kickoff import default_challenge
+from teams_app.i18n import _, format_number, ngettext
 from teams_app.learning import LearningService, Turn
 from teams_app.verbs import Verb
 from teams_app.views import Reply
@@ -84,12 +85,26 @@ class Shareable:
     skill: str
     minutes: int
     summary: str
-    context: str  # the lesson's track, or "Weekly challenge"
+    track: str = ""  # a lesson's track title, if it has a track
 
     @property
     def command(self) -> str:
         """What the person's chat with the bot opens with."""
         return f"lesson {self.id}" if self.kind == "lesson" else "challenge"
+
+    @property
+    def kind_label(self) -> str:
+        """``Lesson`` or ``Weekly challenge``, in the reader's language."""
+        return _("Lesson") if self.kind == "lesson" else _("Weekly challenge")
+
+    @property
+    def context(self) -> str:
+        """The lesson's track (``Foundation track``), else :attr:`kind_label`, in the reader's
+        language."""
+        if self.kind == "lesson" and self.track:
+            # TRANSLATORS: the track a shared lesson belongs to: "Foundation track"
+            return _("{track} track", track=self.track)
+        return self.kind_label
 
 
 def plain_summary(text: str, limit: int = SUMMARY_CHARS) -> str:
@@ -117,7 +132,7 @@ def lesson_item(curriculum: Curriculum, lesson: Lesson) -> Shareable:
         skill=curriculum.skill_name(lesson.skill),
         minutes=lesson_minutes(lesson),
         summary=plain_summary(lesson.concept),
-        context=f"{track.title} track" if track else "Lesson",
+        track=track.title if track else "",
     )
 
 
@@ -130,7 +145,6 @@ def challenge_item(curriculum: Curriculum, challenge: Challenge) -> Shareable:
         skill=curriculum.skill_name(challenge.skill),
         minutes=challenge.minutes,
         summary=plain_summary(challenge.task),
-        context="Weekly challenge",
     )
 
 
@@ -184,10 +198,7 @@ class Catalogue:
         )
         self._by_id = {item.id: item for item in self.items}
         self._titles = {item.id: item.title.casefold() for item in self.items}
-        self._text = {
-            item.id: " ".join((item.title, item.skill, item.summary, item.context)).casefold()
-            for item in self.items
-        }
+        self._text = {item.id: _search_text(item) for item in self.items}
         self._everyone = [
             item
             for item in self.items
@@ -216,7 +227,7 @@ class Catalogue:
             for index, item in enumerate(self.items)
             if all(t in self._text[item.id] for t in terms)
         ]
-        return [item for _, _, item in sorted(hits, key=lambda hit: hit[:2])]
+        return [item for _title, _index, item in sorted(hits, key=lambda hit: hit[:2])]
 
     def suggestions(self, week: str) -> list[Shareable]:
         """This week's suggestions: the week's challenge for everyone, then the lessons meant
@@ -240,6 +251,17 @@ class Catalogue:
         exact = [i for i in self.items if i.kind == "lesson" and self._titles[i.id] == title]
         matches = exact or [i for i in self.search(wanted) if i.kind == "lesson"]
         return (matches[0], 1) if len(matches) == 1 else (None, len(matches))
+
+
+def _search_text(item: Shareable) -> str:
+    """What a search matches an item against: its title, skill and summary, and its context
+    (``Foundation track``, ``Weekly challenge``) in every language."""
+    contexts = []
+    for code in i18n.LANGUAGES:
+        with i18n.using(i18n.Language(code, i18n.DEFAULT_TAGS[code])):
+            contexts.append(item.context)
+    words = (item.title, item.skill, item.summary, *dict.fromkeys(contexts))
+    return " ".join(words).casefold()
 
 
 def _result(attachments: list[dict[str, Any]]) -> dict[str, Any]:
@@ -294,7 +316,17 @@ class MessageExtension:
         self._renderer = renderer
         self._bot_user = f"28:{bot_id}" if bot_id else ""
         self._public_url = public_url
-        self.catalogue = Catalogue(curriculum)
+        self._catalogues: dict[str, Catalogue] = {}  # by language code, built when first used
+
+    @property
+    def catalogue(self) -> Catalogue:
+        """What can be shared, in the current reader's language (the curriculum's translated
+        text where it has some: titles, summaries and skills are searched in it)."""
+        code = i18n.current().code
+        found = self._catalogues.get(code)
+        if found is None:
+            found = self._catalogues[code] = Catalogue(self._curriculum.in_language(code))
+        return found
 
     def selects(self, name: str | None, value: Any) -> bool:
         """Whether this invoke is ours: the four invokes, for our own commands only (any other
@@ -319,7 +351,7 @@ class MessageExtension:
             item_id = value if isinstance(value, str) else fields.get("id")
             item = self.catalogue.get(item_id) if isinstance(item_id, str) else None
             if item is None:
-                return _message("That lesson is no longer available. Search again.")
+                return _message(_("That lesson is no longer available. Search again."))
             return _result([{"contentType": ADAPTIVE_CARD, "content": self.card(item, bot_user)}])
         if name == QUERY_LINK:
             url = fields.get("url")
@@ -342,22 +374,28 @@ class MessageExtension:
         return self._renderer.render(
             CARD,
             {
-                "kind": "Lesson" if item.kind == "lesson" else "Weekly challenge",
+                "kind": item.kind_label,
                 "context": item.context,
                 "title": item.title,
                 "skill": item.skill,
                 "minutes": item.minutes,
                 "summary": item.summary,
-                "open_title": "Open in AI Ready"
+                "open_title": _("Open in AI Ready")
                 if item.kind == "lesson"
-                else "Try this week's challenge in AI Ready",
+                else _("Try this week's challenge in AI Ready"),
                 "open_url": open_url,
             },
         )
 
     def _attachment(self, item: Shareable, card: dict[str, Any]) -> dict[str, Any]:
         preview = plain_summary(item.summary, PREVIEW_CHARS)
-        kind = "Lesson" if item.kind == "lesson" else "Weekly challenge"
+        # TRANSLATORS: a search result's subtitle: "Lesson · Prompting · about 5 min"
+        subtitle = _(
+            "{kind} · {skill} · about {minutes} min",
+            kind=item.kind_label,
+            skill=item.skill,
+            minutes=format_number(item.minutes),
+        )
         return {
             "contentType": ADAPTIVE_CARD,
             "content": card,
@@ -365,7 +403,7 @@ class MessageExtension:
                 "contentType": THUMBNAIL_CARD,
                 "content": {
                     "title": item.title,
-                    "subtitle": f"{kind} · {item.skill} · about {item.minutes} min",
+                    "subtitle": subtitle,
                     "text": preview,
                     "tap": {"type": "invoke", "value": {"id": item.id}},
                 },
@@ -392,15 +430,22 @@ class MessageExtension:
         data = _mapping(value.get("data"))
         wanted = data.get("lesson")
         if not isinstance(wanted, str) or not wanted.strip():
-            return _message("Type a lesson's title, or paste its link.")
+            return _message(_("Type a lesson's title, or paste its link."))
         item, matches = self.catalogue.find_lesson(wanted, self._public_url)
         if item is None and matches:
+            # TRANSLATORS: "Find a lesson" is the name of the message extension's search command
             return _message(
-                f"{matches} lessons match those words. Type more of the title, "
-                "or use Find a lesson to pick one."
+                ngettext(
+                    "{n} lesson matches those words. Type more of the title, "
+                    "or use Find a lesson to pick one.",
+                    "{n} lessons match those words. Type more of the title, "
+                    "or use Find a lesson to pick one.",
+                    matches,
+                )
             )
         if item is None:
-            return _message("No lesson matches that. Use Find a lesson to search for one.")
+            # TRANSLATORS: "Find a lesson" is the name of the message extension's search command
+            return _message(_("No lesson matches that. Use Find a lesson to search for one."))
         return _result([{"contentType": ADAPTIVE_CARD, "content": self.card(item, bot_user)}])
 
     async def open_lesson(self, service: LearningService, turn: Turn, lesson_id: str) -> Reply:
@@ -409,10 +454,13 @@ class MessageExtension:
         lesson = self._curriculum.lesson(lesson_id)
         if lesson is None:
             return views.notice(
-                "I couldn't find that lesson",
-                "The link may be from an older version of AI Ready, or the lesson has been "
-                "retired. Your own path is just as you left it.",
-                heading="Shared lesson",
-                action=("Show my next lesson", Verb.START_LESSON.value),
+                _("I couldn't find that lesson"),
+                _(
+                    "The link may be from an older version of AI Ready, or the lesson has been "
+                    "retired. Your own path is just as you left it."
+                ),
+                # TRANSLATORS: the heading of a card about a lesson someone shared in a chat
+                heading=_("Shared lesson"),
+                action=(_("Show my next lesson"), Verb.START_LESSON.value),
             )
         return await service.start_lesson(turn, {"lesson": lesson.id})

@@ -20,7 +20,7 @@ from typing import Any
 
 from fsrs import Scheduler
 
-from teams_app import views
+from teams_app import i18n, views
 from teams_app.background import Background
 from teams_app.domain.assignment import Assignment, for_learner
 from teams_app.domain.content import (
@@ -66,9 +66,10 @@ from teams_app.domain.review import (
     split_item,
 )
 from teams_app.domain.review import answered as rated
-from teams_app.domain.schedule import Cadence, Preferences, valid_zone
+from teams_app.domain.schedule import WORK_ENDS, WORK_STARTS, Cadence, Preferences, valid_zone
 from teams_app.domain.scoring import Confidence
 from teams_app.engine.contacts import Contacts
+from teams_app.i18n import _, format_hour, ngettext
 from teams_app.storage.ports import (
     AttemptRecord,
     ConcurrentUpdate,
@@ -158,7 +159,7 @@ class LearningService:
     ) -> None:
         self._store = store
         self._assignments = assignments or _no_assignments
-        self._curriculum = curriculum
+        self._curricula = curriculum
         self._min_group = min_group
         self._contacts = contacts
         self._fsrs = fsrs or scheduler()
@@ -166,6 +167,11 @@ class LearningService:
         self._on_delete = on_delete or _nothing
         self._on_change = on_change or _unchanged
         self._background = background or Background()
+
+    @property
+    def _curriculum(self) -> Curriculum:
+        """The curriculum in the current reader's language."""
+        return self._curricula.in_language(i18n.current().code)
 
     @property
     def assessment_size(self) -> tuple[int, int]:
@@ -199,7 +205,7 @@ class LearningService:
 
         Returns the state before and after the change.
         """
-        for _ in range(MAX_WRITE_TRIES):
+        for _try in range(MAX_WRITE_TRIES):
             if isinstance(read, _Unread):
                 stored = await self._store.get_profile(turn.key)
             else:
@@ -278,23 +284,33 @@ class LearningService:
             role = Role(_field(data, "role"))
         except ValueError:
             return views.notice(
-                "Choose a role",
-                "Pick the role closest to your work from the list.",
-                action=("Choose my role", "show_role"),
+                _("Choose a role"),
+                _("Pick the role closest to your work from the list."),
+                action=(_("Choose my role"), "show_role"),
             )
-        _, state = await self._change(turn, lambda s: choose_role(s, role))
+        _changed, state = await self._change(turn, lambda s: choose_role(s, role))
         await self._after_commit(turn, "team figures", self._on_change(turn.key, state))
         if not state.assessed and state.activity is None and not state.completed:
             return views.assessment_intro(role, self.assessment_size)
         track = next(
             (t for t in self._curriculum.tracks_for(role) if Role.EVERYONE not in t.roles), None
         )
-        extra = f" Your path now includes the {track.title} track." if track else ""
+        role_label = _(ROLE_LABELS[role])
+        text = (
+            _(
+                "You're set up as {role}. Your path now includes the {track} track. "
+                "Your progress is kept.",
+                role=role_label,
+                track=track.title,
+            )
+            if track
+            else _("You're set up as {role}. Your progress is kept.", role=role_label)
+        )
         return views.notice(
-            "Role saved",
-            f"You're set up as {ROLE_LABELS[role]}.{extra} Your progress is kept.",
-            heading="Your role",
-            action=("Continue", "continue"),
+            _("Role saved"),
+            text,
+            heading=_("Your role"),
+            action=(_("Continue"), "continue"),
         )
 
     # --- assessment and lessons ----------------------------------------------------------
@@ -307,7 +323,7 @@ class LearningService:
             return self._current(state)  # a redelivery of the click that started it
         again = state.activity is not None and state.activity.kind is ActivityKind.ASSESSMENT
         leave: Button = (
-            "Start over" if again else "Leave it, take the skills check",
+            _("Start over") if again else _("Leave it, take the skills check"),
             "start_assessment",
             {},
         )
@@ -328,20 +344,34 @@ class LearningService:
             return None
         done, total = len(current.results), len(current.question_ids)
         if current.kind is ActivityKind.ASSESSMENT:
-            what, progress = "the skills check", f"{done} questions into"
+            where = ngettext(
+                "You're {n} question into the skills check",
+                "You're {n} questions into the skills check",
+                done,
+            )
         elif current.kind is ActivityKind.REVIEW:
-            what, progress = "a review", f"{done} of {total} through"
+            where = _("You're {done} of {total} through a review", done=done, total=total)
         else:
             lesson = self._curriculum.lesson(current.lesson_id or "")
-            what = f"“{lesson.title}”" if lesson else "a lesson"
-            progress = f"{done} of {total} through"
+            where = (
+                _(
+                    "You're {done} of {total} through “{lesson}”",
+                    done=done,
+                    total=total,
+                    lesson=lesson.title,
+                )
+                if lesson
+                else _("You're {done} of {total} through a lesson", done=done, total=total)
+            )
         title, verb, data = instead
         return views.notice(
-            f"You're {progress} {what}",
-            "Carry on where you left off, or leave it: the answers you've given so far stay "
-            "in your history, unfinished.",
-            heading="Work in progress",
-            action=("Carry on", "continue"),
+            where,
+            _(
+                "Carry on where you left off, or leave it: the answers you've given so far "
+                "stay in your history, unfinished."
+            ),
+            heading=_("Work in progress"),
+            action=(_("Carry on"), "continue"),
             second=(title, verb, {**data, "restart": True}),
         )
 
@@ -358,7 +388,7 @@ class LearningService:
         ):
             return self._current(state)  # resume the lesson in progress
         leave: Button = (
-            "Leave it, go to the lesson",
+            _("Leave it, go to the lesson"),
             "start_lesson",
             {"lesson": wanted.id} if wanted else {},
         )
@@ -367,12 +397,14 @@ class LearningService:
         lesson = wanted or next_lesson(state, self._curriculum)
         if lesson is None:
             return views.notice(
-                "You've finished your path",
-                "Every lesson on your path is done. Keep it fresh with a review, try this "
-                "week's challenge, or pick another role to explore its track.",
-                heading="All done",
-                action=("Review what I've learned", "start_review"),
-                second=("This week's challenge", "show_challenge", {}),
+                _("You've finished your path"),
+                _(
+                    "Every lesson on your path is done. Keep it fresh with a review, try this "
+                    "week's challenge, or pick another role to explore its track."
+                ),
+                heading=_("All done"),
+                action=(_("Review what I've learned"), "start_review"),
+                second=(_("This week's challenge"), "show_challenge", {}),
             )
         attempt = self._new_attempt()
         chosen = lesson
@@ -416,9 +448,9 @@ class LearningService:
         found = self._question(activity.kind, activity.lesson_id, activity.current_question_id)
         if found is None:
             return views.notice(
-                "This lesson has changed",
-                "The content was updated since you started. Let's pick up with your next step.",
-                action=("Continue", "start_lesson"),
+                _("This lesson has changed"),
+                _("The content was updated since you started. Let's pick up with your next step."),
+                action=(_("Continue"), "start_lesson"),
             )
         question, skill = found
         return views.question_card(
@@ -453,7 +485,7 @@ class LearningService:
             kind = ActivityKind(kind_text)
         except ValueError:
             return self._stale()
-        for _ in range(MAX_WRITE_TRIES):
+        for _try in range(MAX_WRITE_TRIES):
             stored = await self._store.get_profile(turn.key)
             if stored is None:
                 return self._stale()
@@ -503,14 +535,14 @@ class LearningService:
             state.activity,
             question,
             self._curriculum.skill_name(skill),
-            notice="Pick an answer and say how sure you are, then submit.",
+            notice=_("Pick an answer and say how sure you are, then submit."),
         )
 
     def _stale(self) -> Reply:
         return views.notice(
-            "This card is out of date",
-            "Things have moved on since this card was sent. Here's how to carry on.",
-            action=("Continue", "continue"),
+            _("This card is out of date"),
+            _("Things have moved on since this card was sent. Here's how to carry on."),
+            action=(_("Continue"), "continue"),
         )
 
     async def _replay(
@@ -646,7 +678,7 @@ class LearningService:
         if not session:
             upcoming = min((i.due for i in items), default=None)
             return views.nothing_to_review(self._local_day(turn, upcoming) if upcoming else None)
-        leave: Button = ("Leave it, start the review", "start_review", {})
+        leave: Button = (_("Leave it, start the review"), "start_review", {})
         if not data.get("restart") and (ask := self._ask_before_replacing(state, leave)):
             return ask
         attempt = self._new_attempt()
@@ -673,10 +705,10 @@ class LearningService:
         challenge = challenge or weekly_challenge(state, self._curriculum, week)
         if challenge is None:
             return views.notice(
-                "No challenge this week",
-                "There is no challenge for your role yet. Carry on with your lessons.",
-                heading="Weekly challenge",
-                action=("Continue learning", "continue"),
+                _("No challenge this week"),
+                _("There is no challenge for your role yet. Carry on with your lessons."),
+                heading=_("Weekly challenge"),
+                action=(_("Continue learning"), "continue"),
             )
         if contact is not None:
             await self._contacts.opened_challenge(turn.key, week, challenge.id)
@@ -711,28 +743,42 @@ class LearningService:
                 )
                 reply.data["status"] = ""
                 reply.data["task"] = (
-                    f"**Enter minutes from 0 to {MAX_PULSE_MINUTES}.**\n\n{challenge.task}"
+                    "**"
+                    + _("Enter minutes from 0 to {most}.", most=MAX_PULSE_MINUTES)
+                    + f"**\n\n{challenge.task}"
                 )
                 return reply
         checks = sum(1 for i in range(len(challenge.rubric)) if _field(data, f"check_{i}") == "yes")
         record = ChallengeRecord(challenge.id, done, minutes, checks if done else 0)
-        _, state = await self._change(turn, lambda s: record_challenge(s, week, record))
+        _changed, state = await self._change(turn, lambda s: record_challenge(s, week, record))
         await self._after_commit(turn, "team figures", self._on_change(turn.key, state))
         if not done:
             return views.notice(
-                "Skipped this week",
-                "No problem. A new challenge comes next week; type **challenge** if you want "
-                "this one back.",
-                heading="Weekly challenge",
-                action=("Continue learning", "continue"),
+                _("Skipped this week"),
+                _(
+                    "No problem. A new challenge comes next week; type **challenge** if you "
+                    "want this one back."
+                ),
+                heading=_("Weekly challenge"),
+                action=(_("Continue learning"), "continue"),
             )
-        saved = f" and saved about {minutes} minutes" if minutes else ""
+        total = len(challenge.rubric)
+        ticked = (
+            ngettext(
+                "You ticked {checks} of {total} self-checks and saved about {n} minute.",
+                "You ticked {checks} of {total} self-checks and saved about {n} minutes.",
+                minutes,
+                checks=checks,
+                total=total,
+            )
+            if minutes
+            else _("You ticked {checks} of {total} self-checks.", checks=checks, total=total)
+        )
         return views.notice(
-            "Challenge done",
-            f"You ticked {checks} of {len(challenge.rubric)} self-checks{saved}. Practice in "
-            "your real work is what turns a lesson into a habit.",
-            heading="Weekly challenge",
-            action=("Continue learning", "continue"),
+            _("Challenge done"),
+            ticked + " " + _("Practice in your real work is what turns a lesson into a habit."),
+            heading=_("Weekly challenge"),
+            action=(_("Continue learning"), "continue"),
         )
 
     # --- reminder settings -----------------------------------------------------------------
@@ -742,10 +788,12 @@ class LearningService:
         contact = await self._contacts.contact(turn.key)
         if contact is None:
             return views.notice(
-                "No chat to remind you in",
-                "I keep where to reach you when you install me. Remove and add AI Ready again "
-                "from Teams' Apps to get reminders.",
-                heading="Reminder settings",
+                _("No chat to remind you in"),
+                _(
+                    "I keep where to reach you when you install me. Remove and add AI Ready "
+                    "again from Teams' Apps to get reminders."
+                ),
+                heading=_("Reminder settings"),
             )
         zone = contact.time_zone or self._contacts.default_zone
         return views.settings_card(contact.preferences, zone, bool(contact.time_zone), notice)
@@ -766,11 +814,20 @@ class LearningService:
             )
         except ValueError:
             return await self.show_settings(
-                turn, "Choose how often, a time between 09:00 and 16:00 and at least one day."
+                turn,
+                _(
+                    "Choose how often, a time between {first} and {last} and at least one day.",
+                    first=format_hour(WORK_STARTS),
+                    last=format_hour(WORK_ENDS - 1),
+                ),
             )
         if zone and not valid_zone(zone):
             return await self.show_settings(
-                turn, f"I don't know the time zone “{zone[:64]}”. Try a name like Europe/Paris."
+                turn,
+                _(
+                    "I don't know the time zone “{zone}”. Try a name like Europe/Paris.",
+                    zone=zone[:64],
+                ),
             )
         await self._contacts.change_settings(turn.key, preferences, zone or None)
         return await self.show_settings(turn, "")
@@ -783,12 +840,14 @@ class LearningService:
             changed = replace(prefs, cadence=Cadence.OFF) if stop else replace(prefs, paused=True)
             await self._contacts.change_settings(turn.key, changed)
         return views.notice(
-            "Reminders stopped" if stop else "Reminders paused",
-            "I won't send you anything until you say so. Lessons, reviews and challenges are "
-            "still here whenever you type **start**, **review** or **challenge**.",
-            heading="Reminder settings",
-            action=("Resume reminders", "resume_reminders"),
-            second=("Settings", "show_settings", {}),
+            _("Reminders stopped") if stop else _("Reminders paused"),
+            _(
+                "I won't send you anything until you say so. Lessons, reviews and challenges "
+                "are still here whenever you type **start**, **review** or **challenge**."
+            ),
+            heading=_("Reminder settings"),
+            action=(_("Resume reminders"), "resume_reminders"),
+            second=(_("Settings"), "show_settings", {}),
         )
 
     async def resume(self, turn: Turn) -> Reply:
@@ -823,18 +882,24 @@ class LearningService:
                 turn.today,
                 None,
                 self._min_group,
-                notice="Pick a confidence from 1 to 5 and enter minutes from 0 to 2400.",
+                notice=_(
+                    "Pick a confidence from 1 to 5 and enter minutes from 0 to {most}.",
+                    most=MAX_PULSE_MINUTES,
+                ),
             )
         if not ISO_WEEK.fullmatch(week) or week > iso_week(turn.today):
             return self._stale()
-        _, state = await self._change(turn, lambda s: record_pulse(s, week, pulse))
+        _changed, state = await self._change(turn, lambda s: record_pulse(s, week, pulse))
         await self._after_commit(turn, "team figures", self._on_change(turn.key, state))
         return views.notice(
-            "Thanks, pulse received",
-            "It takes a few weeks of answers to show a trend. Your answers only count in "
-            f"group figures for groups of {self._min_group} or more.",
-            heading="Weekly pulse",
-            action=("Continue learning", "continue"),
+            _("Thanks, pulse received"),
+            _(
+                "It takes a few weeks of answers to show a trend. Your answers only count in "
+                "group figures for groups of {min_group} or more.",
+                min_group=self._min_group,
+            ),
+            heading=_("Weekly pulse"),
+            action=(_("Continue learning"), "continue"),
         )
 
     # --- your data ----------------------------------------------------------------------
@@ -878,10 +943,12 @@ class LearningService:
         """Delete everything kept about the learner, the chat reference included."""
         await self.delete_learner(turn.key)
         return views.notice(
-            "Your data is deleted",
-            "Everything AI Ready kept about you is gone, and your team's figures no longer "
-            "count you. If you message me again, you'll start fresh.",
-            heading="Your data",
+            _("Your data is deleted"),
+            _(
+                "Everything AI Ready kept about you is gone, and your team's figures no longer "
+                "count you. If you message me again, you'll start fresh."
+            ),
+            heading=_("Your data"),
         )
 
     # --- reset ---------------------------------------------------------------------------

@@ -11,8 +11,9 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from teams_app import i18n
 from teams_app.directory import Directory, DirectoryError
-from teams_app.domain.content import ROLE_LABELS, Curriculum, Role, SkillId
+from teams_app.domain.content import Curriculum, Role, SkillId, role_label
 from teams_app.domain.learner import (
     ActivityKind,
     LearnerState,
@@ -20,7 +21,8 @@ from teams_app.domain.learner import (
     recommended_path,
     streak_weeks,
 )
-from teams_app.domain.scoring import CALIBRATION_HINTS, Calibration, calibration
+from teams_app.domain.scoring import Calibration, calibration, calibration_hint_for
+from teams_app.i18n import N_, _
 from teams_app.storage.codec import attempt_to_columns, state_to_columns
 from teams_app.storage.engine_ports import Ledger
 from teams_app.storage.engine_tables import contact_to_columns
@@ -105,7 +107,7 @@ def my_learning(
         "skills": _skills(state, curriculum),
         "calibration": {
             "overall": overall.value,
-            "hint": CALIBRATION_HINTS[overall],
+            "hint": calibration_hint_for(overall),
             "answers": sum(t.total for t in state.tallies.values()),
         },
         "history": _history(history, curriculum),
@@ -117,13 +119,13 @@ def _current(state: LearnerState, curriculum: Curriculum) -> dict[str, str] | No
     if activity is None:
         return None
     if activity.kind is ActivityKind.ASSESSMENT:
-        return {"kind": "assessment", "title": "Skills check"}
+        return {"kind": "assessment", "title": _("Skills check")}
     lesson = curriculum.lesson(activity.lesson_id or "")
-    return {"kind": "lesson", "title": lesson.title if lesson else "Lesson"}
+    return {"kind": "lesson", "title": lesson.title if lesson else _("Lesson")}
 
 
 def _role(role: Role | None) -> dict[str, str] | None:
-    return {"id": role.value, "label": ROLE_LABELS[role]} if role else None
+    return {"id": role.value, "label": role_label(role)} if role else None
 
 
 def _skills(state: LearnerState, curriculum: Curriculum) -> list[dict[str, Any]]:
@@ -155,9 +157,9 @@ def _history(history: list[AttemptRecord], curriculum: Curriculum) -> list[dict[
         activity = record.activity
         lesson = curriculum.lesson(activity.lesson_id or "")
         title = (
-            "Skills check"
+            _("Skills check")
             if activity.kind is ActivityKind.ASSESSMENT
-            else (lesson.title if lesson else activity.lesson_id or "Lesson")
+            else (lesson.title if lesson else activity.lesson_id or _("Lesson"))
         )
         rows.append(
             {
@@ -175,20 +177,39 @@ def _history(history: list[AttemptRecord], curriculum: Curriculum) -> list[dict[
 
 
 EXPORT_FORMAT = "ai-ready-my-data/3"
+# What each section of the download holds, in English (the catalog's message ids):
+# :func:`export_sections` gives them in the reader's language.
 EXPORT_SECTIONS = {
-    "profile": "Your progress: role, skills-check results, lessons done, confidence and "
-    "pulse answers, and what you are doing now.",
-    "history": "Every skills check, lesson and review you started, with each answer, "
-    "its confidence and its mark.",
-    "spaced_review": "The questions scheduled to come back for review (FSRS cards: when "
-    "each is due and how well you knew it).",
-    "reminders": "How AI Ready reaches you: the chat it writes to, your time zone and "
-    "reminder settings, and what it last sent.",
-    "deliveries": "What AI Ready sent or planned to send you, by campaign (the week's "
-    "challenge, a day's reviews, a reply), and what became of each.",
-    "groups": "The groups whose figures count you (only ever as part of a total): the "
-    "teams and Entra groups you belong to, and your department as the directory gives it.",
+    "profile": N_(
+        "Your progress: role, skills-check results, lessons done, confidence and "
+        "pulse answers, and what you are doing now."
+    ),
+    "history": N_(
+        "Every skills check, lesson and review you started, with each answer, "
+        "its confidence and its mark."
+    ),
+    "spaced_review": N_(
+        "The questions scheduled to come back for review (FSRS cards: when "
+        "each is due and how well you knew it)."
+    ),
+    "reminders": N_(
+        "How AI Ready reaches you: the chat it writes to, your time zone and "
+        "reminder settings, and what it last sent."
+    ),
+    "deliveries": N_(
+        "What AI Ready sent or planned to send you, by campaign (the week's "
+        "challenge, a day's reviews, a reply), and what became of each."
+    ),
+    "groups": N_(
+        "The groups whose figures count you (only ever as part of a total): the "
+        "teams and Entra groups you belong to, and your department as the directory gives it."
+    ),
 }
+
+
+def export_sections() -> dict[str, str]:
+    """:data:`EXPORT_SECTIONS` in the reader's language."""
+    return {name: _(about) for name, about in EXPORT_SECTIONS.items()}
 
 
 class MyLearningService:
@@ -210,9 +231,14 @@ class MyLearningService:
         self._ledger = ledger
         self._learning = learning
         self._store = store
-        self._curriculum = curriculum
+        self._curricula = curriculum
         self._directory = directory
         self._clock = clock
+
+    @property
+    def _curriculum(self) -> Curriculum:
+        """The curriculum in the current reader's language."""
+        return self._curricula.in_language(i18n.current().code)
 
     async def page(self, key: LearnerKey, user_token: str | None) -> dict[str, Any]:
         """The learner's progress, with a role suggestion from the directory if it has one."""
@@ -240,10 +266,12 @@ class MyLearningService:
             reminders = {"Reference": conversation}  # a reference kept before contacts
         return {
             "format": EXPORT_FORMAT,
-            "about": "Everything AI Ready stores about you. Team leaders never see this; "
-            "they see group figures only.",
+            "about": _(
+                "Everything AI Ready stores about you. Team leaders never see this; "
+                "they see group figures only."
+            ),
             "exported_at": self._clock().isoformat(),
-            "sections": EXPORT_SECTIONS,
+            "sections": export_sections(),
             "tenant_id": key.tenant_id,
             "user_id": key.user_id,
             "profile": _readable(state_to_columns(stored.state)) if stored else None,

@@ -11,7 +11,7 @@ import json
 from datetime import date
 from typing import Any
 
-from teams_app import views
+from teams_app import i18n, views
 from teams_app.cards import CardRenderer
 from teams_app.domain.content import Curriculum
 from teams_app.domain.schedule import Kind
@@ -25,13 +25,19 @@ class ProactiveCards:
 
     def __init__(self, renderer: CardRenderer, curriculum: Curriculum, min_group: int) -> None:
         self._renderer = renderer
-        self._curriculum = curriculum
+        self._curricula = curriculum
         self._min_group = min_group
-        self._cache: dict[tuple[str, str], dict[str, Any] | None] = {}
+        self._cache: dict[tuple[str, str, str], dict[str, Any] | None] = {}
+
+    @property
+    def _curriculum(self) -> Curriculum:
+        """The curriculum in the current reader's language."""
+        return self._curricula.in_language(i18n.current().code)
 
     def __call__(self, kind: str, data: dict[str, Any], contact: Contact) -> dict[str, Any] | None:
-        """The card (shared between learners with the same data: callers don't change it)."""
-        key = (kind, json.dumps(data, sort_keys=True))
+        """The card in the current language (shared between learners with the same data and
+        language: callers don't change it)."""
+        key = (kind, i18n.current().code, json.dumps(data, sort_keys=True))
         if key not in self._cache:
             reply = self.reply(Kind(kind), data)
             if len(self._cache) >= CACHED_CARDS:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from teams_app import i18n
 from teams_app.directory import Directory, DirectoryError, DirectoryUnavailable
 from teams_app.domain.assignment import (
     Assignment,
@@ -116,13 +117,18 @@ class TeamService:
         self._deliveries: dict[tuple[str, date], list[dict[str, Any]]] = {}
         self._learners = learners
         self._teams = teams
-        self._curriculum = curriculum
+        self._curricula = curriculum
         self._directory = directory
         self._threshold = threshold
         self._roster_ttl = roster_ttl
         self._clock = clock
         self._owners: dict[TeamKey, tuple[float, frozenset[str]]] = {}
         self._syncs: dict[TeamKey, asyncio.Task[None]] = {}
+
+    @property
+    def _curriculum(self) -> Curriculum:
+        """The curriculum in the current reader's language."""
+        return self._curricula.in_language(i18n.current().code)
 
     # --- write time ---------------------------------------------------------------------
 

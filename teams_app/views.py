@@ -10,19 +10,22 @@ import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 from typing import Any
 
+from babel.dates import format_skeleton
+
+from teams_app import i18n
 from teams_app.cards import UserText
 from teams_app.domain.assignment import LearnerAssignment
 from teams_app.domain.content import (
-    ROLE_LABELS,
     Challenge,
     Curriculum,
     Lesson,
     Question,
     QuestionType,
     Role,
+    role_label,
 )
 from teams_app.domain.learner import (
     Activity,
@@ -41,43 +44,81 @@ from teams_app.domain.placement import STRONG_ANSWERS
 from teams_app.domain.review import split_item
 from teams_app.domain.schedule import WORK_ENDS, WORK_STARTS, Cadence, Preferences
 from teams_app.domain.scoring import (
-    CALIBRATION_HINTS,
-    CALIBRATION_LABELS,
     Calibration,
     Confidence,
     Tally,
     calibration,
+    calibration_hint_for,
+    calibration_label,
     tallies_of,
 )
+from teams_app.i18n import N_, _, format_day, format_number, ngettext
 
 SECONDS_PER_ASSESSMENT_ITEM = 30
 PATH_PREVIEW = 6
 
+# The labels below are the catalog's message ids (English): translate them where shown.
 RESULTS_TITLES = {
-    ActivityKind.ASSESSMENT: "See my skills profile",
-    ActivityKind.LESSON: "See my lesson summary",
-    ActivityKind.REVIEW: "See my review summary",
+    # TRANSLATORS: button after the last answer of the skills check
+    ActivityKind.ASSESSMENT: N_("See my skills profile"),
+    # TRANSLATORS: button after the last answer of a lesson
+    ActivityKind.LESSON: N_("See my lesson summary"),
+    # TRANSLATORS: button after the last answer of a spaced-review session
+    ActivityKind.REVIEW: N_("See my review summary"),
 }
 SECONDS_PER_REVIEW_QUESTION = 30
-DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+DAY_NAMES = (
+    # TRANSLATORS: the days of the week are choices of the days reminders may come on
+    N_("Monday"),
+    N_("Tuesday"),
+    N_("Wednesday"),
+    N_("Thursday"),
+    N_("Friday"),
+    N_("Saturday"),
+    N_("Sunday"),
+)
 CADENCE_CHOICES = (
-    (Cadence.WEEKLY, "Weekly: challenge, pulse and one review day"),
-    (Cadence.TWICE_WEEKLY, "Twice a week: reviews on two days"),
-    (Cadence.DAILY, "Daily reviews on working days"),
-    (Cadence.OFF, "Off: nothing unless I ask"),
+    # TRANSLATORS: a choice of how often reminders come
+    (Cadence.WEEKLY, N_("Weekly: challenge, pulse and one review day")),
+    # TRANSLATORS: a choice of how often reminders come
+    (Cadence.TWICE_WEEKLY, N_("Twice a week: reviews on two days")),
+    # TRANSLATORS: a choice of how often reminders come
+    (Cadence.DAILY, N_("Daily reviews on working days")),
+    # TRANSLATORS: a choice of how often reminders come
+    (Cadence.OFF, N_("Off: nothing unless I ask")),
 )
 CADENCE_LABELS = {
-    Cadence.WEEKLY: "weekly",
-    Cadence.TWICE_WEEKLY: "twice a week",
-    Cadence.DAILY: "daily reviews",
-    Cadence.OFF: "off",
+    # TRANSLATORS: in "Reminders are on: weekly."
+    Cadence.WEEKLY: N_("weekly"),
+    # TRANSLATORS: in "Reminders are on: twice a week."
+    Cadence.TWICE_WEEKLY: N_("twice a week"),
+    # TRANSLATORS: in "Reminders are on: daily reviews."
+    Cadence.DAILY: N_("daily reviews"),
+    # TRANSLATORS: a reminder cadence: no reminders at all
+    Cadence.OFF: N_("off"),
 }
-LEVEL_LABELS = {
-    SkillLevel.GAP: ("Focus area", "Attention"),
-    SkillLevel.DEVELOPING: ("Developing", "Warning"),
-    SkillLevel.MASTERED: ("Mastered", "Good"),
+LEVEL_LABELS = {  # the label and its colour (an Adaptive Card colour name, not translated)
+    # TRANSLATORS: a skill level after the skills check: the skill needs work
+    SkillLevel.GAP: (N_("Focus area"), "Attention"),
+    # TRANSLATORS: a skill level after the skills check
+    SkillLevel.DEVELOPING: (N_("Developing"), "Warning"),
+    # TRANSLATORS: a skill level after the skills check
+    SkillLevel.MASTERED: (N_("Mastered"), "Good"),
 }
-CONFIDENCE_LABELS = {Confidence.LOW: "Low", Confidence.MEDIUM: "Medium", Confidence.HIGH: "High"}
+CONFIDENCE_LABELS = {
+    # TRANSLATORS: the confidence a learner gave an answer
+    Confidence.LOW: N_("Low"),
+    # TRANSLATORS: the confidence a learner gave an answer
+    Confidence.MEDIUM: N_("Medium"),
+    # TRANSLATORS: the confidence a learner gave an answer
+    Confidence.HIGH: N_("High"),
+}
+# The same inside a sentence ("+3 marks (high confidence)").
+CONFIDENCE_PHRASES = {
+    Confidence.LOW: N_("low confidence"),
+    Confidence.MEDIUM: N_("medium confidence"),
+    Confidence.HIGH: N_("high confidence"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,21 +131,42 @@ class Reply:
 
 def role_choices() -> list[dict[str, str]]:
     """The role picker's choices."""
-    return [{"title": ROLE_LABELS[r], "value": r.value} for r in Role]
+    return [{"title": role_label(r), "value": r.value} for r in Role]
+
+
+def day_names() -> list[str]:
+    """The days of the week, Monday first, in the reader's language."""
+    return [_(name) for name in DAY_NAMES]
+
+
+def _joined(names: Sequence[str]) -> str:
+    """``A, B, C`` with the reader's list separator (no "and": the items are alternatives)."""
+    if not names:
+        return ""
+    pattern = i18n.current().locale.list_patterns["standard"]["middle"]
+    text = names[0]
+    for name in names[1:]:
+        text = pattern.format(text, name)
+    return text
 
 
 def _series(names: list[str]) -> str:
     """``A``, ``A, then B``, ``A, B, then C``."""
     if len(names) <= 1:
         return "".join(names)
-    return ", ".join(names[:-1]) + ", then " + names[-1]
+    # TRANSLATORS: the tracks of a learning path in order: "Foundation, Finance, then Sales"
+    return _("{tracks}, then {last}", tracks=_joined(names[:-1]), last=names[-1])
 
 
 def assessment_length(items: tuple[int, int]) -> tuple[str, str]:
     """How many questions the adaptive skills check asks, and roughly how long it takes."""
     fewest, most = items
     low, high = (max(1, math.ceil(n * SECONDS_PER_ASSESSMENT_ITEM / 60)) for n in items)
-    return f"{fewest} to {most}", f"{low} to {high}"
+    # TRANSLATORS: a range of numbers, in "{range} questions, about {range} minutes"
+    count = _("{low} to {high}", low=format_number(fewest), high=format_number(most))
+    # TRANSLATORS: a range of numbers, in "{range} questions, about {range} minutes"
+    minutes = _("{low} to {high}", low=format_number(low), high=format_number(high))
+    return count, minutes
 
 
 def welcome(name: str, state: LearnerState, items: tuple[int, int], min_group: int) -> Reply:
@@ -112,7 +174,8 @@ def welcome(name: str, state: LearnerState, items: tuple[int, int], min_group: i
     return Reply(
         "welcome",
         {
-            "name": UserText(name or "there"),
+            # TRANSLATORS: in "Hi there, welcome to AI Ready" when the user's name is unknown
+            "name": UserText(name or _("there")),
             "assessment_items": assessment_length(items)[0],
             "assessment_minutes": assessment_length(items)[1],
             "min_group": min_group,
@@ -134,7 +197,7 @@ def assessment_intro(role: Role, items: tuple[int, int]) -> Reply:
     """Role saved; offer the skills check."""
     count, minutes = assessment_length(items)
     return Reply(
-        "assessment_intro", {"role_label": ROLE_LABELS[role], "items": count, "minutes": minutes}
+        "assessment_intro", {"role_label": role_label(role), "items": count, "minutes": minutes}
     )
 
 
@@ -148,25 +211,33 @@ def choices(question: Question, attempt: str) -> list[dict[str, str]]:
 
 
 def _progress_text(activity: Activity, index: int) -> str:
+    number = format_number(index + 1)
     if activity.kind is ActivityKind.ASSESSMENT:  # adaptive: the total isn't known yet
-        return f"Question {index + 1}"
+        return _("Question {number}", number=number)
+    total = format_number(len(activity.question_ids))
     if activity.kind is ActivityKind.REVIEW:
-        return f"Review {index + 1} of {len(activity.question_ids)}"
-    return f"Question {index + 1} of {len(activity.question_ids)}"
+        # TRANSLATORS: progress through a spaced-review session: "Review 2 of 5"
+        return _("Review {number} of {total}", number=number, total=total)
+    return _("Question {number} of {total}", number=number, total=total)
 
 
 def _activity_title(
     curriculum: Curriculum, activity: Activity, skill_name: str, index: int | None = None
 ) -> str:
     if activity.kind is ActivityKind.ASSESSMENT:
-        return f"Skills check · {skill_name}"
+        return _("Skills check · {skill}", skill=skill_name)
     if activity.kind is ActivityKind.REVIEW:
         ids = activity.question_ids
         item = ids[min(activity.position if index is None else index, len(ids) - 1)]
         lesson = curriculum.lesson(split_item(item)[0])
-        return f"Review · {lesson.title}" if lesson else "Review"
+        if lesson:
+            # TRANSLATORS: a card title during spaced review, then the lesson's title
+            return _("Review · {lesson}", lesson=lesson.title)
+        # TRANSLATORS: a card title during spaced review (the question's lesson is gone)
+        return _("Review")
     lesson = curriculum.lesson(activity.lesson_id or "")
-    return lesson.title if lesson else "Lesson"
+    # TRANSLATORS: a card title when the lesson is no longer in the curriculum
+    return lesson.title if lesson else _("Lesson")
 
 
 def question_card(
@@ -226,26 +297,35 @@ def feedback_card(
     )
     answered = activity.results[: index + 1]
     total = sum(r.mark for r in answered)
-    level = CONFIDENCE_LABELS[result.confidence].lower()
     last = index + 1 >= len(activity.question_ids)
     return Reply(
         "feedback",
         {
             "progress_text": _progress_text(activity, index),
             "title": _activity_title(curriculum, activity, skill_name, index),
-            "verdict": "Correct" if result.correct else "Not quite",
+            # TRANSLATORS: the verdict on an answer
+            "verdict": _("Correct") if result.correct else _("Not quite"),
             "verdict_style": "good" if result.correct else "attention",
             "correct": result.correct,
-            "mark_text": f"{marks(result.mark)} ({level} confidence)",
+            # TRANSLATORS: an answer's mark and its confidence: "+3 marks (high confidence)"
+            "mark_text": _(
+                "{marks} ({confidence})",
+                marks=marks(result.mark),
+                confidence=_(CONFIDENCE_PHRASES[result.confidence]),
+            ),
             "prompt": question.prompt,
             "your_answer": _answer_text(question, result.response),
             "right_answer": question.correct_text,
-            "confidence_label": CONFIDENCE_LABELS[result.confidence],
+            "confidence_label": _(CONFIDENCE_LABELS[result.confidence]),
             "explanation": question.feedback_for(result.response) or question.feedback,
-            "score_text": f"Score so far: {marks(total)} from {len(answered)} "
-            f"answer{'s' if len(answered) != 1 else ''}",
+            "score_text": ngettext(
+                "Score so far: {score} from {n} answer",
+                "Score so far: {score} from {n} answers",
+                len(answered),
+                score=marks(total),
+            ),
             "last": last,
-            "results_title": RESULTS_TITLES[activity.kind],
+            "results_title": _(RESULTS_TITLES[activity.kind]),
             "kind": activity.kind.value,
             "attempt": activity.attempt,
         },
@@ -259,7 +339,7 @@ def _skills_rows(curriculum: Curriculum, state: LearnerState) -> list[dict[str, 
         rows.append(
             {
                 "name": curriculum.skill_name(skill),
-                "level_label": label,
+                "level_label": _(label),
                 "color": color,
                 "detail": _skill_detail(result),
             }
@@ -269,18 +349,26 @@ def _skills_rows(curriculum: Curriculum, state: LearnerState) -> list[dict[str, 
 
 def _skill_detail(result: SkillResult) -> str:
     """``3/4 right``, with the reason when every answer was right yet not mastered."""
-    detail = f"{result.right}/{result.total} right"
+    right, total = format_number(result.right), format_number(result.total)
     if result.level is SkillLevel.DEVELOPING and result.right == result.total:
-        detail += (
-            f": mastered takes {STRONG_ANSWERS} right in a row, each at medium or high confidence"
+        return ngettext(
+            "{right}/{total} right: mastered takes {n} right in a row, each at medium or high "
+            "confidence",
+            "{right}/{total} right: mastered takes {n} right in a row, each at medium or high "
+            "confidence",
+            STRONG_ANSWERS,
+            right=right,
+            total=total,
         )
-    return detail
+    # TRANSLATORS: right answers out of all answers on a skill: "3/4 right"
+    return _("{right}/{total} right", right=right, total=total)
 
 
 def marks(n: int) -> str:
     """``+1 mark``, ``0 marks``, ``−6 marks`` (a real minus sign)."""
     sign = "+" if n > 0 else ("−" if n < 0 else "")
-    return f"{sign}{abs(n)} mark{'' if abs(n) == 1 else 's'}"
+    # TRANSLATORS: a score under certainty-based marking; {sign} is +, − (minus) or nothing
+    return ngettext("{sign}{n} mark", "{sign}{n} marks", abs(n), sign=sign)
 
 
 def calibration_of(state: LearnerState) -> Calibration:
@@ -297,7 +385,7 @@ def assessment_result(curriculum: Curriculum, state: LearnerState) -> Reply:
             "position": i + 1,
             "title": e.lesson.title,
             "track": _track_title(curriculum, e.lesson.track_id),
-            "tag": " · focus" if e.focus else (" · optional" if e.optional else ""),
+            "tag": _tag(e.focus, e.optional),
         }
         for i, e in enumerate(path[:PATH_PREVIEW])
     ]
@@ -306,14 +394,27 @@ def assessment_result(curriculum: Curriculum, state: LearnerState) -> Reply:
         "assessment_result",
         {
             "skills": _skills_rows(curriculum, state),
-            "calibration": CALIBRATION_HINTS[calibration_of(state)],
+            "calibration": calibration_hint_for(calibration_of(state)),
             "path_summary": _series(tracks),
             "path": preview,
-            "more_text": f"and {more} more lesson{'s' if more != 1 else ''}" if more > 0 else "",
+            "more_text": ngettext("and {n} more lesson", "and {n} more lessons", more)
+            if more > 0
+            else "",
             "has_path": bool(path),
             "first_lesson": path[0].lesson.title if path else "",
         },
     )
+
+
+def _tag(focus: bool, optional: bool) -> str:
+    """What follows a lesson on the recommended path: `` · focus``, `` · optional``."""
+    if focus:
+        # TRANSLATORS: tag of a lesson on the path: it teaches a skill the check found lacking
+        return " · " + _("focus")
+    if optional:
+        # TRANSLATORS: tag of a lesson on the path: the skills check showed it can be skipped
+        return " · " + _("optional")
+    return ""
 
 
 def calibration_hint(results: tuple[AnswerResult, ...], state: LearnerState) -> str:
@@ -321,7 +422,7 @@ def calibration_hint(results: tuple[AnswerResult, ...], state: LearnerState) -> 
     found = calibration(_tallies(results))
     if found is Calibration.UNKNOWN:
         found = calibration_of(state)
-    return CALIBRATION_HINTS[found]
+    return calibration_hint_for(found)
 
 
 def _tallies(results: tuple[AnswerResult, ...]) -> dict[Confidence, Tally]:
@@ -356,10 +457,14 @@ def lesson_card(curriculum: Curriculum, lesson: Lesson, attempt: str) -> Reply:
 
 def _streak_text(weeks: int) -> str:
     if weeks == 0:
-        return "Finish a lesson or a review this week to start a streak."
+        return _("Finish a lesson or a review this week to start a streak.")
     if weeks == 1:
-        return "1 week with a lesson or review. One next week makes it a streak."
-    return f"{weeks} weeks in a row with a lesson or review. Keep it going next week."
+        return _("1 week with a lesson or review. One next week makes it a streak.")
+    return ngettext(
+        "{n} week in a row with a lesson or review. Keep it going next week.",
+        "{n} weeks in a row with a lesson or review. Keep it going next week.",
+        weeks,
+    )
 
 
 def lesson_summary(
@@ -383,8 +488,9 @@ def lesson_summary(
             "mark": record.mark,
             "max_mark": record.max_mark,
             "mark_text": marks(record.mark),
-            "best_text": f"out of a best possible {marks(record.max_mark)}",
-            "streak": str(weeks),
+            # TRANSLATORS: after a lesson's mark: "+6 marks out of a best possible +9 marks"
+            "best_text": _("out of a best possible {marks}", marks=marks(record.max_mark)),
+            "streak": format_number(weeks),
             "calibration": hint,
             "streak_text": _streak_text(weeks),
             "has_next": next_lesson is not None,
@@ -418,24 +524,27 @@ def progress(
     return Reply(
         "progress",
         {
-            "role_label": ROLE_LABELS[role] if state.role else "Not chosen yet",
+            # TRANSLATORS: the learner's role, before they picked one
+            "role_label": role_label(role) if state.role else _("Not chosen yet"),
             "done": sum(t["done"] for t in tracks),
             "total": sum(t["total"] for t in tracks),
-            "streak_text": f"{weeks} week{'s' if weeks != 1 else ''}",
-            "calibration_label": CALIBRATION_LABELS[cal],
+            # TRANSLATORS: the weekly streak's length
+            "streak_text": ngettext("{n} week", "{n} weeks", weeks),
+            "calibration_label": calibration_label(cal),
             "tracks": tracks,
             "assessed": state.assessed,
             "skills": _skills_rows(curriculum, state),
-            "calibration": CALIBRATION_HINTS[cal],
+            "calibration": calibration_hint_for(cal),
             "has_next": next_up is not None or resuming,
-            "next_action": "Continue where I left off"
+            "next_action": _("Continue where I left off")
             if resuming
-            else f"Next: {next_up.title}"
+            # TRANSLATORS: a button that starts the next lesson, then its title
+            else _("Next: {lesson}", lesson=next_up.title)
             if next_up
             else "",
-            "assessment_action": "Retake the skills check"
+            "assessment_action": _("Retake the skills check")
             if state.assessed
-            else "Take the skills check",
+            else _("Take the skills check"),
             "has_assignments": bool(assignments),
             "assignments": [{"line": assignment_line(a, today)} for a in assignments],
         },
@@ -444,16 +553,27 @@ def progress(
 
 def assignment_line(a: LearnerAssignment, today: date) -> str:
     """One assignment in a sentence: the track, its due date and the learner's progress."""
-    due = f"{a.assignment.due.day} {a.assignment.due:%b %Y}"
-    state = (
-        "finished"
-        if a.finished
-        else f"{a.done} of {a.total} lessons" + (", overdue" if a.overdue(today) else "")
+    done = format_number(a.done)
+    if a.finished:
+        # TRANSLATORS: an assignment's state: every lesson of its track is done
+        state = _("finished")
+    elif a.overdue(today):
+        state = ngettext(
+            "{done} of {n} lesson, overdue", "{done} of {n} lessons, overdue", a.total, done=done
+        )
+    else:
+        state = ngettext("{done} of {n} lesson", "{done} of {n} lessons", a.total, done=done)
+    # TRANSLATORS: an assigned track (bold Markdown), its due date and the learner's progress
+    line = _(
+        "**{track}** · due {date} · {state}",
+        track=a.track.title,
+        date=format_day(a.assignment.due, "yMMMd"),
+        state=state,
     )
-    line = f"**{a.track.title}** · due {due} · {state}"
     if not a.in_path and not a.finished:
-        roles = ", ".join(ROLE_LABELS[r] for r in a.track.roles)
-        line += f" · a track for {roles}: type `role` to switch and take it"
+        roles = _joined([role_label(r) for r in a.track.roles])
+        # TRANSLATORS: after an assignment: `role` is the chat command, keep it as it is
+        line += " · " + _("a track for {roles}: type `role` to switch and take it", roles=roles)
     return line
 
 
@@ -466,17 +586,19 @@ def notice(
     title: str,
     text: str,
     *,
-    heading: str = "Heads up",
+    heading: str = "",
     action: tuple[str, str] | None = None,
     action_data: dict[str, Any] | None = None,
     second: tuple[str, str, dict[str, Any]] | None = None,
 ) -> Reply:
     """A short message with an optional main action ``(title, verb)`` (with ``action_data``)
-    and an optional second one ``(title, verb, data)``."""
+    and an optional second one ``(title, verb, data)``; ``heading`` is "Heads up" unless
+    given."""
     return Reply(
         "notice",
         {
-            "heading": heading,
+            # TRANSLATORS: the default heading of a short notice card
+            "heading": heading or _("Heads up"),
             "title": title,
             "text": text,
             "action_title": action[0] if action else "",
@@ -494,13 +616,17 @@ def my_data(state: LearnerState, answers: int, *, chat_kept: bool, min_group: in
     return Reply(
         "my_data",
         {
-            "role": ROLE_LABELS[state.role] if state.role else "Not chosen",
-            "assessment": f"Taken on {state.assessed_on.isoformat()}"
+            # TRANSLATORS: the learner's role, before they picked one
+            "role": role_label(state.role) if state.role else _("Not chosen"),
+            # TRANSLATORS: when the learner took the skills check (the date is YYYY-MM-DD)
+            "assessment": _("Taken on {date}", date=state.assessed_on.isoformat())
             if state.assessed_on
-            else "Not taken",
-            "lessons": str(len(state.completed)),
-            "answers": str(answers),
-            "chat": "Kept, so I can send you reminders" if chat_kept else "Not kept",
+            # TRANSLATORS: the skills check, not taken yet
+            else _("Not taken"),
+            "lessons": format_number(len(state.completed)),
+            "answers": format_number(answers),
+            # TRANSLATORS: what is kept of the learner's chat with the bot
+            "chat": _("Kept, so I can send you reminders") if chat_kept else _("Not kept"),
             "min_group": min_group,
         },
     )
@@ -515,7 +641,7 @@ def pulse_card(
         "pulse",
         {
             "week": week,
-            "week_label": f"week of {monday.day} {monday.strftime('%b')}",
+            "week_label": _week_label(monday),
             "min_group": min_group,
             "notice": notice,
             "confidence": str(answered.confidence) if answered else "",
@@ -531,7 +657,8 @@ def reset_confirm() -> Reply:
 
 
 def _week_label(week_monday: date) -> str:
-    return f"week of {week_monday.day} {week_monday.strftime('%b')}"
+    # TRANSLATORS: a week named by its Monday: "week of Dec 1"
+    return _("week of {day}", day=format_day(week_monday, "MMMd"))
 
 
 def _monday(day: date) -> date:
@@ -544,12 +671,15 @@ def reviews_due(count: int, streak: int) -> Reply:
     return Reply(
         "reviews_due",
         {
-            "title": f"{count} question{'s' if count != 1 else ''} to review",
-            "minutes": str(minutes),
-            "streak_text": f"Reviews count towards your streak: {streak} week"
-            f"{'s' if streak != 1 else ''} so far."
+            "title": ngettext("{n} question to review", "{n} questions to review", count),
+            "minutes": format_number(minutes),
+            "streak_text": ngettext(
+                "Reviews count towards your streak: {n} week so far.",
+                "Reviews count towards your streak: {n} weeks so far.",
+                streak,
+            )
             if streak
-            else "Reviews count towards your weekly streak.",
+            else _("Reviews count towards your weekly streak."),
         },
     )
 
@@ -557,17 +687,20 @@ def reviews_due(count: int, streak: int) -> Reply:
 def nothing_to_review(next_due: date | None) -> Reply:
     """The reply to ``review`` when nothing is due."""
     if next_due is None:
-        text = (
+        text = _(
             "Questions from the lessons you finish come back here for review, just as "
             "you're likely to start forgetting them. Finish a lesson to get the first ones."
         )
     else:
-        text = (
-            f"Nothing is due yet. The next questions come back on "
-            f"{DAY_NAMES[next_due.weekday()]} {next_due.day} {next_due.strftime('%B')}."
+        text = _(
+            "Nothing is due yet. The next questions come back on {day}.",
+            day=format_day(next_due, "MMMMEEEEd"),
         )
     return notice(
-        "Nothing to review", text, heading="Spaced review", action=("Continue learning", "continue")
+        _("Nothing to review"),
+        text,
+        heading=_("Spaced review"),
+        action=(_("Continue learning"), "continue"),
     )
 
 
@@ -579,15 +712,23 @@ def review_summary(
     for result in activity.results:
         lesson = curriculum.lesson(split_item(result.question_id)[0])
         back = due.get(result.question_id)
-        when = _when_back(back, today) if back else "kept for later"
-        verdict = "Right" if result.correct else "Not quite"
+        # TRANSLATORS: when a reviewed question comes back: not scheduled yet
+        when = _when_back(back, today) if back else _("kept for later")
+        # TRANSLATORS: the verdict on a review answer
+        verdict = _("Right") if result.correct else _("Not quite")
         rows.append(
             {
                 "mark": "✓" if result.correct else "✗",
                 "color": "Good" if result.correct else "Attention",
-                "lesson": lesson.title if lesson else "A lesson",
-                "detail": f"{verdict}, {CONFIDENCE_LABELS[result.confidence].lower()} "
-                f"confidence: {when}",
+                # TRANSLATORS: a review question whose lesson is no longer in the curriculum
+                "lesson": lesson.title if lesson else _("A lesson"),
+                # TRANSLATORS: "Right, high confidence: back in 5 days"
+                "detail": _(
+                    "{verdict}, {confidence}: {when}",
+                    verdict=verdict,
+                    confidence=_(CONFIDENCE_PHRASES[result.confidence]),
+                    when=when,
+                ),
             }
         )
     right = sum(1 for r in activity.results if r.correct)
@@ -596,12 +737,16 @@ def review_summary(
     return Reply(
         "review_summary",
         {
-            "title": "Review done",
-            "score_text": f"{right} of {len(activity.results)} right, {marks(total_marks)}. "
-            "Reviews count towards your streak.",
+            "title": _("Review done"),
+            "score_text": ngettext(
+                "{right} of {n} right, {marks}. Reviews count towards your streak.",
+                "{right} of {n} right, {marks}. Reviews count towards your streak.",
+                len(activity.results),
+                right=format_number(right),
+                marks=marks(total_marks),
+            ),
             "rows": rows,
-            "next_text": f"Next review: {DAY_NAMES[upcoming.weekday()]} {upcoming.day} "
-            f"{upcoming.strftime('%B')}."
+            "next_text": _("Next review: {day}.", day=format_day(upcoming, "MMMMEEEEd"))
             if upcoming
             else "",
         },
@@ -611,10 +756,13 @@ def review_summary(
 def _when_back(day: date, today: date) -> str:
     days = (day - today).days
     if days <= 1:
-        return "back tomorrow"
+        # TRANSLATORS: when a reviewed question comes back
+        return _("back tomorrow")
     if days < 14:
-        return f"back in {days} days"
-    return f"back in about {round(days / 7)} weeks"
+        # TRANSLATORS: when a reviewed question comes back
+        return ngettext("back in {n} day", "back in {n} days", days)
+    # TRANSLATORS: when a reviewed question comes back
+    return ngettext("back in about {n} week", "back in about {n} weeks", round(days / 7))
 
 
 def challenge_card(
@@ -627,18 +775,28 @@ def challenge_card(
     from_team_lead: bool = False,
 ) -> Reply:
     """This week's challenge: the task, the rubric as a self-check, done or skip."""
-    status = "Your team lead set this as the whole team's challenge." if from_team_lead else ""
+    status = _("Your team lead set this as the whole team's challenge.") if from_team_lead else ""
     if record is not None and record.done:
-        status = f"Done: you ticked {record.checks} of {len(challenge.rubric)}."
+        # TRANSLATORS: the challenge's self-check: how many of its checks the learner ticked
+        status = _(
+            "Done: you ticked {checks} of {total}.",
+            checks=format_number(record.checks),
+            total=format_number(len(challenge.rubric)),
+        )
     elif record is not None:
-        status = "You skipped this one. You can still do it."
+        status = _("You skipped this one. You can still do it.")
     done_checks = record.checks if record and record.done else 0
     return Reply(
         "challenge",
         {
             "week_label": _week_label(_monday(today)),
             "title": challenge.title,
-            "meta": f"{skill_name} · about {challenge.minutes} min",
+            # TRANSLATORS: a challenge's skill and about how many minutes it takes
+            "meta": _(
+                "{skill} · about {minutes} min",
+                skill=skill_name,
+                minutes=format_number(challenge.minutes),
+            ),
             "status": status,
             "task": challenge.task,
             "rubric": [
@@ -658,10 +816,12 @@ def nudge(lesson: Lesson | None) -> Reply:
         return Reply(
             "nudge",
             {
-                "title": "Ready for a quick review?",
-                "text": "You've finished your path. A five-minute review keeps it fresh, and "
-                "retaking the skills check shows how far you've come.",
-                "action_title": "Carry on",
+                "title": _("Ready for a quick review?"),
+                "text": _(
+                    "You've finished your path. A five-minute review keeps it fresh, and "
+                    "retaking the skills check shows how far you've come."
+                ),
+                "action_title": _("Carry on"),
                 "lesson": "",
             },
         )
@@ -669,10 +829,15 @@ def nudge(lesson: Lesson | None) -> Reply:
     return Reply(
         "nudge",
         {
-            "title": "Five minutes for your next lesson?",
-            "text": f"It's been a week since you last learned with me. Next on your path: "
-            f"**{lesson.title}** (about {minutes} min).",
-            "action_title": "Start the lesson",
+            "title": _("Five minutes for your next lesson?"),
+            # TRANSLATORS: the lesson's title is bold Markdown
+            "text": _(
+                "It's been a week since you last learned with me. Next on your path: "
+                "**{lesson}** (about {minutes} min).",
+                lesson=lesson.title,
+                minutes=format_number(minutes),
+            ),
+            "action_title": _("Start the lesson"),
             "lesson": lesson.id,
         },
     )
@@ -683,11 +848,12 @@ def settings_card(
 ) -> Reply:
     """The reminder settings."""
     if preferences.paused:
-        status, color = "Reminders are paused.", "Attention"
+        status, color = _("Reminders are paused."), "Attention"
     elif preferences.cadence is Cadence.OFF:
-        status, color = "Reminders are off.", "Attention"
+        status, color = _("Reminders are off."), "Attention"
     else:
-        status, color = f"Reminders are on: {CADENCE_LABELS[preferences.cadence]}.", "Good"
+        cadence = _(CADENCE_LABELS[preferences.cadence])
+        status, color = _("Reminders are on: {cadence}.", cadence=cadence), "Good"
     return Reply(
         "settings",
         {
@@ -695,18 +861,23 @@ def settings_card(
             "status_color": color,
             "notice": notice_text,
             "cadence": preferences.cadence.value,
-            "cadences": [{"title": t, "value": c.value} for c, t in CADENCE_CHOICES],
+            "cadences": [{"title": _(t), "value": c.value} for c, t in CADENCE_CHOICES],
             "hour": str(preferences.hour),
-            "hours": [
-                {"title": f"{h:02d}:00", "value": str(h)} for h in range(WORK_STARTS, WORK_ENDS)
-            ],
+            "hours": [{"title": _hour(h), "value": str(h)} for h in range(WORK_STARTS, WORK_ENDS)],
             "days": ",".join(str(d) for d in sorted(preferences.working_days)),
-            "day_choices": [{"title": n, "value": str(i)} for i, n in enumerate(DAY_NAMES)],
+            "day_choices": [{"title": n, "value": str(i)} for i, n in enumerate(day_names())],
             "zone": zone_name,
-            "zone_hint": "Taken from Teams. Type another IANA name (like America/New_York) to "
-            "change it."
+            # TRANSLATORS: about the learner's time zone; America/New_York is an IANA zone name
+            "zone_hint": _(
+                "Taken from Teams. Type another IANA name (like America/New_York) to change it."
+            )
             if detected
-            else "Not known yet: I use UTC until you set it or write to me from Teams.",
+            else _("Not known yet: I use UTC until you set it or write to me from Teams."),
             "paused": preferences.paused,
         },
     )
+
+
+def _hour(hour: int) -> str:
+    """A whole hour on the 24-hour clock, as the reader's locale writes it (``09:00``)."""
+    return format_skeleton("Hm", time(hour), locale=i18n.current().locale)

@@ -43,6 +43,7 @@ from teams_app.bot.identity import is_personal, learner_key, local_date
 from teams_app.cards import CardRenderer
 from teams_app.engine.contacts import Contacts
 from teams_app.extension import MessageExtension
+from teams_app.i18n import _
 from teams_app.learning import Commit, LearningService, Turn
 from teams_app.logsafe import safe
 from teams_app.storage.ports import StorageError
@@ -79,11 +80,11 @@ async def _reset(_service: LearningService, _turn: Turn, _data: Mapping[str, Any
     return views.reset_confirm()
 
 
-async def _cancel_reset(_service: LearningService, _turn: Turn, _: Mapping[str, Any]) -> Reply:
+async def _cancel_reset(_service: LearningService, _turn: Turn, _data: Mapping[str, Any]) -> Reply:
     return views.notice(
-        "Nothing changed",
-        "Your progress is just as you left it.",
-        action=("Continue", Verb.CONTINUE.value),
+        _("Nothing changed"),
+        _("Your progress is just as you left it."),
+        action=(_("Continue"), Verb.CONTINUE.value),
     )
 
 
@@ -144,31 +145,34 @@ def friendly_error(err: BaseException, commit: Commit) -> Reply:
     the change was saved depends on how far the turn's write got."""
     if isinstance(err, StorageError | TimeoutError):
         if commit is Commit.DONE:
-            text = (
+            text = _(
                 "That's saved, but finishing up is taking longer than usual. "
                 "Tap Continue in a moment."
             )
         elif commit is Commit.WRITING:
-            text = (
+            text = _(
                 "I couldn't confirm that was saved: storage is slow just now. "
                 "Tap Try again in a minute; if it went through, you'll see where you are."
             )
         else:
-            text = (
+            text = _(
                 "I couldn't reach my storage just now, so nothing was saved. "
                 "Your progress so far is safe."
             )
         return views.notice(
-            "Please try again in a minute",
+            _("Please try again in a minute"),
             text,
-            heading="Temporary problem",
-            action=("Continue" if commit is Commit.DONE else "Try again", Verb.CONTINUE.value),
+            heading=_("Temporary problem"),
+            action=(
+                _("Continue") if commit is Commit.DONE else _("Try again"),
+                Verb.CONTINUE.value,
+            ),
         )
     return views.notice(
-        "Something went wrong on my side",
-        "Sorry, that didn't work. Your progress so far is safe. Please try again.",
-        heading="Sorry",
-        action=("Try again", Verb.CONTINUE.value),
+        _("Something went wrong on my side"),
+        _("Sorry, that didn't work. Your progress so far is safe. Please try again."),
+        heading=_("Sorry"),
+        action=(_("Try again"), Verb.CONTINUE.value),
     )
 
 
@@ -213,7 +217,7 @@ class AiReadyAgent:
         self._clock = clock
         self._metrics = metrics or _NoMetrics()
         self._background = background or Background()
-        self._seen: dict[tuple[str, str, str], float] = {}
+        self._seen: dict[tuple[str, str, str, str], float] = {}  # learner, zone, locale
 
     def build(self) -> AgentApplication[TurnState]:
         """An :class:`AgentApplication` with every route registered."""
@@ -258,7 +262,7 @@ class AiReadyAgent:
         the background, at most every few minutes per learner and process."""
         activity = context.activity
         zone = activity.local_timezone or ""
-        marker = (turn.key.tenant_id, turn.key.user_id, zone)
+        marker = (turn.key.tenant_id, turn.key.user_id, zone, activity.locale or "")
         now = time.monotonic()
         if now - self._seen.get(marker, -SEEN_EVERY_SECONDS) < SEEN_EVERY_SECONDS:
             return
@@ -335,9 +339,9 @@ class AiReadyAgent:
         await self._invoke_card(
             context,
             views.notice(
-                "That button no longer works",
-                "This card is from an older version of AI Ready. Here's how to carry on.",
-                action=("Continue", Verb.CONTINUE.value),
+                _("That button no longer works"),
+                _("This card is from an older version of AI Ready. Here's how to carry on."),
+                action=(_("Continue"), Verb.CONTINUE.value),
             ),
         )
 
@@ -373,11 +377,13 @@ class AiReadyAgent:
             await self._send_card(
                 context,
                 views.notice(
-                    "AI Ready is here",
-                    "Lessons and quizzes happen in a private 1:1 chat with me: open my chat "
-                    "from the Apps list and type **start**. Team leaders will see group "
-                    "figures only, never anyone's answers.",
-                    heading="Hello, team",
+                    _("AI Ready is here"),
+                    _(
+                        "Lessons and quizzes happen in a private 1:1 chat with me: open my chat "
+                        "from the Apps list and type **start**. Team leaders will see group "
+                        "figures only, never anyone's answers."
+                    ),
+                    heading=_("Hello, team"),
                 ),
             )
             return
@@ -434,10 +440,12 @@ class AiReadyAgent:
             await self._send_card(
                 context,
                 views.notice(
-                    "Let's talk in private",
-                    "Lessons and quizzes are personal, so they happen in your 1:1 chat with me. "
-                    "Open my chat from the Apps list and type **start**.",
-                    heading="AI Ready",
+                    _("Let's talk in private"),
+                    _(
+                        "Lessons and quizzes are personal, so they happen in your 1:1 chat with "
+                        "me. Open my chat from the Apps list and type **start**."
+                    ),
+                    heading=_("AI Ready"),
                 ),
             )
             return
@@ -451,9 +459,9 @@ class AiReadyAgent:
             if command is Command.HELP:
                 return views.help_card()
             if command is Command.GREETING:
-                return views.help_card("Hi! I'm AI Ready, your AI skills coach.")
+                return views.help_card(_("Hi! I'm AI Ready, your AI skills coach."))
             if command is Command.UNKNOWN:
-                return views.help_card("I didn't catch that. I understand a few short commands:")
+                return views.help_card(_("I didn't catch that. I understand a few short commands:"))
             if command is Command.LESSON:
                 lesson_id = lesson_argument(activity.text)
                 return await self._extension.open_lesson(self._service, turn, lesson_id)

@@ -6,8 +6,12 @@ button types into the learner's chat.
 
 from __future__ import annotations
 
+import functools
 import re
+import unicodedata
 from enum import StrEnum
+
+from teams_app import i18n
 
 
 class Command(StrEnum):
@@ -69,13 +73,42 @@ _WORDS: dict[str, Command] = {
     "hello": Command.GREETING,
     "hey": Command.GREETING,
 }
+# The command words the help card lists: a reader may type them in their own language too
+# (the card shows the translation, from the same catalog messages).
+LISTED = (
+    "start",
+    "next",
+    "review",
+    "challenge",
+    "progress",
+    "role",
+    "reset",
+    "pulse",
+    "settings",
+    "pause",
+    "resume",
+    "my data",
+    "delete my data",
+    "help",
+)
 _MENTION = re.compile(r"<at>.*?</at>", re.I | re.S)
 _TRAILING = re.compile(r"[\s.!]+$")
 _LESSON = re.compile(r"lesson ([a-z0-9][a-z0-9-]{0,99})")
 
 
+def _fold(text: str) -> str:
+    """Accents off Latin letters ("rôle", "réviser" match "role", "reviser"), full-width
+    letters narrowed; other scripts' marks (Japanese dakuten) are kept."""
+    kept: list[str] = []
+    for ch in unicodedata.normalize("NFKD", text):
+        if unicodedata.combining(ch) and kept and kept[-1].isascii():
+            continue
+        kept.append(ch)
+    return unicodedata.normalize("NFC", "".join(kept))
+
+
 def _normalise(text: str) -> str:
-    cleaned = _MENTION.sub(" ", text)
+    cleaned = _fold(_MENTION.sub(" ", text))
     return _TRAILING.sub("", " ".join(cleaned.casefold().split())).lstrip("/")
 
 
@@ -86,7 +119,16 @@ def parse_command(text: str | None) -> Command:
     cleaned = _normalise(text)
     if _LESSON.fullmatch(cleaned):
         return Command.LESSON
-    return _WORDS.get(cleaned, Command.UNKNOWN)
+    return _WORDS.get(cleaned) or translated_words(i18n.current().code).get(
+        cleaned, Command.UNKNOWN
+    )
+
+
+@functools.cache
+def translated_words(code: str) -> dict[str, Command]:
+    """The listed command words as language ``code`` writes them (English always works)."""
+    gettext = i18n.translations(code).gettext
+    return {_normalise(gettext(word)): _WORDS[word] for word in LISTED}
 
 
 def lesson_argument(text: str | None) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from teams_app.domain.content import ROLE_LABELS, Curriculum, Role, Track
+from teams_app.domain.content import Curriculum, Role, Track, role_label
 from teams_app.domain.ids import looks_like_object_id
 from teams_app.domain.learner import LearnerState
 
@@ -103,7 +103,7 @@ class LearnerAssignment:
             "overdue": self.overdue(today),
             "in_path": self.in_path,
             "roles": sorted(r.value for r in self.track.roles),
-            "role_labels": [ROLE_LABELS[r] for r in sorted(self.track.roles)],
+            "role_labels": [role_label(r) for r in sorted(self.track.roles)],
         }
 
 

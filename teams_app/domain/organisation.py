@@ -16,24 +16,35 @@ from typing import Any
 
 from teams_app.domain.privacy import (
     LEVEL_NAMES,
-    NOT_ENOUGH,
     SkillRow,
     TeamView,
     csv_rows,
+    not_enough,
     plain,
+    skill_level_item,
     spreadsheet_safe,
 )
 from teams_app.domain.team import ConfidenceCount, TeamSummary, team_view
+from teams_app.i18n import _, ngettext
 
 WEEKS = 12
 OUTCOME_WEEKS = 4
 WEEKS_PER_MONTH = 52 / 12
-HOURS_METHOD = (
-    "Hours saved per month: for each of the last {weeks} closed weeks with enough pulse "
-    "answers, the average minutes saved per answer times the number of answers; the mean of "
-    "those weeks, times 52/12 weeks a month, divided by 60. Only people who answered the "
-    "pulse count: nothing is extrapolated to people who did not answer."
-)
+
+
+def hours_method(weeks: int = OUTCOME_WEEKS) -> str:
+    """How the hours saved per month are estimated, in the reader's language."""
+    return ngettext(
+        "Hours saved per month: for each of the last {n} closed week with enough pulse "
+        "answers, the average minutes saved per answer times the number of answers; the mean of "
+        "those weeks, times 52/12 weeks a month, divided by 60. Only people who answered the "
+        "pulse count: nothing is extrapolated to people who did not answer.",
+        "Hours saved per month: for each of the last {n} closed weeks with enough pulse "
+        "answers, the average minutes saved per answer times the number of answers; the mean of "
+        "those weeks, times 52/12 weeks a month, divided by 60. Only people who answered the "
+        "pulse count: nothing is extrapolated to people who did not answer.",
+        weeks,
+    )
 
 
 @dataclass(frozen=True)
@@ -114,11 +125,14 @@ def organisation_view(
 
     foundation_done = max((summary.tracks.get(t, 0) for t in foundation), default=0)
     funnel = (
-        FunnelStep("installed", "Talked to AI Ready", participation(summary.members)),
-        FunnelStep("started", "Answered a first question", participation(summary.started)),
-        FunnelStep("assessed", "Took the skills check", participation(summary.assessed)),
-        FunnelStep("foundation", "Finished the foundation", participation(foundation_done)),
-        FunnelStep("role_track", "Finished a role track", participation(summary.role_tracks_done)),
+        # TRANSLATORS: the first step of the adoption funnel: people who wrote to the bot
+        FunnelStep("installed", _("Talked to AI Ready"), participation(summary.members)),
+        FunnelStep("started", _("Answered a first question"), participation(summary.started)),
+        FunnelStep("assessed", _("Took the skills check"), participation(summary.assessed)),
+        FunnelStep("foundation", _("Finished the foundation"), participation(foundation_done)),
+        FunnelStep(
+            "role_track", _("Finished a role track"), participation(summary.role_tracks_done)
+        ),
     )
     challenges = tuple(
         WeekCount(p.week, participation(summary.challenges.get(p.week, 0))) for p in view.trend
@@ -134,7 +148,7 @@ def organisation_view(
         funnel=funnel,
         challenges=challenges,
         hours_saved_per_month=hours,  # each week in it was already behind the threshold
-        hours_method=HOURS_METHOD.format(weeks=OUTCOME_WEEKS),
+        hours_method=hours_method(),
         departments=tuple(
             DepartmentRow(name, group.members, _skills(group, view.threshold, week))
             for name, group in sorted(departments, key=lambda d: d[0].casefold())
@@ -153,26 +167,40 @@ def organisation_csv(
     """The organisation view as CSV rows: the team view's rows plus the funnel, the weekly
     challenges and the hours saved, under the page's names."""
     rows = csv_rows(org.view, skills=skills, tracks=tracks)
+    hidden = not_enough()
 
     def cell(value: object) -> str:
-        return NOT_ENOUGH if value is None else str(value)
+        return hidden if value is None else str(value)
 
     rows += [["adoption", step.label, "", cell(step.people), ""] for step in org.funnel]
     for d in org.departments:
         label = spreadsheet_safe(d.department)
-        rows.append(["departments", f"{label}: members", "", str(d.members), ""])
+        # TRANSLATORS: CSV export item: how many people a department has
+        rows.append(
+            ["departments", _("{department}: members", department=label), "", str(d.members), ""]
+        )
         rows += [
             [
                 "departments",
-                f"{label}: {skills.get(r.skill, r.skill)}: {name}",
+                # TRANSLATORS: CSV export item: a department, then a skill and its level
+                _(
+                    "{department}: {skill_and_level}",
+                    department=label,
+                    skill_and_level=skill_level_item(skills.get(r.skill, r.skill), level),
+                ),
                 "",
                 cell(getattr(r, level)),
                 "",
             ]
             for r in d.skills
-            for level, name in LEVEL_NAMES.items()
+            for level in LEVEL_NAMES
         ]
-    rows += [["weekly", "did the challenge", c.week, cell(c.people), ""] for c in org.challenges]
-    rows.append(["outcomes", "hours saved per month", "", cell(org.hours_saved_per_month), ""])
-    rows.append(["about", "how hours saved are estimated", "", org.hours_method, ""])
+    # TRANSLATORS: CSV export item: people who did the week's challenge
+    did = _("did the challenge")
+    rows += [["weekly", did, c.week, cell(c.people), ""] for c in org.challenges]
+    # TRANSLATORS: CSV export item
+    hours = _("hours saved per month")
+    rows.append(["outcomes", hours, "", cell(org.hours_saved_per_month), ""])
+    # TRANSLATORS: CSV export item: followed by the method in a sentence or two
+    rows.append(["about", _("how hours saved are estimated"), "", org.hours_method, ""])
     return rows

@@ -17,10 +17,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from teams_app.domain.scoring import CALIBRATION_LABELS, Calibration
+from teams_app.domain.scoring import Calibration, calibration_label
+from teams_app.i18n import N_, _, ngettext
 
 MIN_THRESHOLD = 3
-NOT_ENOUGH = "not enough responses yet"
+# TRANSLATORS: shown in place of a figure that fewer people than the privacy threshold are
+# behind (the tab pages show the same words: keep them identical)
+NOT_ENOUGH = N_("not enough responses yet")
+
+
+def not_enough() -> str:
+    """:data:`NOT_ENOUGH` in the reader's language."""
+    return _(NOT_ENOUGH)
 
 
 def check_threshold(threshold: int) -> int:
@@ -209,13 +217,31 @@ def plain(value: Any) -> Any:
     return value
 
 
+# The header and the first column (the section) are the export's stable keys, the same in
+# every language; the items and the values in words are in the reader's language.
 _CSV_HEADER = ["section", "item", "week", "value", "contributors"]
 LEVEL_NAMES = {
-    "gap": "gap",
-    "developing": "developing",
-    "mastered": "mastered",
-    "not_assessed": "not assessed yet",
+    # TRANSLATORS: CSV export, after a skill's name: members whose skill level is a gap
+    "gap": N_("gap"),
+    # TRANSLATORS: CSV export, after a skill's name: members whose skill level is developing
+    "developing": N_("developing"),
+    # TRANSLATORS: CSV export, after a skill's name: members who mastered the skill
+    "mastered": N_("mastered"),
+    # TRANSLATORS: CSV export, after a skill's name: members who did not take the skills check
+    "not_assessed": N_("not assessed yet"),
 }
+# Per confidence level: the people who answered at it, and how often they were right.
+_CONFIDENCE_ITEMS = {
+    "low": (N_("low confidence: people"), N_("low confidence: answers right %")),
+    "medium": (N_("medium confidence: people"), N_("medium confidence: answers right %")),
+    "high": (N_("high confidence: people"), N_("high confidence: answers right %")),
+}
+
+
+def skill_level_item(skill: str, level: str) -> str:
+    """A CSV item for a skill's people at one level: ``Prompting well: gap``."""
+    # TRANSLATORS: CSV export item: a skill's name, then its level (gap, developing, ...)
+    return _("{skill}: {level}", skill=skill, level=_(LEVEL_NAMES[level]))
 
 
 def csv_rows(
@@ -228,68 +254,94 @@ def csv_rows(
     rows: list[tuple[str, str, str, object, int | None]] = [
         (
             "about",
-            f"figures with fewer than {v.threshold} people behind them",
+            ngettext(
+                "figures with fewer than {n} person behind them",
+                "figures with fewer than {n} people behind them",
+                v.threshold,
+            ),
             "",
-            NOT_ENOUGH,
+            None,
             None,
         ),
-        ("about", "figures as of", "", v.published_on or "", None),
-        ("team", "members", "", v.members, None),
-        ("participation", "started", "", v.started, None),
-        ("participation", "not started", "", v.not_started, None),
-        ("learning", "people who finished a lesson", "", lv.learners, None),
-        ("learning", "lessons completed", "", lv.lessons_completed, lv.learners),
-        ("learning", "quiz answers right %", "", lv.accuracy_pct, lv.learners),
-        ("learning", "quiz score counting confidence %", "", lv.mark_pct, lv.learners),
+        # TRANSLATORS: CSV export item: the date of the published figures
+        ("about", _("figures as of"), "", v.published_on or "", None),
+        # TRANSLATORS: CSV export item: how many people are on the team
+        ("team", _("members"), "", v.members, None),
+        # TRANSLATORS: CSV export item: members who started learning
+        ("participation", _("started"), "", v.started, None),
+        # TRANSLATORS: CSV export item: members who have not started learning
+        ("participation", _("not started"), "", v.not_started, None),
+        ("learning", _("people who finished a lesson"), "", lv.learners, None),
+        ("learning", _("lessons completed"), "", lv.lessons_completed, lv.learners),
+        ("learning", _("quiz answers right %"), "", lv.accuracy_pct, lv.learners),
+        ("learning", _("quiz score counting confidence %"), "", lv.mark_pct, lv.learners),
         *(("tracks", tracks.get(r.track, r.track), "", r.completed, None) for r in v.tracks),
         *(
-            ("skills", f"{skills.get(r.skill, r.skill)}: {name}", "", getattr(r, level), None)
+            (
+                "skills",
+                skill_level_item(skills.get(r.skill, r.skill), level),
+                "",
+                getattr(r, level),
+                None,
+            )
             for r in v.skills
-            for level, name in LEVEL_NAMES.items()
+            for level in LEVEL_NAMES
         ),
-        ("confidence", "people who rated their confidence", "", cv.answerers, None),
+        ("confidence", _("people who rated their confidence"), "", cv.answerers, None),
         (
             "confidence",
-            "calibration",
+            # TRANSLATORS: CSV export item: how well confidence matches accuracy
+            _("calibration"),
             "",
-            CALIBRATION_LABELS[Calibration(cv.calibration)] if cv.calibration else None,
+            calibration_label(Calibration(cv.calibration)) if cv.calibration else None,
             cv.answerers,
         ),
-        *(("confidence", f"{r.level} confidence: people", "", r.people, None) for r in cv.levels),
+        *(("confidence", _(_CONFIDENCE_ITEMS[r.level][0]), "", r.people, None) for r in cv.levels),
         *(
-            ("confidence", f"{r.level} confidence: answers right %", "", r.accuracy_pct, r.people)
+            ("confidence", _(_CONFIDENCE_ITEMS[r.level][1]), "", r.accuracy_pct, r.people)
             for r in cv.levels
         ),
-        ("leaders", "leaders", "", v.leaders.leaders, None),
-        ("leaders", "started", "", v.leaders.started, None),
-        ("leaders", "active", v.week, v.leaders.active_last_week, None),
-        ("leaders", "did the week's challenge", v.week, v.leaders.challenge_last_week, None),
+        # TRANSLATORS: CSV export item: how many leaders the team has
+        ("leaders", _("leaders"), "", v.leaders.leaders, None),
+        # TRANSLATORS: CSV export item: leaders who started learning
+        ("leaders", _("started"), "", v.leaders.started, None),
+        # TRANSLATORS: CSV export item: leaders active in the week
+        ("leaders", _("active"), v.week, v.leaders.active_last_week, None),
+        ("leaders", _("did the week's challenge"), v.week, v.leaders.challenge_last_week, None),
     ]
     rows += [
         (
             "calibration over time",
-            "calibration",
+            _("calibration"),
             p.published_on,
-            CALIBRATION_LABELS[Calibration(p.calibration)] if p.calibration else None,
+            calibration_label(Calibration(p.calibration)) if p.calibration else None,
             None,
         )
         for p in v.calibration_trend
     ]
     for p in v.trend:
         rows += [
-            ("weekly", "active", p.week, p.active, None),
-            ("weekly", "leaders active", p.week, p.leaders_active, None),
-            ("weekly", "pulse answers", p.week, p.pulse_responses, None),
-            ("weekly", "confidence using AI (1-5)", p.week, p.pulse_confidence, p.pulse_responses),
-            ("weekly", "minutes saved per person", p.week, p.minutes_saved, p.pulse_responses),
-            ("weekly", "caught an AI error", p.week, p.caught_error, None),
+            # TRANSLATORS: CSV export item: members active in the week
+            ("weekly", _("active"), p.week, p.active, None),
+            ("weekly", _("leaders active"), p.week, p.leaders_active, None),
+            ("weekly", _("pulse answers"), p.week, p.pulse_responses, None),
+            (
+                "weekly",
+                _("confidence using AI (1-5)"),
+                p.week,
+                p.pulse_confidence,
+                p.pulse_responses,
+            ),
+            ("weekly", _("minutes saved per person"), p.week, p.minutes_saved, p.pulse_responses),
+            ("weekly", _("caught an AI error"), p.week, p.caught_error, None),
         ]
+    hidden = not_enough()
     return [list(_CSV_HEADER)] + [
         [
             section,
             spreadsheet_safe(item),
             week,
-            NOT_ENOUGH if value is None else str(value),
+            hidden if value is None else str(value),
             "" if value is None or n is None else str(n),
         ]
         for section, item, week, value, n in rows

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from teams_app.i18n import N_, _
+
 
 class Confidence(StrEnum):
     """How sure a learner says they are of an answer."""
@@ -100,26 +102,52 @@ def calibration(tallies: dict[Confidence, Tally]) -> Calibration:
     return Calibration.CALIBRATED if judged else Calibration.UNKNOWN
 
 
+# Labels and hints in English (the catalog's message ids): show them with
+# :func:`calibration_label` and :func:`calibration_hint_for`.
 CALIBRATION_LABELS: dict[Calibration, str] = {
-    Calibration.UNKNOWN: "Not enough answers yet",
-    Calibration.CALIBRATED: "Calibrated",
-    Calibration.OVER: "Over-confident",
-    Calibration.UNDER: "Under-confident",
-    Calibration.MIXED: "Over- and under-confident",
+    # TRANSLATORS: calibration (how well confidence matches accuracy) before enough answers
+    Calibration.UNKNOWN: N_("Not enough answers yet"),
+    # TRANSLATORS: calibration: the learner's confidence matches their accuracy
+    Calibration.CALIBRATED: N_("Calibrated"),
+    # TRANSLATORS: calibration: sure more often than right
+    Calibration.OVER: N_("Over-confident"),
+    # TRANSLATORS: calibration: right more often than sure
+    Calibration.UNDER: N_("Under-confident"),
+    # TRANSLATORS: calibration: over-confident at one confidence level, under at another
+    Calibration.MIXED: N_("Over- and under-confident"),
 }
 
 CALIBRATION_HINTS: dict[Calibration, str] = {
-    Calibration.UNKNOWN: "Answer a few more questions and we'll show how well your confidence "
-    "matches your accuracy.",
-    Calibration.CALIBRATED: "Your confidence matches your accuracy: you know what you know. "
-    "That is the habit that makes AI output safe to use.",
-    Calibration.OVER: "You were sure more often than you were right. When you feel certain, "
-    "pause and check: the same reflex catches confident but wrong AI answers.",
-    Calibration.UNDER: "You were right more often than you felt. Trust what you know a little "
-    "more, and save your checking for the claims that matter.",
-    Calibration.MIXED: "When you were sure you were often wrong, and when you were unsure you "
-    "were mostly right: keep certainty for what you have checked, and trust what you know.",
+    Calibration.UNKNOWN: N_(
+        "Answer a few more questions and we'll show how well your confidence matches your accuracy."
+    ),
+    Calibration.CALIBRATED: N_(
+        "Your confidence matches your accuracy: you know what you know. "
+        "That is the habit that makes AI output safe to use."
+    ),
+    Calibration.OVER: N_(
+        "You were sure more often than you were right. When you feel certain, "
+        "pause and check: the same reflex catches confident but wrong AI answers."
+    ),
+    Calibration.UNDER: N_(
+        "You were right more often than you felt. Trust what you know a little "
+        "more, and save your checking for the claims that matter."
+    ),
+    Calibration.MIXED: N_(
+        "When you were sure you were often wrong, and when you were unsure you "
+        "were mostly right: keep certainty for what you have checked, and trust what you know."
+    ),
 }
+
+
+def calibration_label(value: Calibration) -> str:
+    """The calibration's name in the reader's language."""
+    return _(CALIBRATION_LABELS[value])
+
+
+def calibration_hint_for(value: Calibration) -> str:
+    """What the calibration means for the learner, in the reader's language."""
+    return _(CALIBRATION_HINTS[value])
 
 
 def tallies_of(answers: Iterable[tuple[Confidence, bool]]) -> dict[Confidence, Tally]:

@@ -47,6 +47,9 @@ def facts_of(
     )
 
 
+_REFRESH_ON = ("serviceUrl", "locale")  # a reference that changed these is kept anew
+
+
 class Contacts:
     """Contacts and scheduling, for the bot, the tabs and the engine."""
 
@@ -126,7 +129,8 @@ class Contacts:
             zone = time_zone if valid_zone(time_zone) else ""
             if contact is None:  # a chat that began without an install event
                 return Contact(reference, now, zone)
-            moved = reference.get("serviceUrl") != contact.reference.get("serviceUrl")
+            # A new service URL, or a new language for the cards the engine sends.
+            moved = any(reference.get(k) != contact.reference.get(k) for k in _REFRESH_ON)
             if not contact.unreachable and not moved and (not zone or zone == contact.time_zone):
                 return contact
             return replace(

@@ -32,6 +32,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from teams_app import i18n
 from teams_app.delivery.sender import Outbound, Sender, SendResult, SendStatus, backoff
 from teams_app.domain.content import Curriculum
 from teams_app.domain.learner import (
@@ -460,7 +461,11 @@ class Worker:
                 opens = next_open(zone_name, contact.preferences, now)
                 await self._again(delivery, (opens - now).total_seconds(), simulated=True)
                 return
-            card = self._render(str(delivery["kind"]), dict(delivery.get("data") or {}), contact)
+            # The card speaks the language the learner's Teams last reported.
+            with i18n.using(i18n.negotiate(contact.reference.get("locale"))):
+                card = self._render(
+                    str(delivery["kind"]), dict(delivery.get("data") or {}), contact
+                )
             if card is None:
                 ending = State.SKIPPED
             else:
