@@ -10,7 +10,8 @@
  * they cannot be mistaken for a value), with the text "not enough responses yet" where it fits.
  */
 
-import { NOT_ENOUGH, el, formatNumber } from "./tabs.js";
+import { t } from "./i18n.js";
+import { NOT_ENOUGH, el, formatNumber, formatPercent } from "./tabs.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 const FONT = '13px "Segoe UI", system-ui, -apple-system, sans-serif';
@@ -141,7 +142,7 @@ function percentGrid(svg, barX, trackWidth, height, axisHeight) {
     svg.append(s("line", { x1: x, y1: 0, x2: x, y2: height - axisHeight + 2, class: "c-grid" }));
     const anchor = pct === 0 ? "start" : pct === 100 ? "end" : "middle";
     const label = { x, y: height - 6, "text-anchor": anchor, class: "c-text--muted c-text--small" };
-    svg.append(s("text", label, `${pct}%`));
+    svg.append(s("text", label, formatPercent(pct)));
   }
 }
 
@@ -181,7 +182,8 @@ export function chartFigure({ name, caption, sub, summary, legend, table, draw, 
   if (legend && legend.length) {
     figureNode.append(el("ul", { class: "legend", "aria-hidden": "true" }, legend.map(legendItem)));
   }
-  const data = dataTable(tableId, `${caption}: the figures`, table);
+  // TRANSLATORS: the caption of the table with a chart's figures; {caption} is the chart's.
+  const data = dataTable(tableId, t("{caption}: the figures", { caption }), table);
   if (tableToggle) {
     // The same table, for everyone who asks for it: a closed <details> hides it from all.
     data.className = "table-wrap";
@@ -597,7 +599,7 @@ export function trendChart({
     let top = yMax ?? niceMax(Math.max(1, ...values));
     if (yMax === undefined && integer && top <= 10 && top % 2) top += 1; // a whole middle tick
     const marks = ticks(yMin, top, integer);
-    const axisWidth = Math.max(...marks.map((t) => textWidth(format(t), 11))) + 8;
+    const axisWidth = Math.max(...marks.map((mark) => textWidth(format(mark), 11))) + 8;
     const plotX = axisWidth;
     const plotW = width - plotX;
     const plotTop = 8;
@@ -605,14 +607,14 @@ export function trendChart({
     const height = plotTop + plotHeight + xAxis;
     const svg = svgRoot(width, height, summary);
     const y = (v) => plotTop + plotHeight - ((v - yMin) / (top - yMin)) * plotHeight;
-    for (const t of marks) {
+    for (const mark of marks) {
       svg.append(
         s("line", {
           x1: plotX,
-          y1: y(t),
+          y1: y(mark),
           x2: width,
-          y2: y(t),
-          class: t === yMin ? "c-axis" : "c-grid",
+          y2: y(mark),
+          class: mark === yMin ? "c-axis" : "c-grid",
         }),
       );
       svg.append(
@@ -620,12 +622,12 @@ export function trendChart({
           "text",
           {
             x: plotX - 6,
-            y: y(t),
+            y: y(mark),
             "text-anchor": "end",
             "dominant-baseline": "middle",
             class: "c-text--muted c-text--small",
           },
-          format(t),
+          format(mark),
         ),
       );
     }
@@ -652,7 +654,9 @@ export function trendChart({
       if (value === null) {
         const stub = hiddenBox(cx - colW / 2, y(yMin) - STUB, colW, STUB, false);
         stub.setAttribute("data-week", week);
-        stub.prepend(s("title", {}, `${shortWeek(week)}: ${NOT_ENOUGH}`));
+        // TRANSLATORS: the tooltip of a week without a figure: "W7: not enough responses yet".
+        const title = t("{week}: {hidden}", { week: shortWeek(week), hidden: NOT_ENOUGH });
+        stub.prepend(s("title", {}, title));
         svg.append(stub);
       } else if (bars) {
         const barTop = y(value);
@@ -706,7 +710,8 @@ function niceMax(value) {
 /** "2026-W07" → "W7". */
 export function shortWeek(week) {
   const found = /^(\d{4})-W(\d{2})$/.exec(week || "");
-  return found ? `W${Number(found[2])}` : String(week);
+  // TRANSLATORS: a short week label on a chart's axis: "W" for week, then its ISO week number.
+  return found ? t("W{number}", { number: Number(found[2]) }) : String(week);
 }
 
 // ---------------------------------------------------------------------------- heatmap

@@ -3,80 +3,174 @@
  * figures, the skill-gap heatmap, calibration, the weekly pulse charts and assignments.
  *
  * Any figure may be null, meaning "not enough responses yet": it is shown as that text (never
- * as 0), and only the figure that is null is hidden. ``who`` names the group in sentences
- * ("the team", "the organisation").
+ * as 0), and only the figure that is null is hidden. ``group`` says whose figures they are
+ * ("team" or "organisation"): each has its own whole sentences, so translators never have to
+ * fit a group's name into a sentence.
  */
 
 import { HEAT_STEPS, bandBars, heatmap, shortWeek, trendChart } from "./charts.js";
-import { NOT_ENOUGH, el, figure, formatNumber, replace } from "./tabs.js";
+import { formatDate, t, tn } from "./i18n.js";
+import {
+  NOT_ENOUGH,
+  el,
+  figure,
+  formatList,
+  formatNumber,
+  formatPercent,
+  replace,
+  withNodes,
+} from "./tabs.js";
+
+/** "67-80%": a range of percentages (the sign written once, where the locale puts it). */
+function percentRange(low, high) {
+  const range = `${formatNumber(low)}-${formatNumber(high)}`;
+  return formatPercent(high).replace(formatNumber(high), range);
+}
 
 // Display names for the ids in a view; the server may send its own under "labels".
 const SKILL_NAMES = {
-  "ai-literacy": "AI literacy",
-  prompting: "Prompting",
-  "data-interpretation": "Data interpretation",
-  "critical-thinking": "Critical thinking",
-  "responsible-ai": "Responsible AI",
+  "ai-literacy": t("AI literacy"),
+  prompting: t("Prompting"),
+  "data-interpretation": t("Data interpretation"),
+  "critical-thinking": t("Critical thinking"),
+  "responsible-ai": t("Responsible AI"),
 };
 const TRACK_NAMES = {
-  foundation: "Foundation",
-  hr: "HR",
-  marketing: "Marketing",
-  finance: "Finance",
-  it: "IT",
-  sales: "Sales",
-  support: "Customer support",
-  engineering: "Software engineering",
-  leaders: "Leaders",
+  foundation: t("Foundation"),
+  // TRANSLATORS: the learning track for Human Resources.
+  hr: t("HR"),
+  marketing: t("Marketing"),
+  finance: t("Finance"),
+  // TRANSLATORS: the learning track for Information Technology.
+  it: t("IT"),
+  sales: t("Sales"),
+  support: t("Customer support"),
+  engineering: t("Software engineering"),
+  leaders: t("Leaders"),
 };
 const LEVELS = {
   low: {
-    short: "Low",
-    label: "Low confidence",
+    // TRANSLATORS: a confidence level an answer was given at (low, medium, high).
+    short: t("Low"),
+    label: t("Low confidence"),
     band: [0, 2 / 3],
-    note: "right under 67% of the time",
+    // TRANSLATORS: completes "calibrated when …": answers at low confidence should be right
+    // less than {percent} ("67%") of the time.
+    note: t("right under {percent} of the time", { percent: formatPercent(67) }),
   },
   medium: {
-    short: "Medium",
-    label: "Medium confidence",
+    // TRANSLATORS: a confidence level an answer was given at (low, medium, high).
+    short: t("Medium"),
+    label: t("Medium confidence"),
     band: [2 / 3, 0.8],
-    note: "right 67-80% of the time",
+    // TRANSLATORS: completes "calibrated when …"; {range} is "67-80%".
+    note: t("right {range} of the time", { range: percentRange(67, 80) }),
   },
   high: {
-    short: "High",
-    label: "High confidence",
+    // TRANSLATORS: a confidence level an answer was given at (low, medium, high).
+    short: t("High"),
+    label: t("High confidence"),
     band: [0.8, 1],
-    note: "right over 80% of the time",
+    // TRANSLATORS: completes "calibrated when …"; {percent} is "80%".
+    note: t("right over {percent} of the time", { percent: formatPercent(80) }),
   },
 };
 /** Calibration values: the badge's words, its style, and a short plain reading. */
 export const CALIBRATION = {
-  calibrated: ["Calibrated", "calibrated", "Confidence matches results"],
-  "over-confident": ["Over-confident", "over-confident", "Sure more often than right"],
-  "under-confident": ["Under-confident", "under-confident", "Right more often than sure"],
-  mixed: ["Over- and under-confident", "mixed", "Too sure of some answers, too unsure of others"],
-  unknown: ["Too few answers yet", "unknown", "Too few answers with a confidence rating yet"],
+  // TRANSLATORS: a calibration badge: a group's confidence matches how often it is right.
+  calibrated: [t("Calibrated"), "calibrated", t("Confidence matches results")],
+  // TRANSLATORS: a calibration badge: sure more often than right.
+  "over-confident": [t("Over-confident"), "over-confident", t("Sure more often than right")],
+  // TRANSLATORS: a calibration badge: right more often than sure.
+  "under-confident": [t("Under-confident"), "under-confident", t("Right more often than sure")],
+  mixed: [
+    // TRANSLATORS: a calibration badge: over-confident on some answers, under- on others.
+    t("Over- and under-confident"),
+    "mixed",
+    t("Too sure of some answers, too unsure of others"),
+  ],
+  // TRANSLATORS: a calibration badge when there are not enough rated answers to tell.
+  unknown: [t("Too few answers yet"), "unknown", t("Too few answers with a confidence rating yet")],
 };
-const CALIBRATION_EXPLAINED = {
-  calibrated: (who) =>
-    `${who}'s confidence matches its accuracy: people know when to trust an answer and when to check.`,
-  "over-confident": (who) =>
-    `${who} is sure more often than it is right: the habit that lets confident but wrong AI output through. Lessons on checking outputs help.`,
-  "under-confident": (who) =>
-    `${who} is right more often than it feels: people may distrust AI, and themselves, more than needed.`,
-  mixed: (who) =>
-    `${who} is sure too often on some answers and unsure too often on others: certainty should follow checking, not habit.`,
-  unknown: () => "Calibration appears once enough answers come in.",
+
+/** What each group's page says in sentences that name the group. */
+const GROUPS = {
+  team: {
+    calibration: {
+      calibrated: t(
+        "The team's confidence matches its accuracy: people know when to trust an answer and when to check.",
+      ),
+      "over-confident": t(
+        "The team is sure more often than it is right: the habit that lets confident but wrong AI output through. Lessons on checking outputs help.",
+      ),
+      "under-confident": t(
+        "The team is right more often than it feels: people may distrust AI, and themselves, more than needed.",
+      ),
+      mixed: t(
+        "The team is sure too often on some answers and unsure too often on others: certainty should follow checking, not habit.",
+      ),
+    },
+    heatCaption: t("Members at each level, per skill"),
+    // Not "darker": on the dark and high-contrast themes the fuller cells are the lighter ones.
+    heatSub: t("The stronger the colour, the more of the team at that level"),
+    // TRANSLATORS: the dark end of the skill heatmap's colour scale (its light end: "Fewer").
+    heatMore: t("More of the team"),
+    activeLegend: t("Members active"),
+    activeCaption: t("Members active each week"),
+    activeSummary: (weeks, list) =>
+      tn(
+        "Members active per week, last {n} week: {weeks}.",
+        "Members active per week, last {n} weeks: {weeks}.",
+        weeks,
+        { weeks: list },
+      ),
+  },
+  organisation: {
+    calibration: {
+      calibrated: t(
+        "The organisation's confidence matches its accuracy: people know when to trust an answer and when to check.",
+      ),
+      "over-confident": t(
+        "The organisation is sure more often than it is right: the habit that lets confident but wrong AI output through. Lessons on checking outputs help.",
+      ),
+      "under-confident": t(
+        "The organisation is right more often than it feels: people may distrust AI, and themselves, more than needed.",
+      ),
+      mixed: t(
+        "The organisation is sure too often on some answers and unsure too often on others: certainty should follow checking, not habit.",
+      ),
+    },
+    heatCaption: t("People at each level, per skill"),
+    heatSub: t("The stronger the colour, the more of the organisation at that level"),
+    // TRANSLATORS: the dark end of the skill heatmap's colour scale (its light end: "Fewer").
+    heatMore: t("More of the organisation"),
+    activeLegend: t("People active"),
+    activeCaption: t("People active each week"),
+    activeSummary: (weeks, list) =>
+      tn(
+        "People active per week, last {n} week: {weeks}.",
+        "People active per week, last {n} weeks: {weeks}.",
+        weeks,
+        { weeks: list },
+      ),
+  },
 };
+const groupText = (group) => GROUPS[group] || GROUPS.organisation;
+
+// A skill level's column in the heatmap, and how the chart's spoken summary names a count in
+// it (lower case, before the count: "gap 3").
 const HEAT_COLUMNS = [
-  ["gap", "Gap"],
-  ["developing", "Developing"],
-  ["mastered", "Mastered"],
-  ["not_assessed", "Not assessed"],
+  // TRANSLATORS: a skill level: the skills check found a gap in this skill.
+  ["gap", t("Gap"), (value) => t("gap {count}", { count: value })],
+  // TRANSLATORS: a skill level between "Gap" and "Mastered".
+  ["developing", t("Developing"), (value) => t("developing {count}", { count: value })],
+  // TRANSLATORS: a skill level: the skill is mastered.
+  ["mastered", t("Mastered"), (value) => t("mastered {count}", { count: value })],
+  ["not_assessed", t("Not assessed"), (value) => t("not assessed {count}", { count: value })],
 ];
 
 export const isNull = (value) => value === null || value === undefined;
-const pct = (value) => figure(value, "%");
+const pct = (value) => (isNull(value) ? NOT_ENOUGH : formatPercent(value));
 const capital = (text) => text.charAt(0).toUpperCase() + text.slice(1);
 
 function humanize(id) {
@@ -92,12 +186,10 @@ export function names(labels) {
   };
 }
 
-/** "2026-12-01" → "1 Dec 2026" in the reader's locale (the ISO text if it isn't a date). */
+/** "2026-12-01" → "1 Dec 2026" in the page's locale (the ISO text if it isn't a date). */
 export function day(iso) {
-  const found = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso || "");
-  if (!found) return iso || "";
-  const date = new Date(Number(found[1]), Number(found[2]) - 1, Number(found[3]));
-  return new Intl.DateTimeFormat(undefined, { dateStyle: "medium" }).format(date);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(iso || "")) return iso || "";
+  return formatDate(iso, { dateStyle: "medium" });
 }
 
 /** A date as a <time> element. */
@@ -115,11 +207,34 @@ export function weekEnd(week) {
   return sunday.toISOString().slice(0, 10);
 }
 
+/** The privacy line: figures need at least ``threshold`` people. */
+export function thresholdText(threshold) {
+  return tn(
+    'Figures appear when at least {n} person contributes. Smaller groups show "{hidden}", so no one can be singled out.',
+    'Figures appear when at least {n} people contribute. Smaller groups show "{hidden}", so no one can be singled out.',
+    threshold,
+    { hidden: NOT_ENOUGH },
+  );
+}
+
+/** A label and its figure in a chart's spoken summary: "W7 3", "Prompting 4". */
+export function labelled(label, value) {
+  // TRANSLATORS: one item of a list read out for a chart, e.g. "W7 3": a week (or a step,
+  // or a track) and its figure.
+  return t("{label} {value}", { label, value });
+}
+
 /**
  * One figure as a <dt>/<dd> group in a <div> (a <dl> allows nothing else); a detail such as
- * "by 10 people" is a second <dd>. Null shows "not enough responses yet".
+ * "by 10 people" is a second <dd>. Null shows "not enough responses yet". ``format`` writes
+ * the value (a number by default; ``formatPercent`` for a percentage).
  */
-export function stat(key, label, value, { suffix = "", sub = null, className = "tile" } = {}) {
+export function stat(
+  key,
+  label,
+  value,
+  { suffix = "", sub = null, className = "tile", format = formatNumber } = {},
+) {
   const hidden = isNull(value);
   return el(
     "div",
@@ -128,7 +243,7 @@ export function stat(key, label, value, { suffix = "", sub = null, className = "
     el("dd", {
       class: hidden ? "not-enough" : null,
       "data-figure": key,
-      text: hidden ? NOT_ENOUGH : formatNumber(value) + suffix,
+      text: hidden ? NOT_ENOUGH : format(value) + suffix,
     }),
     sub ? el("dd", { class: "tile-sub" }, sub) : null,
   );
@@ -136,9 +251,9 @@ export function stat(key, label, value, { suffix = "", sub = null, className = "
 
 /** "W7 3, W8 not enough responses yet, …" for a chart's summary. */
 export function weekList(trend, key, format = formatNumber) {
-  return trend
-    .map((p) => `${shortWeek(p.week)} ${isNull(p[key]) ? NOT_ENOUGH : format(p[key])}`)
-    .join(", ");
+  return formatList(
+    trend.map((p) => labelled(shortWeek(p.week), isNull(p[key]) ? NOT_ENOUGH : format(p[key]))),
+  );
 }
 
 /** The legend entry for hidden weeks, when a series has any. */
@@ -156,12 +271,18 @@ export function calibrationWords(value) {
   return CALIBRATION[value] || CALIBRATION.unknown;
 }
 
-/** A longer explanation of ``value`` for ``who`` ("The team"), or how it appears. */
-export function calibrationExplained(value, who, threshold) {
+/** A longer explanation of ``value`` for ``group`` ("team"), or how it appears. */
+export function calibrationExplained(value, group, threshold) {
   if (isNull(value)) {
-    return `Calibration appears once at least ${threshold} people have answered with a confidence rating.`;
+    return tn(
+      "Calibration appears once at least {n} person has answered with a confidence rating.",
+      "Calibration appears once at least {n} people have answered with a confidence rating.",
+      threshold,
+    );
   }
-  return (CALIBRATION_EXPLAINED[value] || CALIBRATION_EXPLAINED.unknown)(who);
+  return (
+    groupText(group).calibration[value] || t("Calibration appears once enough answers come in.")
+  );
 }
 
 /** A calibration value as a badge, or "not enough responses yet" in the hidden style. */
@@ -186,39 +307,50 @@ export function confidenceChart(confidence) {
       band: [0, 1],
       note: "",
     };
-  const people = (row) => (isNull(row.people) ? null : `${formatNumber(row.people)} people`);
+  const people = (row) =>
+    isNull(row.people) ? null : tn("{n} person", "{n} people", row.people);
   const describe = (row) => {
-    const parts = [];
-    parts.push(isNull(row.people) ? `people: ${NOT_ENOUGH}` : people(row));
-    parts.push(
-      isNull(row.accuracy_pct)
-        ? `right answers: ${NOT_ENOUGH}`
-        : `${formatNumber(row.accuracy_pct)}% of their answers right; calibrated when ${level(row).note}`,
-    );
-    return `${level(row).label}: ${parts.join(", ")}`;
+    const who = isNull(row.people)
+      ? // TRANSLATORS: how many people answered at a confidence level: too few to show.
+        t("people: {hidden}", { hidden: NOT_ENOUGH })
+      : people(row);
+    const percent = isNull(row.accuracy_pct) ? "" : formatPercent(row.accuracy_pct);
+    const when = level(row).note;
+    const right = isNull(row.accuracy_pct)
+      ? t("right answers: {hidden}", { hidden: NOT_ENOUGH })
+      : // TRANSLATORS: {when} is e.g. "right under 67% of the time".
+        t("{percent} of their answers right; calibrated when {when}", { percent, when });
+    // TRANSLATORS: one confidence level in the chart's spoken summary, e.g.
+    // "Low confidence: 5 people, 40% of their answers right; calibrated when …".
+    return t("{level}: {people}, {right}.", { level: level(row).label, people: who, right });
   };
   return bandBars({
     name: "calibration",
-    caption: "Accuracy at each confidence level",
-    sub: "How many people answered at each level (people answer at several levels, so these overlap), and how often those answers were right. The shaded band is where each level is the right call.",
-    summary: `Accuracy per confidence level. ${levels.map(describe).join(". ")}.`,
+    caption: t("Accuracy at each confidence level"),
+    sub: t(
+      "How many people answered at each level (people answer at several levels, so these overlap), and how often those answers were right. The shaded band is where each level is the right call.",
+    ),
+    summary: [t("Accuracy per confidence level."), ...levels.map(describe)].join(" "),
     rows: levels.map((row) => ({
-      label: isNull(row.people) ? level(row).short : `${level(row).short} · ${people(row)}`,
+      label: isNull(row.people)
+        ? level(row).short
+        : // TRANSLATORS: a row of the confidence chart: the level and how many answered at it.
+          t("{level} · {people}", { level: level(row).short, people: people(row) }),
       pct: isNull(row.accuracy_pct) ? null : row.accuracy_pct,
       band: level(row).band,
-      text: isNull(row.accuracy_pct) ? "" : `${formatNumber(row.accuracy_pct)}%`,
+      text: isNull(row.accuracy_pct) ? "" : formatPercent(row.accuracy_pct),
     })),
     legend: [
-      ["1", "Share of right answers"],
-      ["band", "Where this confidence level pays off"],
+      ["1", t("Share of right answers")],
+      ["band", t("Where this confidence level pays off")],
       ...(levels.some((r) => isNull(r.accuracy_pct)) ? [["hidden", NOT_ENOUGH]] : []),
     ],
     table: {
       columns: [
-        "Confidence",
-        "People who answered at this level",
-        "Right answers",
-        "Calibrated when",
+        t("Confidence"),
+        t("People who answered at this level"),
+        t("Right answers"),
+        t("Calibrated when"),
       ],
       numeric: [false, true, true, false],
       rows: levels.map((row) => [
@@ -234,27 +366,27 @@ export function confidenceChart(confidence) {
 // ---------------------------------------------------------------------------- skills
 
 /**
- * The skill-gap heatmap: people at each level per skill, coloured by share of ``members``;
- * ``noun`` names the people ("Members"), ``who`` the group ("the team").
+ * The skill-gap heatmap: people at each level per skill, coloured by share of ``members``,
+ * for ``group`` ("team" or "organisation").
  */
-export function skillHeatmap(skills, members, label, { who, noun }) {
+export function skillHeatmap(skills, members, label, { group }) {
+  const text = groupText(group);
   const hasHidden = skills.some((row) => HEAT_COLUMNS.some(([key]) => isNull(row[key])));
-  const legend = [{ scale: HEAT_STEPS, low: "Fewer", high: `More of ${who}` }];
+  // TRANSLATORS: the light end of the skill heatmap's colour scale.
+  const legend = [{ scale: HEAT_STEPS, low: t("Fewer"), high: text.heatMore }];
   if (hasHidden) legend.push(["hidden", NOT_ENOUGH]);
+  const skillSummary = (row) => {
+    const skill = label.skill(row.skill);
+    const levels = formatList(HEAT_COLUMNS.map(([key, , said]) => said(figure(row[key]))));
+    // TRANSLATORS: one skill in the heatmap's spoken summary, e.g.
+    // "Prompting: gap 2, developing 5, mastered 3, not assessed 1."
+    return t("{skill}: {levels}.", { skill, levels });
+  };
   return heatmap({
     name: "skill-gaps",
-    caption: `${noun} at each level, per skill`,
-    // Not "darker": on the dark and high-contrast themes the fuller cells are the lighter ones.
-    sub: `The stronger the colour, the more of ${who} at that level`,
-    summary:
-      "Skill-gap heatmap. " +
-      skills
-        .map(
-          (row) =>
-            `${label.skill(row.skill)}: ${HEAT_COLUMNS.map(([key, name]) => `${name.toLowerCase()} ${figure(row[key])}`).join(", ")}`,
-        )
-        .join(". ") +
-      ".",
+    caption: text.heatCaption,
+    sub: text.heatSub,
+    summary: [t("Skill-gap heatmap."), ...skills.map(skillSummary)].join(" "),
     columns: HEAT_COLUMNS.map(([, name]) => name),
     rows: skills.map((row) => ({
       label: label.skill(row.skill),
@@ -263,7 +395,7 @@ export function skillHeatmap(skills, members, label, { who, noun }) {
     total: members,
     legend,
     table: {
-      columns: ["Skill", ...HEAT_COLUMNS.map(([, name]) => name)],
+      columns: [t("Skill"), ...HEAT_COLUMNS.map(([, name]) => name)],
       numeric: [false, true, true, true, true],
       rows: skills.map((row) => [
         label.skill(row.skill),
@@ -282,9 +414,11 @@ export function pulseConfidenceChart(trend) {
   const values = series(trend, "pulse_confidence");
   return trendChart({
     name: "pulse-confidence",
-    caption: "Confidence using AI in their role",
-    sub: "Average answer, 1 (low) to 5 (high)",
-    summary: `Average pulse confidence from 1 to 5 per week: ${weekList(trend, "pulse_confidence")}.`,
+    caption: t("Confidence using AI in their role"),
+    sub: t("Average answer, 1 (low) to 5 (high)"),
+    summary: t("Average pulse confidence from 1 to 5 per week: {weeks}.", {
+      weeks: weekList(trend, "pulse_confidence"),
+    }),
     weeks: trend.map((p) => p.week),
     line: { values, className: "c-line-1", dotClass: "c-dot-1" },
     yMin: 1,
@@ -292,7 +426,7 @@ export function pulseConfidenceChart(trend) {
     height: 120,
     legend: hiddenLegend(values),
     table: {
-      columns: ["Week", "Average confidence (1-5)", "Pulse answers"],
+      columns: [t("Week"), t("Average confidence (1-5)"), t("Pulse answers")],
       numeric: [false, true, true],
       rows: trend.map((p) => [p.week, figure(p.pulse_confidence), responses(p)]),
     },
@@ -304,15 +438,17 @@ export function minutesChart(trend) {
   const values = series(trend, "minutes_saved");
   return trendChart({
     name: "pulse-minutes",
-    caption: "Minutes AI saved, per person",
-    sub: "Average of the week's answers",
-    summary: `Average minutes AI saved per person per week: ${weekList(trend, "minutes_saved")}.`,
+    caption: t("Minutes AI saved, per person"),
+    sub: t("Average of the week's answers"),
+    summary: t("Average minutes AI saved per person per week: {weeks}.", {
+      weeks: weekList(trend, "minutes_saved"),
+    }),
     weeks: trend.map((p) => p.week),
     bars: { values, className: "c-bar-2" },
     height: 120,
     legend: hiddenLegend(values),
     table: {
-      columns: ["Week", "Minutes saved (average)", "Pulse answers"],
+      columns: [t("Week"), t("Minutes saved (average)"), t("Pulse answers")],
       numeric: [false, true, true],
       rows: trend.map((p) => [p.week, figure(p.minutes_saved), responses(p)]),
     },
@@ -324,15 +460,17 @@ export function caughtChart(trend) {
   const values = series(trend, "caught_error");
   return trendChart({
     name: "pulse-caught",
-    caption: "People who caught an AI error",
-    sub: "Spotted a wrong or made-up AI answer that week",
-    summary: `People who caught an AI error per week: ${weekList(trend, "caught_error")}.`,
+    caption: t("People who caught an AI error"),
+    sub: t("Spotted a wrong or made-up AI answer that week"),
+    summary: t("People who caught an AI error per week: {weeks}.", {
+      weeks: weekList(trend, "caught_error"),
+    }),
     weeks: trend.map((p) => p.week),
     bars: { values },
     height: 120,
     legend: hiddenLegend(values),
     table: {
-      columns: ["Week", "People who caught an AI error", "Pulse answers"],
+      columns: [t("Week"), t("People who caught an AI error"), t("Pulse answers")],
       numeric: [false, true, true],
       rows: trend.map((p) => [p.week, figure(p.caught_error), responses(p)]),
     },
@@ -341,13 +479,15 @@ export function caughtChart(trend) {
 
 /**
  * People active per week (bars; leaders as a line when ``leaders``), with the group's size
- * as the top of the scale when it is known.
+ * as the top of the scale when it is known. ``group`` ("team" or "organisation") names the
+ * people: members of the team, people in the organisation.
  */
 export function activeChart(
   trend,
   members,
-  { noun = "People", leaders = false, height = 200 } = {},
+  { group = "organisation", leaders = false, height = 200 } = {},
 ) {
+  const text = groupText(group);
   const active = series(trend, "active");
   const leading = series(trend, "leaders_active");
   const hasLeaders = leaders && leading.some((v) => v !== null);
@@ -357,18 +497,20 @@ export function activeChart(
     ...(hasLeaders ? leading.filter((v) => v !== null) : []),
   );
   const yMax = !isNull(members) && members >= maxValue && members > 0 ? members : undefined;
-  const legend = [["1", `${noun} active`]];
-  if (hasLeaders) legend.push(["line", "Leaders active"]);
+  const legend = [["1", text.activeLegend]];
+  if (hasLeaders) legend.push(["line", t("Leaders active")]);
   legend.push(...hiddenLegend(active));
-  const columns = ["Week", `${noun} active`];
-  if (leaders) columns.push("Leaders active");
+  const columns = [t("Week"), text.activeLegend];
+  if (leaders) columns.push(t("Leaders active"));
+  const summary = [text.activeSummary(trend.length, weekList(trend, "active"))];
+  if (hasLeaders) {
+    summary.push(t("Leaders active: {weeks}.", { weeks: weekList(trend, "leaders_active") }));
+  }
   return trendChart({
     name: "participation",
-    caption: `${noun} active each week`,
-    sub: "Did a lesson, a quiz or a review that week",
-    summary:
-      `${noun} active per week, last ${trend.length} weeks: ${weekList(trend, "active")}.` +
-      (hasLeaders ? ` Leaders active: ${weekList(trend, "leaders_active")}.` : ""),
+    caption: text.activeCaption,
+    sub: t("Did a lesson, a quiz or a review that week"),
+    summary: summary.join(" "),
     weeks: trend.map((p) => p.week),
     bars: { values: active },
     line: hasLeaders ? { values: leading } : null,
@@ -392,8 +534,12 @@ export function activeChart(
 /** "4 of 13 finished", or "not enough responses yet" when the group is too small to say. */
 export function finishedText(assignment) {
   if (isNull(assignment.completed)) return NOT_ENOUGH;
-  if (isNull(assignment.members)) return `${formatNumber(assignment.completed)} finished`;
-  return `${formatNumber(assignment.completed)} of ${formatNumber(assignment.members)} finished`;
+  const completed = formatNumber(assignment.completed);
+  // TRANSLATORS: how many people finished an assigned track (the group's size is hidden).
+  if (isNull(assignment.members)) return t("{completed} finished", { completed });
+  const members = formatNumber(assignment.members);
+  // TRANSLATORS: how many of the group's members finished an assigned track.
+  return t("{completed} of {members} finished", { completed, members });
 }
 
 /** Calibration at each update of the confidence figures, newest first. */
@@ -402,15 +548,16 @@ export function calibrationTrend(points) {
   return el(
     "table",
     { class: "data", id: "calibration-trend-table" },
-    el("caption", { text: "Calibration over time, at each update of the figures" }),
+    el("caption", { text: t("Calibration over time, at each update of the figures") }),
     el(
       "thead",
       {},
       el(
         "tr",
         {},
-        el("th", { scope: "col", text: "Updated" }),
-        el("th", { scope: "col", text: "Calibration" }),
+        // TRANSLATORS: a column heading: the day the figures were updated.
+        el("th", { scope: "col", text: t("Updated") }),
+        el("th", { scope: "col", text: t("Calibration") }),
       ),
     ),
     el(
@@ -421,7 +568,7 @@ export function calibrationTrend(points) {
           "tr",
           {},
           el("th", { scope: "row" }, dayElement(p.published_on)),
-          el("td", { text: isNull(p.calibration) ? NOT_ENOUGH : CALIBRATION[p.calibration][0] }),
+          el("td", { text: calibrationWords(p.calibration)[0] }),
         ),
       ),
     ),
@@ -430,21 +577,26 @@ export function calibrationTrend(points) {
 
 /**
  * Fill the "Confidence and calibration" card of a group's view: the calibration badge and
- * its explanation for ``who`` ("The team"), how many people answered, the confidence chart
- * and calibration over time. ``parts`` holds the card's elements by role.
+ * its explanation for ``group`` ("team" or "organisation"), how many people answered, the
+ * confidence chart and calibration over time. ``parts`` holds the card's elements by role.
  */
-export function fillConfidence(view, who, parts) {
+export function fillConfidence(view, group, parts) {
   const confidence = view.confidence;
   replace(parts.badge, calibrationBadge(confidence.calibration, "calibration"));
-  parts.text.textContent = calibrationExplained(confidence.calibration, who, view.threshold);
+  parts.text.textContent = calibrationExplained(confidence.calibration, group, view.threshold);
   replace(
     parts.note,
     isNull(confidence.answerers)
       ? null
-      : [
-          el("span", { "data-figure": "answerers", text: formatNumber(confidence.answerers) }),
-          " people answered",
-        ],
+      : withNodes(
+          tn("{count} person answered", "{count} people answered", confidence.answerers),
+          {
+            count: el("span", {
+              "data-figure": "answerers",
+              text: formatNumber(confidence.answerers),
+            }),
+          },
+        ),
   );
   replace(parts.chart, confidenceChart(confidence));
   replace(parts.trend, calibrationTrend(view.calibration_trend || []));

@@ -5,39 +5,63 @@
  */
 
 import { barList, pairedBars } from "./charts.js";
+import { formatDate as formatLocaleDate, t, tn } from "./i18n.js";
 import {
   el,
+  formatList,
   formatNumber,
-  plural,
   replace,
   setLoading,
   showError,
   startTab,
-  withTheme,
+  withNodes,
+  withPageParams,
 } from "./tabs.js";
 
+// What the API wants to confirm a deletion (a code, not text a reader sees).
 const DELETE_PHRASE = "delete my data";
-const LEVEL_LABELS = { gap: "Gap", developing: "Developing", mastered: "Mastered" };
+const LEVEL_LABELS = {
+  // TRANSLATORS: a skill level: the skills check found a gap in this skill.
+  gap: t("Gap"),
+  // TRANSLATORS: a skill level between "Gap" and "Mastered".
+  developing: t("Developing"),
+  // TRANSLATORS: a skill level: the skill is mastered.
+  mastered: t("Mastered"),
+};
 const CALIBRATION = {
-  calibrated: ["Calibrated", "calibrated"],
-  "over-confident": ["Over-confident", "over-confident"],
-  "under-confident": ["Under-confident", "under-confident"],
-  mixed: ["Over- and under-confident", "mixed"],
-  unknown: ["Too few answers yet", "unknown"],
+  // TRANSLATORS: a calibration badge: confidence matches how often the answers are right.
+  calibrated: [t("Calibrated"), "calibrated"],
+  // TRANSLATORS: a calibration badge: sure more often than right.
+  "over-confident": [t("Over-confident"), "over-confident"],
+  // TRANSLATORS: a calibration badge: right more often than sure.
+  "under-confident": [t("Under-confident"), "under-confident"],
+  // TRANSLATORS: a calibration badge: over-confident on some answers, under- on others.
+  mixed: [t("Over- and under-confident"), "mixed"],
+  // TRANSLATORS: a calibration badge when there are not enough rated answers to tell.
+  unknown: [t("Too few answers yet"), "unknown"],
 };
 
 // The roles' names as the chat shows them (teams_app.domain.content.ROLE_LABELS).
 const ROLE_NAMES = {
-  everyone: "Everyone",
-  hr: "HR",
-  marketing: "Marketing",
-  finance: "Finance",
-  it: "IT",
-  sales: "Sales",
-  support: "Customer support",
-  engineering: "Software engineering",
-  leader: "Leader",
+  everyone: t("Everyone"),
+  // TRANSLATORS: the role in Human Resources.
+  hr: t("HR"),
+  marketing: t("Marketing"),
+  finance: t("Finance"),
+  // TRANSLATORS: the role in Information Technology.
+  it: t("IT"),
+  sales: t("Sales"),
+  support: t("Customer support"),
+  engineering: t("Software engineering"),
+  leader: t("Leader"),
 };
+// TRANSLATORS: the chat command that changes one's role (the chat understands it translated).
+const ROLE_COMMAND = t("role");
+
+// TRANSLATORS: in place of a skill's level or figure: not in the learner's skills check.
+const NOT_ASSESSED = t("not assessed");
+// TRANSLATORS: in place of a skill's share of right answers: no answers in it yet.
+const NO_ANSWERS = t("no answers yet");
 
 const body = document.body;
 const $ = (id) => document.getElementById(id);
@@ -48,14 +72,8 @@ function calibrationBadge(value) {
 }
 
 function formatDate(iso) {
-  const found = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso || "");
-  if (!found) return iso || "";
-  const date = new Date(Number(found[1]), Number(found[2]) - 1, Number(found[3]));
-  return new Intl.DateTimeFormat(undefined, {
-    day: "numeric",
-    month: "short",
-    year: "numeric",
-  }).format(date);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(iso || "")) return iso || "";
+  return formatLocaleDate(iso, { day: "numeric", month: "short", year: "numeric" });
 }
 
 // ---------------------------------------------------------------------------- summary
@@ -63,53 +81,76 @@ function formatDate(iso) {
 function renderSummary(data) {
   const firstName = (data.user?.name || "").trim().split(/\s+/)[0];
   $("greeting").textContent = firstName
-    ? `Hi ${firstName}. Here's your path, your skills and what AI Ready keeps about you.`
-    : "Your path, your skills and what AI Ready keeps about you.";
+    ? t("Hi {name}. Here's your path, your skills and what AI Ready keeps about you.", {
+        name: firstName,
+      })
+    : t("Your path, your skills and what AI Ready keeps about you.");
 
-  $("role").textContent = data.role ? data.role.label : "Not chosen yet";
+  // TRANSLATORS: in place of the learner's role when they haven't chosen one.
+  $("role").textContent = data.role ? data.role.label : t("Not chosen yet");
   const suggestion = $("role-suggestion");
   if (data.suggested_role) {
     suggestion.hidden = false;
-    suggestion.textContent = `Your directory profile suggests ${data.suggested_role.label}.`;
+    suggestion.textContent = t("Your directory profile suggests {role}.", {
+      role: data.suggested_role.label,
+    });
   } else {
     suggestion.hidden = true;
     suggestion.textContent = "";
   }
-  $("role-help").textContent = data.role
-    ? "Change it in the chat with 'role'."
-    : "Choose it in the chat with 'role'.";
+  // TRANSLATORS: {command} is the chat command "role", as translated for the chat.
+  const change = t("Change it in the chat with '{command}'.", { command: ROLE_COMMAND });
+  // TRANSLATORS: {command} is the chat command "role", as translated for the chat.
+  const choose = t("Choose it in the chat with '{command}'.", { command: ROLE_COMMAND });
+  $("role-help").textContent = data.role ? change : choose;
 
   // What "Continue in chat" leads to: the chat asks for a role first, then the skills check.
   const next = data.next_lesson;
-  let label = "Next lesson";
-  let text = next ? next.title : "You've finished your path";
+  let label = t("Next lesson");
+  let text = next ? next.title : t("You've finished your path");
   if (data.in_progress) {
-    label = "In progress";
-    text = "Pick up where you left off";
+    // TRANSLATORS: a lesson the learner started and hasn't finished.
+    label = t("In progress");
+    text = t("Pick up where you left off");
   } else if (!data.role) {
-    label = "Get started";
-    text = "Choose your role, then take the 5-minute skills check";
+    label = t("Get started");
+    text = t("Choose your role, then take the 5-minute skills check");
   }
   $("next-label").textContent = label;
   $("next-lesson").textContent = text;
 
   $("streak").textContent = formatNumber(data.streak_weeks);
-  $("streak-unit").textContent = `${data.streak_weeks === 1 ? "week" : "weeks"} in a row`;
-  $("lessons-done").textContent = `${plural(data.lessons_done, "lesson", "lessons")} done`;
+  // TRANSLATORS: shown after the streak's number of weeks, which stands in large type before it.
+  $("streak-unit").textContent = tn("week in a row", "weeks in a row", data.streak_weeks);
+  $("lessons-done").textContent = tn("{n} lesson done", "{n} lessons done", data.lessons_done);
 }
 
 // ---------------------------------------------------------------------------- assignments
 
-/** "Finance", "Finance or HR", "Finance, HR or IT". */
+/** "Finance", "Finance or HR", "Finance, HR or IT" (as the page's language lists them). */
 function roleNames(roles) {
-  const named = (roles || []).map((r) => ROLE_NAMES[r] || r);
-  if (named.length < 2) return named.join("");
-  return `${named.slice(0, -1).join(", ")} or ${named[named.length - 1]}`;
+  return formatList(
+    (roles || []).map((r) => ROLE_NAMES[r] || r),
+    "disjunction",
+  );
+}
+
+/** Why an assigned track isn't on the learner's path, and how to take it. */
+function otherRole(roles) {
+  const names = roleNames(roles);
+  // TRANSLATORS: {roles} is one or more roles ("Finance or HR"); {command} is the chat
+  // command "role", as translated for the chat.
+  const text = t(
+    "This track is for the {roles} role: change your role in the chat (type {command}) to take it.",
+    { roles: names },
+  );
+  return withNodes(text, { command: el("kbd", { text: ROLE_COMMAND }) });
 }
 
 function assignmentState(a) {
-  if (a.finished) return el("span", { class: "badge badge--done", text: "Finished" });
-  if (a.overdue) return el("span", { class: "badge badge--overdue", text: "Overdue" });
+  // TRANSLATORS: a badge on an assigned track the learner has finished.
+  if (a.finished) return el("span", { class: "badge badge--done", text: t("Finished") });
+  if (a.overdue) return el("span", { class: "badge badge--overdue", text: t("Overdue") });
   return null;
 }
 
@@ -118,7 +159,8 @@ function renderAssignments(data) {
   $("assignments").hidden = assignments.length === 0;
   const open = assignments.filter((a) => !a.finished).length;
   $("assignments-note").textContent = assignments.length
-    ? `${formatNumber(open)} still to finish`
+    ? // TRANSLATORS: how many of the learner's assigned tracks are not finished yet.
+      tn("{n} still to finish", "{n} still to finish", open)
     : "";
   replace(
     $("assignment-list"),
@@ -136,22 +178,17 @@ function renderAssignments(data) {
         el(
           "p",
           { class: "muted" },
-          "Assigned by your organisation, due ",
-          el("time", { datetime: a.due, text: formatDate(a.due) }),
+          withNodes(t("Assigned by your organisation, due {date}"), {
+            date: el("time", { datetime: a.due, text: formatDate(a.due) }),
+          }),
         ),
         el("p", {
           class: "assignment-progress",
-          text: `${formatNumber(a.done)} of ${formatNumber(a.total)} lessons done`,
+          text: tn("{done} of {n} lesson done", "{done} of {n} lessons done", a.total, {
+            done: formatNumber(a.done),
+          }),
         }),
-        a.in_path
-          ? null
-          : el(
-              "p",
-              { class: "hint" },
-              `This track is for the ${roleNames(a.roles)} role: change your role in the chat (type `,
-              el("kbd", { text: "role" }),
-              ") to take it.",
-            ),
+        a.in_path ? null : el("p", { class: "hint" }, otherRole(a.roles)),
       );
     }),
   );
@@ -159,30 +196,52 @@ function renderAssignments(data) {
 
 // ---------------------------------------------------------------------------- path
 
+/** "3 of 8 done": a track's lessons done. */
+function trackCount(track) {
+  const done = formatNumber(track.done);
+  const total = formatNumber(track.total);
+  // TRANSLATORS: lessons of a track done, e.g. "3 of 8 done".
+  return t("{done} of {total} done", { done, total });
+}
+
 function renderPath(data) {
   const tracks = data.tracks || [];
-  const done = tracks.reduce((sum, t) => sum + t.done, 0);
-  const total = tracks.reduce((sum, t) => sum + t.total, 0);
-  $("path-note").textContent = `${formatNumber(done)} of ${formatNumber(total)} lessons`;
+  const done = tracks.reduce((sum, track) => sum + track.done, 0);
+  const total = tracks.reduce((sum, track) => sum + track.total, 0);
+  $("path-note").textContent = tn("{done} of {n} lesson", "{done} of {n} lessons", total, {
+    done: formatNumber(done),
+  });
   const summary =
-    tracks.map((t) => `${t.title}: ${t.done} of ${t.total} lessons done`).join("; ") ||
-    "No tracks yet";
+    tracks
+      .map((track) =>
+        tn(
+          "{track}: {done} of {n} lesson done",
+          "{track}: {done} of {n} lessons done",
+          track.total,
+          { track: track.title, done: formatNumber(track.done) },
+        ),
+      )
+      .join("; ") || t("No tracks yet");
   replace(
     $("path-chart"),
     barList({
       name: "track-progress",
-      caption: "Progress per track",
-      summary: `Progress per track. ${summary}.`,
-      rows: tracks.map((t) => ({
-        label: t.title,
-        value: t.done,
-        max: t.total,
-        text: `${formatNumber(t.done)}/${formatNumber(t.total)}`,
+      caption: t("Progress per track"),
+      summary: t("Progress per track. {tracks}.", { tracks: summary }),
+      rows: tracks.map((track) => ({
+        label: track.title,
+        value: track.done,
+        max: track.total,
+        text: `${formatNumber(track.done)}/${formatNumber(track.total)}`,
       })),
       table: {
-        columns: ["Track", "Lessons done", "Lessons on the path"],
+        columns: [t("Track"), t("Lessons done"), t("Lessons on the path")],
         numeric: [false, true, true],
-        rows: tracks.map((t) => [t.title, formatNumber(t.done), formatNumber(t.total)]),
+        rows: tracks.map((track) => [
+          track.title,
+          formatNumber(track.done),
+          formatNumber(track.total),
+        ]),
       },
     }),
   );
@@ -197,23 +256,24 @@ function renderPath(data) {
           "div",
           { class: "track-head" },
           el("h3", { id: `track-${track.id}`, text: track.title }),
-          el("span", {
-            class: "count",
-            text: `${formatNumber(track.done)} of ${formatNumber(track.total)} done`,
-          }),
+          el("span", { class: "count", text: trackCount(track) }),
         ),
         el(
           "ol",
           { class: "lessons" },
           track.lessons.map((lesson) => {
             const marks = [];
-            if (lesson.done) marks.push(el("span", { class: "badge badge--done", text: "Done" }));
+            if (lesson.done) {
+              // TRANSLATORS: a badge on a lesson the learner has done.
+              marks.push(el("span", { class: "badge badge--done", text: t("Done") }));
+            }
             if (lesson.focus) {
               marks.push(
                 el("span", {
                   class: "badge badge--focus",
-                  text: "Focus",
-                  title: "A gap from your skills check: it comes first",
+                  // TRANSLATORS: a badge on a lesson that works on a gap: it comes first.
+                  text: t("Focus"),
+                  title: t("A gap from your skills check: it comes first"),
                 }),
               );
             }
@@ -221,8 +281,9 @@ function renderPath(data) {
               marks.push(
                 el("span", {
                   class: "badge badge--optional",
-                  text: "Optional",
-                  title: "You already master this skill",
+                  // TRANSLATORS: a badge on a lesson in a skill the learner already masters.
+                  text: t("Optional"),
+                  title: t("You already master this skill"),
                 }),
               );
             }
@@ -255,7 +316,8 @@ function signed(value) {
 }
 
 function fraction(right, total) {
-  return `${formatNumber(right)} of ${formatNumber(total)}`;
+  // TRANSLATORS: right answers out of all answers, e.g. "3 of 5".
+  return t("{right} of {total}", { right: formatNumber(right), total: formatNumber(total) });
 }
 
 function renderSkills(data) {
@@ -264,58 +326,70 @@ function renderSkills(data) {
     const assessed = skill.baseline !== null && skill.baseline_total > 0;
     return {
       label: skill.name,
-      note: assessed ? LEVEL_LABELS[skill.baseline] || skill.baseline : "Not assessed",
+      note: assessed ? LEVEL_LABELS[skill.baseline] || skill.baseline : t("Not assessed"),
       a: assessed
         ? {
             pct: (100 * skill.baseline_right) / skill.baseline_total,
-            text: `${skill.baseline_right}/${skill.baseline_total}`,
+            text: `${formatNumber(skill.baseline_right)}/${formatNumber(skill.baseline_total)}`,
           }
         : null,
-      aEmpty: "not assessed",
+      aEmpty: NOT_ASSESSED,
       b:
         skill.answers > 0
-          ? { pct: (100 * skill.right) / skill.answers, text: `${skill.right}/${skill.answers}` }
+          ? {
+              pct: (100 * skill.right) / skill.answers,
+              text: `${formatNumber(skill.right)}/${formatNumber(skill.answers)}`,
+            }
           : null,
-      bEmpty: "no answers yet",
+      bEmpty: NO_ANSWERS,
     };
   });
-  const summary = skills
-    .map((skill) => {
-      const base = skill.baseline
-        ? `skills check ${LEVEL_LABELS[skill.baseline] || skill.baseline}, ${skill.baseline_right} of ${skill.baseline_total} right`
-        : "not in the skills check";
-      const now = skill.answers
-        ? `${skill.right} of ${skill.answers} right overall`
-        : "no answers yet";
-      return `${skill.name}: ${base}; ${now}`;
-    })
-    .join(". ");
+  const describe = (skill) => {
+    const baseline = {
+      level: LEVEL_LABELS[skill.baseline] || skill.baseline,
+      right: formatNumber(skill.baseline_right),
+      total: formatNumber(skill.baseline_total),
+    };
+    const base = skill.baseline
+      ? // TRANSLATORS: {level} is a skill level: Gap, Developing or Mastered.
+        t("skills check {level}, {right} of {total} right", baseline)
+      : t("not in the skills check");
+    const now = skill.answers
+      ? t("{right} of {total} right overall", {
+          right: formatNumber(skill.right),
+          total: formatNumber(skill.answers),
+        })
+      : NO_ANSWERS;
+    // TRANSLATORS: one skill in the skill profile's spoken summary, e.g.
+    // "Prompting: skills check Gap, 1 of 4 right; 6 of 9 right overall."
+    return t("{skill}: {baseline}; {now}.", { skill: skill.name, baseline: base, now });
+  };
   replace(
     $("skills-chart"),
     pairedBars({
       name: "skill-profile",
-      caption: "Skill profile",
-      sub: "Share of right answers: in the skills check, and in all your answers",
-      summary: `Skill profile. ${summary}.`,
+      caption: t("Skill profile"),
+      sub: t("Share of right answers: in the skills check, and in all your answers"),
+      summary: [t("Skill profile."), ...skills.map(describe)].join(" "),
       rows,
       legend: [
-        ["1", "Skills check (baseline)"],
-        ["2", "All your answers (now)"],
+        ["1", t("Skills check (baseline)")],
+        ["2", t("All your answers (now)")],
       ],
       table: {
         columns: [
-          "Skill",
-          "Skills check level",
-          "Skills check right",
-          "Right answers now",
-          "Calibration",
+          t("Skill"),
+          t("Skills check level"),
+          t("Skills check right"),
+          t("Right answers now"),
+          t("Calibration"),
         ],
         numeric: [false, false, true, true, false],
         rows: skills.map((skill) => [
           skill.name,
-          skill.baseline ? LEVEL_LABELS[skill.baseline] || skill.baseline : "not assessed",
-          skill.baseline ? fraction(skill.baseline_right, skill.baseline_total) : "not assessed",
-          skill.answers ? fraction(skill.right, skill.answers) : "no answers yet",
+          skill.baseline ? LEVEL_LABELS[skill.baseline] || skill.baseline : NOT_ASSESSED,
+          skill.baseline ? fraction(skill.baseline_right, skill.baseline_total) : NOT_ASSESSED,
+          skill.answers ? fraction(skill.right, skill.answers) : NO_ANSWERS,
           (CALIBRATION[skill.calibration] || CALIBRATION.unknown)[0],
         ]),
       },
@@ -324,8 +398,11 @@ function renderSkills(data) {
 
   const calibration = data.calibration || { overall: "unknown", hint: "", answers: 0 };
   replace($("calibration-overall"), calibrationBadge(calibration.overall));
-  $("calibration-answers").textContent =
-    `Based on ${plural(calibration.answers, "answer", "answers")}`;
+  $("calibration-answers").textContent = tn(
+    "Based on {n} answer",
+    "Based on {n} answers",
+    calibration.answers,
+  );
   $("calibration-hint").textContent = calibration.hint;
   replace(
     $("calibration-skills"),
@@ -345,18 +422,30 @@ function renderSkills(data) {
 function renderHistory(data) {
   const history = data.history || [];
   $("history-note").textContent = history.length
-    ? plural(history.length, "activity", "activities")
+    ? tn("{n} activity", "{n} activities", history.length)
     : "";
   if (!history.length) {
     replace(
       $("history"),
       el("p", {
         class: "muted",
-        text: "Nothing yet: your skills checks and lessons will appear here.",
+        text: t("Nothing yet: your skills checks and lessons will appear here."),
       }),
     );
     return;
   }
+  const columns = {
+    // TRANSLATORS: a column heading in the learner's history.
+    date: t("Date"),
+    // TRANSLATORS: a column heading: the skills check or lesson done.
+    activity: t("Activity"),
+    // TRANSLATORS: a column heading: right answers out of all answers.
+    right: t("Right"),
+    // TRANSLATORS: a column heading: the score counting confidence.
+    score: t("Score"),
+    // TRANSLATORS: a column heading: finished or stopped early.
+    status: t("Status"),
+  };
   // Explicit roles: the narrow layout restyles rows as cards, which can drop table semantics.
   const cell = (label, attrs, ...children) =>
     el("td", { role: "cell", "data-label": label, ...attrs }, ...children);
@@ -365,7 +454,7 @@ function renderHistory(data) {
     { class: "data history", id: "history-table", role: "table" },
     el("caption", {
       class: "visually-hidden",
-      text: "Your skills checks and lessons, newest first",
+      text: t("Your skills checks and lessons, newest first"),
     }),
     el(
       "thead",
@@ -373,13 +462,14 @@ function renderHistory(data) {
       el(
         "tr",
         { role: "row" },
-        ["Date", "Activity", "Right", "Score", "Status"].map((name, i) =>
-          el("th", {
-            scope: "col",
-            role: "columnheader",
-            class: i === 2 || i === 3 ? "num" : null,
-            text: name,
-          }),
+        [columns.date, columns.activity, columns.right, columns.score, columns.status].map(
+          (name, i) =>
+            el("th", {
+              scope: "col",
+              role: "columnheader",
+              class: i === 2 || i === 3 ? "num" : null,
+              text: name,
+            }),
         ),
       ),
     ),
@@ -390,21 +480,22 @@ function renderHistory(data) {
         el(
           "tr",
           { role: "row" },
-          cell("Date", {}, el("time", { datetime: row.date, text: formatDate(row.date) })),
+          cell(columns.date, {}, el("time", { datetime: row.date, text: formatDate(row.date) })),
           el(
             "th",
             { scope: "row", role: "rowheader" },
             row.title,
             row.kind === "assessment"
               ? null
-              : el("span", { class: "visually-hidden", text: " (lesson)" }),
+              : // TRANSLATORS: after a lesson's title in the history, for screen readers.
+                el("span", { class: "visually-hidden", text: ` ${t("(lesson)")}` }),
           ),
-          cell("Right", { class: "num", text: fraction(row.right, row.answers) }),
-          cell("Score", {
+          cell(columns.right, { class: "num", text: fraction(row.right, row.answers) }),
+          cell(columns.score, {
             class: "num",
             text: `${signed(row.mark)} / ${formatNumber(row.max_mark)}`,
           }),
-          cell("Status", { text: row.finished ? "Finished" : "Stopped early" }),
+          cell(columns.status, { text: row.finished ? t("Finished") : t("Stopped early") }),
         ),
       ),
     ),
@@ -414,9 +505,9 @@ function renderHistory(data) {
     el("div", { class: "table-wrap" }, table),
     el("p", {
       class: "fine-print table-note",
-      text:
-        "Score counting confidence: a right answer scores 1, 2 or 3 at low, medium or high " +
-        "confidence; a wrong one 0, −2 or −6. Being sure only when you are right pays off.",
+      text: t(
+        "Score counting confidence: a right answer scores 1, 2 or 3 at low, medium or high confidence; a wrong one 0, −2 or −6. Being sure only when you are right pays off.",
+      ),
     }),
   );
 }
@@ -434,16 +525,17 @@ function setUpData(tab, reload) {
 
   $("download-data").addEventListener("click", async (event) => {
     event.preventDefault();
-    replace(result, el("p", { class: "muted", text: "Preparing your download…" }));
+    replace(result, el("p", { class: "muted", text: t("Preparing your download…") }));
     try {
       const name = await tab.download(exportUrl, "ai-ready-my-data.json", "application/json");
-      replace(result, el("p", { class: "muted", text: `Downloaded ${name}.` }));
+      // TRANSLATORS: {name} is the downloaded file's name.
+      replace(result, el("p", { class: "muted", text: t("Downloaded {name}.", { name }) }));
     } catch (err) {
       replace(
         result,
         el("p", {
           class: "notice notice--error",
-          text: "The download didn't work. Try again in a minute.",
+          text: t("The download didn't work. Try again in a minute."),
         }),
       );
     }
@@ -453,7 +545,7 @@ function setUpData(tab, reload) {
     error.hidden = true;
     confirmButton.disabled = false;
     cancelButton.disabled = false;
-    confirmButton.textContent = "Delete everything";
+    confirmButton.textContent = t("Delete everything");
     dialog.showModal();
     cancelButton.focus();
   });
@@ -463,7 +555,7 @@ function setUpData(tab, reload) {
     event.preventDefault();
     confirmButton.disabled = true;
     cancelButton.disabled = true;
-    confirmButton.textContent = "Deleting…";
+    confirmButton.textContent = t("Deleting…");
     error.hidden = true;
     try {
       const response = await tab.api(exportUrl, {
@@ -473,12 +565,13 @@ function setUpData(tab, reload) {
       const answer = await response.json();
       if (!answer || answer.deleted !== true) throw new Error("not deleted");
     } catch (err) {
-      error.textContent =
-        "Nothing was deleted: AI Ready couldn't finish the request. Try again in a minute.";
+      error.textContent = t(
+        "Nothing was deleted: AI Ready couldn't finish the request. Try again in a minute.",
+      );
       error.hidden = false;
       confirmButton.disabled = false;
       cancelButton.disabled = false;
-      confirmButton.textContent = "Delete everything";
+      confirmButton.textContent = t("Delete everything");
       confirmButton.focus();
       return;
     }
@@ -498,12 +591,11 @@ function showDeleted() {
       el(
         "div",
         {},
-        el("h2", { text: "Your data is deleted" }),
+        el("h2", { text: t("Your data is deleted") }),
         el("p", {
-          text:
-            "Everything AI Ready kept about you is gone: your role, progress, answers, pulse " +
-            "answers and the chat reference. Your team's figures no longer count you. If you " +
-            "message AI Ready again, you'll start fresh.",
+          text: t(
+            "Everything AI Ready kept about you is gone: your role, progress, answers, pulse answers and the chat reference. Your team's figures no longer count you. If you message AI Ready again, you'll start fresh.",
+          ),
         }),
       ),
     ),
@@ -511,7 +603,7 @@ function showDeleted() {
   notice.hidden = false;
   notice.setAttribute("role", "status");
   notice.focus();
-  replace($("data-result"), el("p", { class: "muted", text: "Everything is deleted." }));
+  replace($("data-result"), el("p", { class: "muted", text: t("Everything is deleted.") }));
 }
 
 // ---------------------------------------------------------------------------- start
@@ -519,7 +611,7 @@ function showDeleted() {
 function render(data) {
   const organisation = $("organisation-link");
   organisation.hidden = data.admin !== true;
-  organisation.href = withTheme("/tabs/organisation");
+  organisation.href = withPageParams("/tabs/organisation");
   renderSummary(data);
   renderAssignments(data);
   renderPath(data);
@@ -546,12 +638,12 @@ async function main() {
   const chatUrl = body.dataset.chatUrl;
   const chatLink = $("continue");
   // In Outlook and the Microsoft 365 app the chat still lives in Teams: say so.
-  if (tab.outsideTeamsClient) chatLink.textContent = "Open the chat in Teams";
+  if (tab.outsideTeamsClient) chatLink.textContent = t("Open the chat in Teams");
   chatLink.addEventListener("click", (event) => {
     if (!chatUrl) {
       // Local demo without a bot registration: there is no chat to open.
       event.preventDefault();
-      replace($("next-note"), "In Teams, this opens your chat with AI Ready.");
+      replace($("next-note"), t("In Teams, this opens your chat with AI Ready."));
       return;
     }
     if (tab.demo) return; // a plain link outside a Microsoft 365 host

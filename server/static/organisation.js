@@ -15,72 +15,96 @@ import {
   dayElement,
   finishedText,
   isNull,
+  labelled,
   minutesChart,
   names,
   pulseConfidenceChart,
   skillHeatmap,
   stat,
+  thresholdText,
   weekEnd,
   weekList,
 } from "./figures.js";
+import { t, tn } from "./i18n.js";
 import {
   ApiError,
   NOT_ENOUGH,
   el,
   figure,
+  formatList,
   formatNumber,
+  formatPercent,
   replace,
   setLoading,
   showError,
   startTab,
-  withTheme,
+  withNodes,
+  withPageParams,
 } from "./tabs.js";
 
 const body = document.body;
 const $ = (id) => document.getElementById(id);
-const WHO = "the organisation";
+const GROUP = "organisation";
 
 // ---------------------------------------------------------------------------- sections
 
 function renderAsOf(view) {
   const end = weekEnd(view.week);
-  const weeks = [
-    el("span", { "data-figure": "week", text: view.week }),
-    ...(end ? [" (the week ending ", dayElement(end), ")"] : []),
-  ];
-  replace(
-    $("as-of"),
-    ...(isNull(view.published_on)
-      ? ["Figures for weeks up to ", ...weeks, ", not yet published."]
-      : ["Figures as of ", dayElement(view.published_on), ", for weeks up to ", ...weeks, "."]),
-  );
-  $("threshold-text").textContent =
-    `Figures appear when at least ${view.threshold} people contribute. Smaller groups show ` +
-    `"${NOT_ENOUGH}", so no one can be singled out.`;
+  const parts = {
+    week: el("span", { "data-figure": "week", text: view.week }),
+    end: end ? dayElement(end) : null,
+    date: isNull(view.published_on) ? null : dayElement(view.published_on),
+  };
+  let message;
+  if (isNull(view.published_on) && end) {
+    // TRANSLATORS: {week} is an ISO week such as "2026-W48"; {end} and {date} are dates.
+    message = t("Figures for weeks up to {week} (the week ending {end}), not yet published.");
+  } else if (isNull(view.published_on)) {
+    message = t("Figures for weeks up to {week}, not yet published.");
+  } else if (end) {
+    message = t("Figures as of {date}, for weeks up to {week} (the week ending {end}).");
+  } else {
+    message = t("Figures as of {date}, for weeks up to {week}.");
+  }
+  replace($("as-of"), ...withNodes(message, parts));
+  $("threshold-text").textContent = thresholdText(view.threshold);
 }
 
 function renderFunnel(funnel) {
   const first = funnel.find((step) => !isNull(step.people));
   const base = first && first.people > 0 ? first.people : null;
   const max = Math.max(1, ...funnel.map((step) => step.people || 0));
-  const share = (step) =>
-    base === null || isNull(step.people) ? "" : ` (${formatNumber((100 * step.people) / base)}%)`;
+  const barText = (step) => {
+    const people = formatNumber(step.people ?? 0);
+    if (base === null || isNull(step.people)) return people;
+    // TRANSLATORS: a step of the adoption funnel: people, and their share of the first step.
+    return t("{people} ({share})", { people, share: formatPercent((100 * step.people) / base) });
+  };
+  const steps = formatList(funnel.map((step) => labelled(step.label, figure(step.people))));
   replace(
     $("funnel-chart"),
     barList({
       name: "funnel",
-      caption: "How far people have come",
-      sub: base === null ? null : `Share of the ${formatNumber(base)} people at the first step`,
-      summary: `Adoption funnel: ${funnel.map((step) => `${step.label} ${figure(step.people)}`).join(", ")}.`,
-      tableToggle: "Show the figures as a table",
+      caption: t("How far people have come"),
+      sub:
+        base === null
+          ? null
+          : tn(
+              "Share of the {n} person at the first step",
+              "Share of the {n} people at the first step",
+              base,
+            ),
+      summary: t("Adoption funnel: {steps}.", { steps }),
+      tableToggle: t("Show the figures as a table"),
       rows: funnel.map((step) => ({
         label: step.label,
         value: isNull(step.people) ? null : step.people,
         max,
-        text: `${formatNumber(step.people ?? 0)}${share(step)}`,
+        text: barText(step),
       })),
       table: {
-        columns: ["Step", "People"],
+        // TRANSLATORS: a column heading: a step of the adoption funnel.
+        columns: [t("Step"), t("People")],
         numeric: [false, true],
         rows: funnel.map((step) => [step.label, figure(step.people)]),
       },
@@ -92,21 +116,23 @@ function renderParticipation(org) {
   const view = org.view;
   const challenges = org.challenges;
   const values = challenges.map((c) => (isNull(c.people) ? null : c.people));
-  $("participation-note").textContent = `Last ${view.trend.length} weeks`;
+  $("participation-note").textContent = tn("Last {n} week", "Last {n} weeks", view.trend.length);
   replace(
     $("participation-charts"),
-    activeChart(view.trend, view.members, { height: 150 }),
+    activeChart(view.trend, view.members, { group: GROUP, height: 150 }),
     trendChart({
       name: "challenges",
-      caption: "People who did the week's challenge",
-      sub: "A short practice task, sent once a week",
-      summary: `People who did the week's challenge, per week: ${weekList(challenges, "people")}.`,
+      caption: t("People who did the week's challenge"),
+      sub: t("A short practice task, sent once a week"),
+      summary: t("People who did the week's challenge, per week: {weeks}.", {
+        weeks: weekList(challenges, "people"),
+      }),
       weeks: challenges.map((c) => c.week),
       bars: { values, className: "c-bar-2" },
       height: 150,
       legend: values.some((v) => v === null) ? [["stub", NOT_ENOUGH]] : [],
       table: {
-        columns: ["Week", "People who did the challenge"],
+        columns: [t("Week"), t("People who did the challenge")],
         numeric: [false, true],
         rows: challenges.map((c) => [c.week, figure(c.people)]),
       },
@@ -118,8 +144,10 @@ function renderOutcomes(org) {
   const trend = org.view.trend;
   replace(
     $("hours"),
-    stat("hours_saved_per_month", "Hours saved per month", org.hours_saved_per_month, {
-      sub: isNull(org.hours_saved_per_month) ? null : "by the people who answered the weekly pulse",
+    stat("hours_saved_per_month", t("Hours saved per month"), org.hours_saved_per_month, {
+      sub: isNull(org.hours_saved_per_month)
+        ? null
+        : t("by the people who answered the weekly pulse"),
     }),
   );
   $("hours-method").textContent = org.hours_method;
@@ -135,24 +163,32 @@ function renderAssignments(assignments) {
   if (!assignments.length) {
     replace(
       $("assignments"),
-      el("p", { class: "muted", text: "No track has been assigned to a team or group yet." }),
+      el("p", { class: "muted", text: t("No track has been assigned to a team or group yet.") }),
     );
     return;
   }
   // Explicit roles: the narrow layout restyles rows as cards, which can drop table semantics.
   const cell = (label, attrs, ...children) =>
     el("td", { role: "cell", "data-label": label, ...attrs }, ...children);
+  const columns = {
+    track: t("Track"),
+    group: t("Team or group"),
+    // TRANSLATORS: a column heading: the date an assignment is due.
+    due: t("Due"),
+    // TRANSLATORS: a column heading: how many people finished the assigned track.
+    finished: t("Finished"),
+  };
   const table = el(
     "table",
     { class: "data stacked", id: "assignments-table", role: "table" },
-    el("caption", { class: "visually-hidden", text: "Assignments, soonest due first" }),
+    el("caption", { class: "visually-hidden", text: t("Assignments, soonest due first") }),
     el(
       "thead",
       { role: "rowgroup" },
       el(
         "tr",
         { role: "row" },
-        ["Track", "Team or group", "Due", "Finished"].map((name) =>
+        [columns.track, columns.group, columns.due, columns.finished].map((name) =>
           el("th", { scope: "col", role: "columnheader", text: name }),
         ),
       ),
@@ -165,31 +201,31 @@ function renderAssignments(assignments) {
         .map((a) => {
           const finished =
             a.status === "syncing"
-              ? "waiting for the group's member list"
+              ? t("waiting for the group's member list")
               : a.status === "unavailable"
-                ? "member list not read yet"
+                ? t("member list not read yet")
                 : finishedText(a);
           return el(
             "tr",
             { role: "row", "data-assignment": a.id },
             el("th", { scope: "row", role: "rowheader", text: a.title }),
             cell(
-              "Team or group",
+              columns.group,
               {},
               a.group_name
                 ? el("span", { class: "group-name", title: a.group, text: a.group_name })
                 : el("span", { class: "group-id", text: a.group }),
             ),
             cell(
-              "Due",
+              columns.due,
               {},
               dayElement(a.due),
               a.overdue
-                ? el("span", { class: "badge badge--overdue", text: "Due date passed" })
+                ? el("span", { class: "badge badge--overdue", text: t("Due date passed") })
                 : null,
             ),
             cell(
-              "Finished",
+              columns.finished,
               {},
               el("span", {
                 class: isNull(a.completed) ? "not-enough" : null,
@@ -214,9 +250,9 @@ function render(answer) {
   renderOutcomes(org);
   replace(
     $("skills-chart"),
-    skillHeatmap(view.skills, view.members, label, { who: WHO, noun: "People" }),
+    skillHeatmap(view.skills, view.members, label, { group: GROUP }),
   );
-  fillConfidence(view, "The organisation", {
+  fillConfidence(view, GROUP, {
     badge: $("org-calibration"),
     text: $("calibration-text"),
     note: $("confidence-note"),
@@ -226,8 +262,9 @@ function render(answer) {
   renderAssignments(answer.assignments || []);
   replace(
     $("footer-note"),
-    "These are group totals from a snapshot published at most once a day; the CSV and JSON " +
-      "downloads hold the same figures. Nobody's individual answers are stored in them.",
+    t(
+      "These are group totals from a snapshot published at most once a day; the CSV and JSON downloads hold the same figures. Nobody's individual answers are stored in them.",
+    ),
   );
 }
 
@@ -242,20 +279,21 @@ function showNotAdmin() {
       el(
         "div",
         {},
-        el("h2", { text: "This page is for programme admins" }),
+        el("h2", { text: t("This page is for programme admins") }),
         el("p", {
-          text:
-            "The organisation's figures are for the people who run the AI Ready programme: " +
-            "they hold the AIReady.Admin app role, which your Microsoft 365 admin gives in " +
-            "Microsoft Entra ID. Your own progress, skills and data are in My learning.",
+          // TRANSLATORS: "AIReady.Admin" is the app role's technical name; keep it as it is.
+          text: t(
+            "The organisation's figures are for the people who run the AI Ready programme: they hold the AIReady.Admin app role, which your Microsoft 365 admin gives in Microsoft Entra ID. Your own progress, skills and data are in My learning.",
+          ),
         }),
         el(
           "p",
           { class: "actions" },
           el("a", {
             class: "button button--primary",
-            href: withTheme(body.dataset.myLearningUrl),
-            text: "Open My learning",
+            href: withPageParams(body.dataset.myLearningUrl),
+            // TRANSLATORS: "My learning" is the name of the personal tab.
+            text: t("Open My learning"),
           }),
         ),
       ),

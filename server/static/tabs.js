@@ -9,14 +9,27 @@
  * needed: the theme comes from ?theme= and the API is called without a token.
  *
  * Nothing here writes API strings as HTML: text goes through textContent / createElement.
+ * Every text a reader sees comes from the page's message catalog (i18n.js: t() and tn()).
  */
 
-export const NOT_ENOUGH = "not enough responses yet";
+import {
+  formatNumber as formatLocaleNumber,
+  hostLanguageChange,
+  language,
+  locale,
+  t,
+} from "./i18n.js";
+
+// TRANSLATORS: shown instead of a group figure that too few people contributed to.
+export const NOT_ENOUGH = t("not enough responses yet");
 export const THEMES = Object.freeze(["default", "dark", "contrast"]);
 // TeamsJS HostName values for Teams itself; any other host (Outlook, "Office" = the
 // Microsoft 365 app, ...) shows the tab outside Teams, so Teams chats open in Teams.
 const TEAMS_HOSTS = Object.freeze(["Teams", "TeamsModern"]);
 const TEAMS_TIMEOUT_MS = 3000;
+// The page's language as our API is asked for it: the page's tag ("de-AT"), or the catalog's
+// code when the tag doesn't name it (the pseudo-locale "qps-ploc" is laid out as en-US).
+const API_LANGUAGE = locale.toLowerCase().split("-")[0] === language ? locale : language;
 
 /** An HTTP error from our API, with its status. */
 export class ApiError extends Error {
@@ -57,6 +70,24 @@ export function append(parent, ...children) {
   return parent;
 }
 
+/**
+ * A translated message whose {name} placeholders stand for elements (a date, a figure, a
+ * <kbd>): the children to append, text and ``nodes[name]`` in the message's order. Give it
+ * the message from t() or tn() (with the text placeholders filled there), e.g.
+ * ``withNodes(t("Due {date}"), { date: dayElement(due) })``.
+ */
+export function withNodes(message, nodes) {
+  const parts = [];
+  let last = 0;
+  for (const found of message.matchAll(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g)) {
+    if (!Object.hasOwn(nodes, found[1])) continue;
+    parts.push(message.slice(last, found.index), nodes[found[1]]);
+    last = found.index + found[0].length;
+  }
+  parts.push(message.slice(last));
+  return parts.filter((part) => part !== "" && part !== null && part !== undefined);
+}
+
 /** Replace an element's children. */
 export function replace(parent, ...children) {
   parent.replaceChildren();
@@ -69,25 +100,45 @@ export function figure(value, suffix = "") {
   return formatNumber(value) + suffix;
 }
 
-/** A number with at most one decimal, grouped the way the reader's locale groups them. */
-export function formatNumber(value) {
-  return new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 }).format(value);
+/** A number with at most ``digits`` decimals (one by default), in the page's locale. */
+export function formatNumber(value, digits = 1) {
+  return formatLocaleNumber(value, digits);
+}
+
+/** A percentage (``value`` out of 100, at most one decimal) as the page's locale writes it. */
+export function formatPercent(value) {
+  return new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 1 }).format(
+    value / 100,
+  );
 }
 
 /**
- * A link to another tab page: in demo mode it keeps this page's ?theme= (Teams sets the theme
- * itself, so there the URL stays as it is).
+ * Items as a list in the page's language: "a, b, c" (``type`` "unit", for lists of figures),
+ * "a, b or c" ("disjunction") or "a, b and c" ("conjunction").
  */
-export function withTheme(url) {
-  if (document.body.dataset.demo !== "true") return url;
-  const theme = new URLSearchParams(window.location.search).get("theme");
-  if (!theme) return url;
-  return `${url}${url.includes("?") ? "&" : "?"}theme=${encodeURIComponent(theme)}`;
+export function formatList(items, type = "unit") {
+  const values = items.map(String);
+  if (typeof Intl.ListFormat !== "function") return values.join(", ");
+  const style = type === "unit" ? "short" : "long";
+  return new Intl.ListFormat(locale, { type, style }).format(values);
 }
 
-/** "1 lesson" / "3 lessons". */
-export function plural(count, one, many) {
-  return `${formatNumber(count)} ${count === 1 ? one : many}`;
+/**
+ * A link to another tab page that keeps this page's ?locale= (the language Teams asked for)
+ * and, in demo mode, its ?theme= (in Teams the host sets the theme itself).
+ */
+export function withPageParams(url) {
+  const here = new URLSearchParams(window.location.search);
+  const kept = [];
+  if (document.body.dataset.demo === "true" && here.get("theme")) {
+    kept.push(["theme", here.get("theme")]);
+  }
+  if (here.get("locale")) kept.push(["locale", here.get("locale")]);
+  let result = url;
+  for (const [name, value] of kept) {
+    result += `${result.includes("?") ? "&" : "?"}${name}=${encodeURIComponent(value)}`;
+  }
+  return result;
 }
 
 function withTimeout(promise, ms) {
@@ -137,7 +188,8 @@ export class Tab {
    */
   async api(path, { method = "GET", json, accept = "application/json" } = {}) {
     for (let attempt = 0; attempt < 2; attempt += 1) {
-      const headers = { Accept: accept };
+      // Server-computed text (labels, hints) comes back in the page's language.
+      const headers = { Accept: accept, "Accept-Language": API_LANGUAGE };
       let token = null;
       try {
         token = await this.authToken(attempt > 0);
@@ -230,6 +282,14 @@ export async function startTab() {
     showOutsideTeams();
     return null;
   }
+  // The host's language, when the server has it and the page is in another: reload in it.
+  const hostLocale = hostLanguageChange(context?.app?.locale);
+  if (hostLocale) {
+    const url = new URL(window.location.href);
+    url.searchParams.set("locale", hostLocale);
+    window.location.replace(url.toString());
+    return null;
+  }
   applyTheme(context?.app?.theme);
   const tab = new Tab({ demo: false, context });
   body.dataset.host = tab.host;
@@ -244,7 +304,8 @@ export async function startTab() {
 
 /** Replace the page with the "open it in Teams" message. */
 export function showOutsideTeams() {
-  const hint = document.body.dataset.outsideHint || "Apps → AI Ready → My learning";
+  // TRANSLATORS: where to find the tab in Teams: the Apps menu, then AI Ready, then the tab.
+  const hint = document.body.dataset.outsideHint || t("Apps → AI Ready → My learning");
   const main = document.getElementById("main");
   const box = el(
     "div",
@@ -255,8 +316,11 @@ export function showOutsideTeams() {
       el(
         "div",
         {},
-        el("h1", { class: "notice-title", text: "This page lives in Microsoft Teams" }),
-        el("p", { text: `Open AI Ready in Microsoft Teams to see this page (${hint}).` }),
+        el("h1", { class: "notice-title", text: t("This page lives in Microsoft Teams") }),
+        el("p", {
+          // TRANSLATORS: {hint} says where the tab is, e.g. "Apps → AI Ready → My learning".
+          text: t("Open AI Ready in Microsoft Teams to see this page ({hint}).", { hint }),
+        }),
       ),
     ),
   );
@@ -266,12 +330,12 @@ export function showOutsideTeams() {
 /** The sentence to show for an API error. */
 export function errorMessage(err) {
   const status = err instanceof ApiError ? err.status : -1;
-  if (status === 401) return "Please sign in again: close this tab and open it again.";
-  if (status === 403) return "Only team owners and designated leaders can see this view.";
-  if (status === 404) return "AI Ready couldn't find this. It may have been removed.";
+  if (status === 401) return t("Please sign in again: close this tab and open it again.");
+  if (status === 403) return t("Only team owners and designated leaders can see this view.");
+  if (status === 404) return t("AI Ready couldn't find this. It may have been removed.");
   if (status === 0)
-    return "AI Ready can't be reached right now. Check your connection and try again.";
-  return "Something went wrong loading this page. Try again in a minute.";
+    return t("AI Ready can't be reached right now. Check your connection and try again.");
+  return t("Something went wrong loading this page. Try again in a minute.");
 }
 
 /**
@@ -283,10 +347,14 @@ export function showError(err, retry) {
   const region = document.getElementById("alert");
   const status = err instanceof ApiError ? err.status : -1;
   const title =
-    status === 403 ? "No access" : status === 401 ? "Signed out" : "Couldn't load this page";
+    status === 403
+      ? t("No access")
+      : status === 401
+        ? t("Signed out")
+        : t("Couldn't load this page");
   const parts = [el("h2", { text: title }), el("p", { text: errorMessage(err) })];
   if (retry && status !== 403) {
-    const button = el("button", { type: "button", class: "button", text: "Try again" });
+    const button = el("button", { type: "button", class: "button", text: t("Try again") });
     button.addEventListener("click", () => {
       replace(region);
       setLoading(true);
@@ -308,7 +376,7 @@ export function setLoading(loading, text) {
         "p",
         { class: "loading" },
         el("span", { class: "spinner", "aria-hidden": "true" }),
-        text || "Loading…",
+        text || t("Loading…"),
       ),
     );
   } else {

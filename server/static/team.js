@@ -19,25 +19,32 @@ import {
   minutesChart,
   names,
   pulseConfidenceChart,
+  labelled,
   skillHeatmap,
   stat,
+  thresholdText,
 } from "./figures.js";
+import { locale, t, tn } from "./i18n.js";
 import {
   ApiError,
   NOT_ENOUGH,
   el,
   figure,
+  formatList,
   formatNumber,
+  formatPercent,
   replace,
   setLoading,
   showError,
   startTab,
-  withTheme,
+  withNodes,
+  withPageParams,
 } from "./tabs.js";
 
 const body = document.body;
 const $ = (id) => document.getElementById(id);
-const oneDecimal = new Intl.NumberFormat(undefined, {
+const GROUP = "team";
+const oneDecimal = new Intl.NumberFormat(locale, {
   minimumFractionDigits: 1,
   maximumFractionDigits: 1,
 });
@@ -48,8 +55,12 @@ const oneDecimal = new Intl.NumberFormat(undefined, {
 function change(now, before) {
   if (isNull(now) || isNull(before)) return null;
   const delta = Math.round((now - before) * 10) / 10;
-  if (delta === 0) return "The same as the week before";
-  return `${delta > 0 ? "Up" : "Down"} ${formatNumber(Math.abs(delta))} on the week before`;
+  if (delta === 0) return t("The same as the week before");
+  const by = formatNumber(Math.abs(delta));
+  // TRANSLATORS: the change of the team's average pulse confidence (1-5), e.g. "Up 0.5 …".
+  if (delta > 0) return t("Up {change} on the week before", { change: by });
+  // TRANSLATORS: the change of the team's average pulse confidence (1-5), e.g. "Down 0.5 …".
+  return t("Down {change} on the week before", { change: by });
 }
 
 /** A headline figure's <dd>: ``show(value)``, or "not enough responses yet" when null. */
@@ -82,7 +93,7 @@ function headlineTile(id, title, sub, figures) {
       "h3",
       { id: `headline-${id}-title` },
       `${title} `,
-      el("span", { class: "headline-sub", text: `(${sub})` }),
+      el("span", { class: "headline-sub", text: sub }),
     ),
     el("dl", {}, figures),
   );
@@ -98,32 +109,39 @@ function renderHeadline(view) {
   const reading = isNull(calibration.now) ? null : calibrationWords(calibration.now)[2];
   replace(
     $("headline"),
-    headlineTile("confidence", "Confidence using AI", "last week's pulse, 1–5", [
-      headlineFigure("headline_confidence", "Your team", pulse.now, average, {
-        main: true,
-        sub: change(pulse.now, pulse.before),
-      }),
-      headlineFigure("headline_confidence_before", "The week before", pulse.before, average),
-      headlineFigure(
-        "headline_confidence_organisation",
-        "Whole organisation",
-        pulse.organisation,
-        average,
-      ),
-    ]),
+    headlineTile(
+      "confidence",
+      t("Confidence using AI"),
+      // TRANSLATORS: after "Confidence using AI": the pulse question's scale is 1 to 5.
+      t("(last week's pulse, 1–5)"),
+      [
+        headlineFigure("headline_confidence", t("Your team"), pulse.now, average, {
+          main: true,
+          sub: change(pulse.now, pulse.before),
+        }),
+        headlineFigure("headline_confidence_before", t("The week before"), pulse.before, average),
+        headlineFigure(
+          "headline_confidence_organisation",
+          t("Whole organisation"),
+          pulse.organisation,
+          average,
+        ),
+      ],
+    ),
     headlineTile(
       "calibration",
-      "Calibration",
-      "how well the team's confidence matches its results in lessons",
+      t("Calibration"),
+      t("(how well the team's confidence matches its results in lessons)"),
       [
-        headlineFigure("headline_calibration", "Your team", calibration.now, badge, {
+        headlineFigure("headline_calibration", t("Your team"), calibration.now, badge, {
           main: true,
           sub: reading,
         }),
-        headlineFigure("headline_calibration_before", "Last period", calibration.before, badge),
+        // TRANSLATORS: the calibration of the period before the latest one.
+        headlineFigure("headline_calibration_before", t("Last period"), calibration.before, badge),
         headlineFigure(
           "headline_calibration_organisation",
-          "Whole organisation",
+          t("Whole organisation"),
           calibration.organisation,
           badge,
         ),
@@ -133,34 +151,35 @@ function renderHeadline(view) {
 }
 
 function renderOverview(view) {
-  $("threshold-text").textContent =
-    `Figures appear when at least ${view.threshold} people contribute. Smaller groups show ` +
-    `"${NOT_ENOUGH}", so no one can be singled out.`;
+  $("threshold-text").textContent = thresholdText(view.threshold);
   const now = view.trend.find((p) => p.week === view.week);
   const learning = view.learning;
   replace(
     $("tiles"),
-    stat("members", "Members", view.members),
-    stat("started", "Started", view.started),
-    stat("not_started", "Not started yet", view.not_started),
-    stat("active_last_week", "Active last week", now ? now.active : null),
-    stat("lessons_completed", "Lessons completed", learning.lessons_completed, {
+    // TRANSLATORS: how many people are in the team.
+    stat("members", t("Members"), view.members),
+    // TRANSLATORS: how many of the team's members have started learning.
+    stat("started", t("Started"), view.started),
+    stat("not_started", t("Not started yet"), view.not_started),
+    stat("active_last_week", t("Active last week"), now ? now.active : null),
+    stat("lessons_completed", t("Lessons completed"), learning.lessons_completed, {
       sub: isNull(learning.learners)
         ? null
-        : [
-            "by ",
-            el("span", { "data-figure": "learners", text: formatNumber(learning.learners) }),
-            " people",
-          ],
+        : withNodes(tn("by {count} person", "by {count} people", learning.learners), {
+            count: el("span", { "data-figure": "learners", text: formatNumber(learning.learners) }),
+          }),
     }),
-    stat("accuracy_pct", "Quiz answers right", learning.accuracy_pct, {
-      suffix: "%",
+    stat("accuracy_pct", t("Quiz answers right"), learning.accuracy_pct, {
+      format: formatPercent,
       sub: isNull(learning.mark_pct)
         ? null
-        : [
-            "Score counting confidence ",
-            el("span", { "data-figure": "mark_pct", text: `${formatNumber(learning.mark_pct)}%` }),
-          ],
+        : // TRANSLATORS: {score} is a percentage: the quiz score when confidence counts.
+          withNodes(t("Score counting confidence {score}"), {
+            score: el("span", {
+              "data-figure": "mark_pct",
+              text: formatPercent(learning.mark_pct),
+            }),
+          }),
     }),
   );
 }
@@ -179,9 +198,11 @@ function renderAssignments(assignments) {
         el(
           "span",
           { class: "assignment-due" },
-          "Due ",
-          dayElement(a.due),
-          a.overdue ? el("span", { class: "badge badge--overdue", text: "Due date passed" }) : null,
+          // TRANSLATORS: {date} is the day an assigned track is due.
+          withNodes(t("Due {date}"), { date: dayElement(a.due) }),
+          a.overdue
+            ? el("span", { class: "badge badge--overdue", text: t("Due date passed") })
+            : null,
         ),
         el("span", {
           class: isNull(a.completed) ? "assignment-done not-enough" : "assignment-done",
@@ -196,8 +217,16 @@ function renderAssignments(assignments) {
 function renderParticipation(view) {
   replace(
     $("participation-chart"),
-    activeChart(view.trend, view.members, { noun: "Members", leaders: true }),
+    activeChart(view.trend, view.members, { group: GROUP, leaders: true }),
   );
+}
+
+/** "4 of 13": members who completed a track, of the team's members (if known). */
+function completedOf(completed, members) {
+  if (isNull(members)) return formatNumber(completed);
+  const params = { completed: formatNumber(completed), members: formatNumber(members) };
+  // TRANSLATORS: members who completed a track, of all the team's members.
+  return t("{completed} of {members}", params);
 }
 
 function renderTracks(view, label) {
@@ -207,33 +236,38 @@ function renderTracks(view, label) {
       $("tracks-chart"),
       el("p", {
         class: "muted",
-        text: `No track has been completed by at least ${view.threshold} people yet.`,
+        text: tn(
+          "No track has been completed by at least {n} person yet.",
+          "No track has been completed by at least {n} people yet.",
+          view.threshold,
+        ),
       }),
     );
     return;
   }
   const max = isNull(view.members)
-    ? Math.max(1, ...tracks.map((t) => t.completed || 0))
+    ? Math.max(1, ...tracks.map((track) => track.completed || 0))
     : view.members;
+  const completed = formatList(
+    tracks.map((track) => labelled(label.track(track.track), figure(track.completed))),
+  );
   replace(
     $("tracks-chart"),
     barList({
       name: "track-completion",
-      caption: "Members who completed each track",
-      summary: `Members who completed each track: ${tracks.map((t) => `${label.track(t.track)} ${figure(t.completed)}`).join(", ")}.`,
+      caption: t("Members who completed each track"),
+      summary: t("Members who completed each track: {tracks}.", { tracks: completed }),
       barClass: "c-bar-2",
-      rows: tracks.map((t) => ({
-        label: label.track(t.track),
-        value: isNull(t.completed) ? null : t.completed,
+      rows: tracks.map((track) => ({
+        label: label.track(track.track),
+        value: isNull(track.completed) ? null : track.completed,
         max,
-        text: isNull(view.members)
-          ? formatNumber(t.completed ?? 0)
-          : `${formatNumber(t.completed ?? 0)} of ${formatNumber(view.members)}`,
+        text: completedOf(track.completed ?? 0, view.members),
       })),
       table: {
-        columns: ["Track", "Members who completed it"],
+        columns: [t("Track"), t("Members who completed it")],
         numeric: [false, true],
-        rows: tracks.map((t) => [label.track(t.track), figure(t.completed)]),
+        rows: tracks.map((track) => [label.track(track.track), figure(track.completed)]),
       },
     }),
   );
@@ -242,7 +276,7 @@ function renderTracks(view, label) {
 function renderSkills(view, label) {
   replace(
     $("skills-chart"),
-    skillHeatmap(view.skills, view.members, label, { who: "the team", noun: "Members" }),
+    skillHeatmap(view.skills, view.members, label, { group: GROUP }),
   );
 }
 
@@ -251,14 +285,14 @@ function renderLeaders(view) {
   const list = $("leaders");
   replace(
     list,
-    stat("leaders", "Leaders", leaders.leaders, { className: "" }),
-    stat("leaders_started", "Leaders who started", leaders.started, { className: "" }),
-    stat("leaders_active_last_week", "Leaders active last week", leaders.active_last_week, {
+    stat("leaders", t("Leaders"), leaders.leaders, { className: "" }),
+    stat("leaders_started", t("Leaders who started"), leaders.started, { className: "" }),
+    stat("leaders_active_last_week", t("Leaders active last week"), leaders.active_last_week, {
       className: "",
     }),
     stat(
       "leaders_challenge_last_week",
-      "Leaders who did last week's challenge",
+      t("Leaders who did last week's challenge"),
       leaders.challenge_last_week,
       { className: "" },
     ),
@@ -266,8 +300,11 @@ function renderLeaders(view) {
   const note = $("leaders-note");
   note.hidden = !isNull(leaders.leaders);
   note.textContent = isNull(leaders.leaders)
-    ? `Shown once the team has at least ${view.threshold} leaders (team owners and designated ` +
-      "leaders), so no single leader is exposed."
+    ? tn(
+        "Shown once the team has at least {n} leader (team owners and designated leaders), so no single leader is exposed.",
+        "Shown once the team has at least {n} leaders (team owners and designated leaders), so no single leader is exposed.",
+        view.threshold,
+      )
     : "";
 }
 
@@ -284,7 +321,7 @@ function render(view, labels, assignments) {
   renderParticipation(view);
   renderTracks(view, label);
   renderSkills(view, label);
-  fillConfidence(view, "The team", {
+  fillConfidence(view, GROUP, {
     badge: $("team-calibration"),
     text: $("calibration-text"),
     note: $("confidence-note"),
@@ -294,15 +331,22 @@ function render(view, labels, assignments) {
   renderLeaders(view);
   renderPulse(view);
   // Leaders read a published snapshot (at most one a day) that runs to the last closed week.
-  const published = isNull(view.published_on)
-    ? null
-    : [", published on ", dayElement(view.published_on)];
+  const footer = isNull(view.published_on)
+    ? // TRANSLATORS: {week} is an ISO week such as "2026-W48".
+      t(
+        "Figures run to week {week}. They are group totals, updated at most once a day; the CSV holds the same figures. Nobody's individual answers are stored in them.",
+        { week: view.week },
+      )
+    : // TRANSLATORS: {week} is an ISO week such as "2026-W48"; {date} is a date.
+      t(
+        "Figures run to week {week}, published on {date}. They are group totals, updated at most once a day; the CSV holds the same figures. Nobody's individual answers are stored in them.",
+        { week: view.week },
+      );
   replace(
     $("footer-note"),
-    `Figures run to week ${view.week}`,
-    published,
-    ". They are group totals, updated at most once a day; the CSV holds the same figures. " +
-      "Nobody's individual answers are stored in them.",
+    ...withNodes(footer, {
+      date: isNull(view.published_on) ? null : dayElement(view.published_on),
+    }),
   );
 }
 
@@ -335,9 +379,9 @@ function actionButton(text, onClick) {
   return button;
 }
 
-const CONSENT_HINT =
-  "If they still don't appear, ask your Microsoft 365 admin to grant AI Ready's Microsoft " +
-  "Graph consent, which lets it read the team's member list.";
+const CONSENT_HINT = t(
+  "If they still don't appear, ask your Microsoft 365 admin to grant AI Ready's Microsoft Graph consent, which lets it read the team's member list.",
+);
 
 /** The first roster sync is running: say so, with a way to look now. */
 function showSyncing(checkNow) {
@@ -345,18 +389,19 @@ function showSyncing(checkNow) {
   showNotice(
     "syncing",
     "info",
-    "Getting ready",
+    t("Getting ready"),
     [
-      "Collecting your team's figures: AI Ready is reading the team's member list. This " +
-        "usually takes less than a minute.",
+      t(
+        "Collecting your team's figures: AI Ready is reading the team's member list. This usually takes less than a minute.",
+      ),
       el(
         "p",
         { class: "loading-inline" },
         el("span", { class: "spinner", "aria-hidden": "true" }),
-        "This page checks again on its own.",
+        t("This page checks again on its own."),
       ),
     ],
-    [actionButton("Refresh", checkNow)],
+    [actionButton(t("Refresh"), checkNow)],
   );
 }
 
@@ -365,13 +410,14 @@ function showSlowSync(checkNow) {
   showNotice(
     "sync-slow",
     "warning",
-    "This is taking longer than usual",
+    t("This is taking longer than usual"),
     [
-      "Your team's figures appear once AI Ready has read the team's member list, and that " +
-        "hasn't finished yet. Reopen this tab in a few minutes.",
+      t(
+        "Your team's figures appear once AI Ready has read the team's member list, and that hasn't finished yet. Reopen this tab in a few minutes.",
+      ),
       CONSENT_HINT,
     ],
-    [actionButton("Check again", checkNow)],
+    [actionButton(t("Check again"), checkNow)],
   );
 }
 
@@ -380,20 +426,26 @@ function showUnavailable(checkNow) {
   showNotice(
     "unavailable",
     "warning",
-    "Your team's figures aren't available yet",
+    t("Your team's figures aren't available yet"),
     [
-      "They appear once AI Ready has read the team's member list, and it couldn't read it " +
-        "this time.",
-      el("ul", {}, el("li", { text: "Reopen this tab later." }), el("li", { text: CONSENT_HINT })),
+      t(
+        "They appear once AI Ready has read the team's member list, and it couldn't read it this time.",
+      ),
+      el(
+        "ul",
+        {},
+        el("li", { text: t("Reopen this tab later.") }),
+        el("li", { text: CONSENT_HINT }),
+      ),
     ],
-    [actionButton("Check again", checkNow)],
+    [actionButton(t("Check again"), checkNow)],
   );
 }
 
 /** A member who doesn't lead the team: what this view is, and the way to their own page. */
 function showNotLeader() {
   setLoading(false);
-  const href = withTheme(body.dataset.myLearningUrl);
+  const href = withPageParams(body.dataset.myLearningUrl);
   replace(
     $("alert"),
     el(
@@ -402,16 +454,17 @@ function showNotLeader() {
       el(
         "div",
         {},
-        el("h2", { text: "This view is for the team's leaders" }),
+        el("h2", { text: t("This view is for the team's leaders") }),
         el("p", {
-          text:
-            "This view is for the team's owners and the leaders designated for this team. " +
-            "Your own progress, skills and data are in My learning.",
+          text: t(
+            "This view is for the team's owners and the leaders designated for this team. Your own progress, skills and data are in My learning.",
+          ),
         }),
         el(
           "p",
           { class: "actions" },
-          el("a", { class: "button button--primary", href, text: "Open My learning" }),
+          // TRANSLATORS: "My learning" is the name of the personal tab.
+          el("a", { class: "button button--primary", href, text: t("Open My learning") }),
         ),
       ),
     ),
@@ -429,7 +482,9 @@ async function teamPage() {
       el(
         "div",
         { class: "notice notice--info" },
-        el("p", { text: "Add AI Ready as a tab in a team channel to see your team's figures." }),
+        el("p", {
+          text: t("Add AI Ready as a tab in a team channel to see your team's figures."),
+        }),
       ),
     );
     return;
@@ -481,7 +536,7 @@ async function teamPage() {
   const checkNow = () => {
     checks = 0;
     replace($("status"));
-    setLoading(true, "Loading your team's figures…");
+    setLoading(true, t("Loading your team's figures…"));
     load();
   };
   const form = $("team-challenge");
@@ -490,26 +545,43 @@ async function teamPage() {
     const result = $("team-challenge-result");
     const button = $("team-challenge-send");
     button.disabled = true;
-    result.textContent = "Sending…";
+    result.textContent = t("Sending…");
     try {
       const response = await tab.api(`${base}/challenge`, {
         method: "POST",
         json: { challenge: $("team-challenge-choice").value },
       });
       const answer = await response.json();
+      // The server's status says the same in English; the page says it in its own language.
       result.textContent = answer.challenge
-        ? `"${answer.challenge.title}" is ${answer.status}.`
-        : "The team's challenge has already been sent this week.";
+        ? // TRANSLATORS: {title} is the challenge's title.
+          t(
+            '"{title}" is on its way to the team\'s chats, within each person\'s working hours.',
+            { title: answer.challenge.title },
+          )
+        : t("The team's challenge has already been sent this week.");
     } catch (err) {
       result.textContent =
         err.status === 403
-          ? "Only the team's owners and designated leaders can do this."
-          : "That didn't work. Please try again in a minute.";
+          ? t("Only the team's owners and designated leaders can do this.")
+          : t("That didn't work. Please try again in a minute.");
     } finally {
       button.disabled = false;
     }
   });
   await load();
+}
+
+/** A challenge to choose: its title, how long it takes, and whether it is this week's. */
+function challengeOption(challenge) {
+  const params = { title: challenge.title, minutes: formatNumber(challenge.minutes) };
+  if (challenge.suggested) {
+    // TRANSLATORS: a challenge to choose: its title, how long it takes, and that it is the
+    // one suggested for this week.
+    return t("{title} (about {minutes} min) · this week's suggestion", params);
+  }
+  // TRANSLATORS: a challenge to choose: its title and how long it takes.
+  return t("{title} (about {minutes} min)", params);
 }
 
 function renderTeamChallenge(challenges) {
@@ -520,10 +592,7 @@ function renderTeamChallenge(challenges) {
   replace(
     select,
     ...challenges.map((c) =>
-      el("option", {
-        value: c.id,
-        text: `${c.title} (about ${c.minutes} min)${c.suggested ? " · this week's suggestion" : ""}`,
-      }),
+      el("option", { value: c.id, text: challengeOption(c) }),
     ),
   );
   const keep = challenges.find((c) => c.id === chosen) || challenges.find((c) => c.suggested);
@@ -541,7 +610,8 @@ async function configPage() {
       status,
       el("p", {
         class: "fine-print",
-        text: "Local demo mode: in Teams, Save adds the tab to the channel.",
+        // TRANSLATORS: "Save" is the button of Teams' tab set-up dialog.
+        text: t("Local demo mode: in Teams, Save adds the tab to the channel."),
       }),
     );
     return;
@@ -552,15 +622,18 @@ async function configPage() {
     config
       .setConfig({
         entityId: "ai-ready-team",
-        contentUrl: url,
+        // Teams fills {locale} with each viewer's language, so the tab opens in it.
+        contentUrl: `${url}?locale={locale}`,
         websiteUrl: url,
-        suggestedDisplayName: "AI Ready team",
+        // TRANSLATORS: the name of the team tab in the channel's tab bar.
+        suggestedDisplayName: t("AI Ready team"),
       })
       .then(() => saveEvent.notifySuccess())
-      .catch(() => saveEvent.notifyFailure("Couldn't save the tab. Try again."));
+      .catch(() => saveEvent.notifyFailure(t("Couldn't save the tab. Try again.")));
   });
   config.setValidityState(true);
-  replace(status, el("p", { class: "fine-print", text: "Select Save to add the tab." }));
+  // TRANSLATORS: "Save" is the button of Teams' tab set-up dialog.
+  replace(status, el("p", { class: "fine-print", text: t("Select Save to add the tab.") }));
 }
 
 if (body.dataset.page === "team-config") {
