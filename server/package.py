@@ -309,6 +309,66 @@ def _outline_problems(image: Image.Image) -> list[str]:
     return problems
 
 
+# The manifest fields a reader sees, as the localization files name them.
+_LOCALIZED = re.compile(
+    r"^(name\.(short|full)|description\.(short|full)|staticTabs\[\d+\]\.name"
+    r"|bots\[0\]\.commandLists\[\d+\]\.commands\[\d+\]\.(title|description)"
+    r"|composeExtensions\[0\]\.commands\[\d+\]\.(title|description"
+    r"|parameters\[\d+\]\.(title|description)))$"
+)
+
+
+def manifest_messages(manifest: dict[str, Any]) -> dict[str, str]:
+    """The manifest's text a reader sees, by localization key (``name.short``,
+    ``staticTabs[0].name``, ...): the catalog messages of the app's store listing."""
+    found: dict[str, str] = {}
+    for path, text in _strings(manifest):
+        key = path.removeprefix("$.")
+        if _LOCALIZED.match(key) and not _PLACEHOLDER.search(text):
+            found[key] = text
+    return found
+
+
+def localization_files(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """One localization file per language of the catalogs (``de.json``, ...), each the
+    manifest's reader-visible text translated; also sets the manifest's
+    ``localizationInfo``. A field a catalog doesn't translate is given in English."""
+    from teams_app import i18n  # the catalogs are only needed when packaging
+
+    schema = manifest["$schema"].replace(
+        "MicrosoftTeams.schema", "MicrosoftTeams.Localization.schema"
+    )
+    messages = manifest_messages(manifest)
+    files: dict[str, dict[str, Any]] = {}
+    for code in i18n.LANGUAGES:
+        if code == i18n.SOURCE_LANGUAGE:
+            continue
+        gettext = i18n.translations(code).gettext
+        files[f"{code}.json"] = {"$schema": schema} | {
+            key: gettext(text) for key, text in messages.items()
+        }
+    manifest["localizationInfo"] = {
+        "defaultLanguageTag": "en",
+        "additionalLanguages": [
+            {"languageTag": name.removesuffix(".json"), "file": name} for name in files
+        ],
+    }
+    return files
+
+
+def validate_localization(localization: dict[str, Any]) -> list[str]:
+    """Every problem with one localization file against its official schema."""
+    schema_path = locate_schema(
+        localization["$schema"].replace(
+            "MicrosoftTeams.Localization.schema", "MicrosoftTeams.schema"
+        )
+    ).with_name("MicrosoftTeams.Localization.schema.json")
+    if not schema_path.exists():
+        return [f"no localization schema next to {schema_path.parent}"]
+    validator = _validator_for(schema_path)
+    return [_describe(e) for e in sorted(validator.iter_errors(localization), key=str)]
+
+
 def build_package(options: PackageOptions, out_path: Path, *, manifest_dir: Path) -> Path:
     """Fill, validate and zip the app package at ``out_path``; return ``out_path``.
 
@@ -318,9 +378,14 @@ def build_package(options: PackageOptions, out_path: Path, *, manifest_dir: Path
     _raise_if("invalid package options", check_options(options))
     template = json.loads((manifest_dir / TEMPLATE_NAME).read_text(encoding="utf-8"))
     manifest = fill_manifest(template, options)
+    localizations = localization_files(manifest)
     _raise_if("the manifest does not match its schema", validate_manifest(manifest))
+    for name, localization in localizations.items():
+        _raise_if(f"{name} does not match its schema", validate_localization(localization))
     _raise_if("the icons are not valid for Teams", check_icons(manifest_dir, manifest))
     entries = {"manifest.json": json.dumps(manifest, indent=2, ensure_ascii=False).encode()}
+    for name, localization in localizations.items():
+        entries[name] = json.dumps(localization, indent=2, ensure_ascii=False).encode()
     for kind in ("color", "outline"):
         entries[manifest["icons"][kind]] = (manifest_dir / manifest["icons"][kind]).read_bytes()
     _write_zip(out_path, entries)

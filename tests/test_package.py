@@ -21,8 +21,11 @@ from server.package import (
     PackageOptions,
     build_package,
     locate_schema,
+    manifest_messages,
+    validate_localization,
     validate_manifest,
 )
+from teams_app import i18n
 from teams_app.bot.commands import Command, parse_command
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +34,9 @@ NODE_SCRIPT = ROOT / "tools" / "validate_manifest.mjs"
 APP_ID = "6f1c7a52-3b0e-4d8a-9c41-2e5b7d9f0a13"
 BOT_ID = "0a8e4d21-95c3-47f6-b2de-81c3f4a6e7b9"
 SCHEMA_URL = "https://developer.microsoft.com/json-schemas/teams/v1.30/MicrosoftTeams.schema.json"
+LOCALIZATION_SCHEMA_URL = SCHEMA_URL.replace(
+    "MicrosoftTeams.schema", "MicrosoftTeams.Localization.schema"
+)
 COMMANDS = [
     "help",
     "start",
@@ -118,12 +124,49 @@ def package(tmp_path: Path) -> Path:
 # --- the package -----------------------------------------------------------------------------
 
 
+LOCALIZATIONS = ["de.json", "es.json", "fr.json", "ja.json"]
+
+
 def test_package_is_a_zip_with_exactly_the_manifest_and_icons_at_its_root(package: Path) -> None:
     with zipfile.ZipFile(package) as archive:
         assert archive.testzip() is None
-        assert sorted(archive.namelist()) == ["color.png", "manifest.json", "outline.png"]
+        expected = sorted(["color.png", "manifest.json", "outline.png", *LOCALIZATIONS])
+        assert sorted(archive.namelist()) == expected
         assert archive.read("color.png") == (MANIFEST_DIR / "color.png").read_bytes()
         assert archive.read("outline.png") == (MANIFEST_DIR / "outline.png").read_bytes()
+
+
+def test_the_store_listing_and_commands_come_in_every_interface_language(package: Path) -> None:
+    """One localization file per language, valid against Microsoft's localization schema,
+    translating the name, descriptions, tab names and every bot and message-extension
+    command from the same catalogs the cards use (so the menu's words are the chat's)."""
+    manifest = manifest_in(package)
+    info = manifest["localizationInfo"]
+    assert info["defaultLanguageTag"] == "en"
+    assert sorted(a["file"] for a in info["additionalLanguages"]) == LOCALIZATIONS
+    english = manifest_messages(manifest)
+    assert {"name.short", "description.full", "staticTabs[0].name"} <= set(english)
+    with zipfile.ZipFile(package) as archive:
+        for name in LOCALIZATIONS:
+            localization = json.loads(archive.read(name))
+            assert validate_localization(localization) == [], name
+            code = name.removesuffix(".json")
+            gettext = i18n.translations(code).gettext
+            assert set(localization) - {"$schema"} == set(english)
+            for key, text in english.items():
+                assert localization[key] == gettext(text)
+            same = {key for key, text in english.items() if localization[key] == text}
+            assert len(same) <= 0.1 * len(english), (name, same)
+            command = "bots[0].commandLists[0].commands[1].title"
+            assert localization[command] == gettext("start") != "start"
+
+
+def test_a_localization_file_that_breaks_its_schema_is_reported() -> None:
+    problems = validate_localization(
+        {"$schema": LOCALIZATION_SCHEMA_URL, "name.short": "AI Ready", "bots[0].nothing": "y"}
+    )
+    assert any("bots[0].nothing" in p for p in problems)
+    assert any("description.full" in p for p in problems)  # required
 
 
 def test_built_manifest_passes_the_python_schema_check(package: Path) -> None:
@@ -443,7 +486,11 @@ def test_build_refuses_an_outline_icon_without_transparency(tmp_path: Path) -> N
 def test_the_tabs_and_sso_point_at_the_public_url(package: Path) -> None:
     manifest = manifest_in(package)
     (learning, *builtin) = manifest["staticTabs"]
-    assert learning["contentUrl"] == "https://ai-ready.contoso.example:8443/tabs/my-learning"
+    # Teams fills {locale} with the user's language, so the page comes in it at once.
+    assert learning["contentUrl"] == (
+        "https://ai-ready.contoso.example:8443/tabs/my-learning?locale={locale}"
+    )
+    assert learning["websiteUrl"] == "https://ai-ready.contoso.example:8443/tabs/my-learning"
     assert learning["scopes"] == ["personal"]
     assert [t["entityId"] for t in builtin] == ["conversations", "about"]
     (team,) = manifest["configurableTabs"]
