@@ -837,7 +837,7 @@ async def test_in_teams_the_configuration_page_saves_the_team_tab(
     [[settings]] = await host.calls("settings.setSettings")
     assert settings == {
         "entityId": "ai-ready-team",
-        "contentUrl": "https://ai-ready.test/tabs/team",
+        "contentUrl": "https://ai-ready.test/tabs/team?locale={locale}",  # Teams fills it
         "websiteUrl": "https://ai-ready.test/tabs/team",
         "suggestedDisplayName": "AI Ready team",
     }

@@ -64,6 +64,7 @@ class Week:
         zone: str = "Europe/Berlin",
         role: Role | None = Role.HR,
         installed: datetime | None = None,
+        locale: str | None = None,
     ) -> LearnerKey:
         """A learner who installed the app (at ``installed``, default now) in ``zone``."""
         key = LearnerKey(TENANT, user)
@@ -77,6 +78,8 @@ class Week:
             "serviceUrl": self.service_url,
             "user": {"id": f"29:{user}", "aadObjectId": user},
         }
+        if locale:
+            reference["locale"] = locale  # the Teams client's language at install
         if role is not None:
             state = choose_role(LearnerState(), role)
             await self.services.store.save_profile(key, state, None)

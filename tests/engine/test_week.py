@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from teams_app import i18n
 from teams_app.domain.learner import iso_week
 from teams_app.domain.schedule import Cadence, Preferences
 from teams_app.engine.worker import VISIBILITY_SECONDS
@@ -258,3 +259,24 @@ async def test_a_team_challenge_reaches_each_member_once_in_their_hours(
         assert card_validator.validate(card) == []
         assert kicked.challenge.title in str(card)
         assert 9 <= _local(when, zone).hour < 17, f"{user} got it in working hours"
+
+
+async def test_each_learner_gets_the_engines_cards_in_their_teams_language(
+    week: Callable[..., Any], card_validator: CardValidator
+) -> None:
+    """One campaign, three languages: each card is rendered in the language the learner's
+    Teams last reported, and one language's card is never reused for another."""
+    w: Week = await week(MONDAY)
+    tags = {"anna": "de-DE", "jun": "ja-JP", "kate": None}
+    for user, tag in tags.items():
+        await w.learner(user, locale=tag)
+    await w.run_until(MONDAY + timedelta(days=3))
+    for user, tag in tags.items():
+        ((_when, card),) = w.sent_to(user)
+        assert card_validator.validate(card) == []
+        header = card["body"][0]["columns"][1]["items"][0]["text"]
+        with i18n.using(i18n.negotiate(tag)):
+            title = i18n._("Weekly challenge · ${week_label}").split("${")[0]
+        assert title and header.startswith(title), (user, header)
+    german = w.sent_to("anna")[0][1]["body"][0]["columns"][1]["items"][0]["text"]
+    assert not german.startswith("Weekly challenge")

@@ -24,6 +24,7 @@ class TeamsUser:
     local_timestamp: str | None = None
     local_timezone: str | None = None  # Teams sends the client's IANA zone
     conversation_id: str = field(default="")
+    locale: str = "en-GB"  # the Teams client's language, on every activity
 
     def __post_init__(self) -> None:
         if not self.conversation_id:
@@ -44,7 +45,7 @@ class TeamsUser:
                 "tenantId": self.tenant_id,
             },
             "channelData": {"tenant": {"id": self.tenant_id}},
-            "locale": "en-GB",
+            "locale": self.locale,
         }
         if self.local_timestamp:
             activity["localTimestamp"] = self.local_timestamp
