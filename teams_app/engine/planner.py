@@ -15,7 +15,7 @@ import asyncio
 import logging
 import socket
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 
 from teams_app.engine.clock import Clock
@@ -112,7 +112,7 @@ class Planner:
         end = now + self._lookahead
         due = [e for e in await self._schedule.due(start, end) if e not in self._planned]
         buckets: dict[datetime, list[tuple[datetime, LearnerKey]]] = defaultdict(list)
-        for at, key in sorted(due, key=lambda e: e[0]):
+        for at, key in _taking_turns(due):
             buckets[_bucket(at)].append((at, key))
         messages = [
             (max(at for at, _ in group), group)
@@ -152,6 +152,22 @@ class Planner:
         if self._purged_before != before:
             await self._schedule.purge(before)
             self._purged_before = before
+
+
+def _taking_turns(
+    entries: list[tuple[datetime, LearnerKey]],
+) -> list[tuple[datetime, LearnerKey]]:
+    """Entries in time order, tenants taking turns among those due at the same instant (the
+    index lists them tenant by tenant): so every tenant's campaign starts at once, and one
+    tenant's thousands of learners don't hold up another's first messages."""
+    turns: Counter[tuple[datetime, str]] = Counter()
+    ranked = []
+    for at, key in sorted(entries, key=lambda e: e[0]):
+        turn = turns[(at, key.tenant_id)]
+        turns[(at, key.tenant_id)] += 1
+        ranked.append((at, turn, key.tenant_id, key))
+    ranked.sort(key=lambda r: r[:3])
+    return [(at, key) for at, _turn, _tenant, key in ranked]
 
 
 def _bucket(at: datetime) -> datetime:

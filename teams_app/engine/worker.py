@@ -249,6 +249,10 @@ class Worker:
         not a failure, so it doesn't count towards being set aside)."""
         deliveries = message.body.get("deliveries") or []
         tenants = {str(d["tenant"]) for d in deliveries}
+        if len(tenants) > 1:  # put by an older version: one tenant's backlog mustn't hold
+            await self._put(deliveries)  # up the others, so each goes its own way
+            await self._queue.delete(message)
+            return True
         waiting = max((self._backlog.get(t, 0) for t in tenants), default=0)
         wait = waiting / self._tenant_rate
         if wait <= BACKLOG_SECONDS:
@@ -348,10 +352,16 @@ class Worker:
         return None if etag is None else {**delivery, "etag": etag}
 
     async def _put(self, deliveries: list[dict[str, Any]]) -> None:
+        """Deliveries on the queue, :data:`BATCH` to a message, one tenant's to a message
+        (a message waits for its tenant's pace alone: see :meth:`_later`)."""
+        by_tenant: dict[str, list[dict[str, Any]]] = {}
+        for delivery in deliveries:
+            by_tenant.setdefault(str(delivery["tenant"]), []).append(delivery)
         await asyncio.gather(
             *(
-                self._queue.put({"type": "deliver", "deliveries": deliveries[i : i + BATCH]})
-                for i in range(0, len(deliveries), BATCH)
+                self._queue.put({"type": "deliver", "deliveries": mine[i : i + BATCH]})
+                for mine in by_tenant.values()
+                for i in range(0, len(mine), BATCH)
             )
         )
 
