@@ -16,13 +16,15 @@ second.
 :class:`LocalRateGate` paces one process; the engine's table-backed gate shares the tenant's
 schedule among processes.
 
-A 429 means the real limit is lower than ours (other apps' traffic, a lower limit than
-documented), so besides the pause the tenant's rate is cut by a quarter (:data:`SLOWDOWN`,
-never below a sixteenth) and recovers, doubling every :data:`RECOVERY_SECONDS` without a
-429: a storm of 429s brings the rate down within a few of them, and the sender settles just
-under what the connector admits instead of bursting into it after every pause, while one
-stray 429 costs little more than its pause. Each pause
-also starts a new *generation*: a slot reserved before it is given back rather than used.
+Repeated 429s mean the real limit is lower than ours (other apps' traffic, a lower limit
+than documented), so from the second 429 within :data:`RECOVERY_SECONDS` the tenant's rate
+is cut by a quarter (:data:`SLOWDOWN`, never below a sixteenth) at each, and recovers,
+doubling every :data:`RECOVERY_SECONDS` without a 429: a storm of 429s brings the rate down
+within a few of them, and the sender settles just under what the connector admits instead of
+bursting into it after every pause. One stray 429 (a request that met a busy moment) costs
+only its pause, and the requests already in flight when it came, refused too, count as that
+same 429 (:func:`after_429`). Each pause also starts a new *generation*: a slot reserved
+before it is given back rather than used.
 """
 
 from __future__ import annotations
@@ -51,6 +53,21 @@ def slowed(factor: float, since: float, now: float) -> float:
     return max(SLOWDOWN_FLOOR, recovered(factor, since, now) * SLOWDOWN)
 
 
+def after_429(
+    factor: float, since: float, last: float | None, paused_until: float, now: float
+) -> tuple[float, float]:
+    """The tenant's rate factor and its time after a 429 at ``now`` (``last``: the previous
+    429 that counted). Requests already in flight when the tenant was paused come back 429
+    too: while paused, nothing changes. A first 429 after :data:`RECOVERY_SECONDS` without
+    one only pauses (a request that met a busy network moment); another within that time
+    means the limit really is lower, and the rate is cut."""
+    if now < paused_until:
+        return factor, since
+    if last is None or now - last >= RECOVERY_SECONDS:
+        return recovered(factor, since, now), now
+    return slowed(factor, since, now), now
+
+
 class RateGate(Protocol):
     """Hands out send slots."""
 
@@ -75,10 +92,16 @@ class RateGate(Protocol):
 
 
 class BurstGuard:
-    """At most ``floor(rate)`` of a tenant's requests from this process in any one second."""
+    """At most ``n = ceil(rate)`` of a tenant's requests from this process in any window of
+    ``n / rate`` seconds (so never more than ``n`` in one second, and ``rate`` a second over
+    time), and never two closer than half the rate's interval: sends a busy event loop woke
+    together go out spread, not at once, so the connector's own one-second windows (which
+    count arrivals, a little earlier or later than our sends) don't see them bunched."""
 
     def __init__(self, rate_per_second: float, clock: Callable[[], float] = time.monotonic):
-        self._limit = max(1, math.floor(rate_per_second))
+        self._limit = max(1, math.ceil(rate_per_second))
+        self._window = self._limit / rate_per_second
+        self._gap = 0.5 / rate_per_second
         self._clock = clock
         self._sent: dict[str, deque[float]] = {}
 
@@ -87,12 +110,14 @@ class BurstGuard:
         sent = self._sent.setdefault(tenant_id, deque())
         while True:
             now = self._clock()
-            while sent and sent[0] <= now - 1.0:
+            while sent and sent[0] <= now - self._window:
                 sent.popleft()
-            if len(sent) < self._limit:
+            spaced = not sent or now - sent[-1] >= self._gap
+            if spaced and len(sent) < self._limit:
                 sent.append(now)
                 return
-            await asyncio.sleep(sent[0] + 1.0 - now)
+            wait = sent[-1] + self._gap - now if not spaced else sent[0] + self._window - now
+            await asyncio.sleep(max(wait, 0.0))
 
 
 class LocalRateGate:
@@ -115,6 +140,7 @@ class LocalRateGate:
         self._paused: dict[str, float] = {}
         self._conversations: dict[str, float] = {}
         self._slow: dict[str, tuple[float, float]] = {}  # tenant: (factor, since)
+        self._last_429: dict[str, float] = {}
         self._generations: dict[str, int] = {}
         self._max_keys = max_keys
         self._burst = BurstGuard(rate_per_second, clock)
@@ -144,9 +170,13 @@ class LocalRateGate:
         """See :meth:`RateGate.pause`."""
         now = self._clock()
         until = now + max(0.0, seconds)
-        self._paused[tenant_id] = max(self._paused.get(tenant_id, 0.0), until)
-        factor, since = self._slow.get(tenant_id, (1.0, now))
-        self._slow[tenant_id] = (slowed(factor, since, now), now)
+        paused = self._paused.get(tenant_id, 0.0)
+        if now >= paused:  # not a straggler of the pause under way
+            factor, since = self._slow.get(tenant_id, (1.0, now))
+            last = self._last_429.get(tenant_id)
+            self._slow[tenant_id] = after_429(factor, since, last, paused, now)
+            self._last_429[tenant_id] = now
+        self._paused[tenant_id] = max(paused, until)
         self._generations[tenant_id] = self._generations.get(tenant_id, 0) + 1
 
     def generation(self, tenant_id: str) -> int:

@@ -46,6 +46,7 @@ GONE = frozenset({403, 404})
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_MAX_SECONDS = 30.0
 MAX_ATTEMPTS = 6
+CLAIM_LEAD_SECONDS = 0.25  # how long before its send slot the worker's claim is made
 
 
 class SendStatus(StrEnum):
@@ -175,14 +176,19 @@ class Sender:
             if wait is None:
                 later = await self._later(message, 1.0, attempt, None, hand_off)
                 return replace(later, throttled=throttled)
-            if wait > 0:
-                await self._sleep(wait)
-            if self._gate.generation(message.tenant_id) != generation:
-                continue  # a 429 paused the tenant while we waited: take a new slot
+            slot = self._clock() + wait
             if claim is not None:
+                # Claimed a moment ahead of the slot, so the claim's round trip to storage
+                # doesn't make the send late (and bunch it with the next ones).
+                await self._until(slot - CLAIM_LEAD_SECONDS)
+                if self._gate.generation(message.tenant_id) != generation:
+                    continue  # a 429 paused the tenant while we waited: take a new slot
                 if not await claim():
                     return SendResult(SendStatus.WITHDRAWN)
                 claim = None
+            await self._until(slot)
+            if self._gate.generation(message.tenant_id) != generation:
+                continue  # a 429 paused the tenant while we waited: take a new slot
             await self._gate.admit(message.tenant_id)
             remaining = deadline - self._clock()
             result = await self._connector.post(
@@ -202,6 +208,12 @@ class Sender:
                 return replace(later, throttled=throttled)
             self.counts.retried += 1
             await self._sleep(delay)
+
+    async def _until(self, moment: float) -> None:
+        """Sleep until ``moment`` (a ``clock()`` value), if it is still to come."""
+        wait = moment - self._clock()
+        if wait > 0:
+            await self._sleep(wait)
 
     async def _judge(
         self, message: Outbound, result: PostResult, attempt: int

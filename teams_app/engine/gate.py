@@ -36,8 +36,8 @@ from teams_app.delivery.pacing import (
     CONVERSATION_INTERVAL_SECONDS,
     BurstGuard,
     LocalRateGate,
+    after_429,
     recovered,
-    slowed,
 )
 from teams_app.storage.etags import replace_if_unchanged
 from teams_app.storage.guard import StorageGuard
@@ -58,7 +58,7 @@ class _Block:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
-_COLUMNS = ("Tat", "PausedUntil", "Factor", "FactorAt")
+_COLUMNS = ("Tat", "PausedUntil", "Factor", "FactorAt", "Last429")
 
 
 def _row(tenant_id: str, row: dict[str, float]) -> dict[str, object]:
@@ -157,15 +157,23 @@ class TableRateGate:
         block.next_slot, block.left = max(block.next_slot, until), 0
         for _ in range(MAX_TRIES):
             row, etag = await self._read(tenant_id)
-            if row.get("PausedUntil", 0.0) >= until:
+            paused = row.get("PausedUntil", 0.0)
+            if paused >= until:
                 return  # another process met the same 429 storm: one slowdown is enough
-            factor = slowed(row.get("Factor", 1.0), row.get("FactorAt", now), now)
+            factor, since = after_429(
+                row.get("Factor", 1.0),
+                row.get("FactorAt", now),
+                row.get("Last429"),
+                paused,
+                now,
+            )
             entity = {
                 **_row(tenant_id, row),
                 "Tat": max(row.get("Tat", 0.0), until),
                 "PausedUntil": until,
                 "Factor": factor,
-                "FactorAt": now,
+                "FactorAt": since,
+                "Last429": now if now >= paused else row.get("Last429", now),
             }
             if await self._write(entity, etag):
                 return
