@@ -24,6 +24,7 @@ from teams_app.domain.learner import iso_week
 from teams_app.domain.privacy import NOT_ENOUGH
 from teams_app.domain.publication import Publication
 from teams_app.domain.team import TeamSummary
+from teams_app.storage.engine_ports import State
 from teams_app.storage.ports import LearnerKey
 from teams_app.storage.team_ports import TeamKey
 from tests.browser.conftest import (
@@ -175,7 +176,9 @@ async def test_a_leader_sends_the_team_a_challenge_from_the_page(
     )
     week = iso_week(services.clock().date())  # a challenge goes out for the current week
     counts = await services.engine.ledger.counts(f"team-challenge-{week}")
-    assert counts["queued"] == len(members)
+    # One delivery per member, whatever state the in-web worker has already moved it to
+    # (these made-up chats' host isn't allowed, so a delivery taken up ends "failed").
+    assert sum(counts.get(s.value, 0) for s in State) == len(members), counts
     no_problems(problems)
 
 
