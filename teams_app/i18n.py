@@ -178,10 +178,16 @@ def _compiled(catalog: Catalog) -> gettext.GNUTranslations:
 
 
 @functools.cache
+def _template() -> Catalog:
+    """``messages.pot``, read once."""
+    return read_catalog(TEMPLATE)
+
+
+@functools.cache
 def translations(code: str) -> gettext.NullTranslations:
     """The compiled catalog of a language (English and unknown codes: the message ids)."""
     if code == PSEUDO:
-        return _compiled(pseudo_catalog(read_catalog(TEMPLATE)))
+        return _compiled(pseudo_catalog(_template()))
     path = _po_path(code)
     if code == SOURCE_LANGUAGE or not path.exists():
         return gettext.NullTranslations()
@@ -242,7 +248,7 @@ def format_day(day: date | datetime, skeleton: str = "MMMd") -> str:
 
 @functools.cache
 def _js_message_ids() -> frozenset[str]:
-    template = read_catalog(TEMPLATE)
+    template = _template()
     return frozenset(
         str(m.id[0] if isinstance(m.id, tuple) else m.id)
         for m in template
@@ -278,7 +284,7 @@ def page_catalog(code: str) -> Mapping[str, Any]:
     """The messages the pages' scripts use, translated, with the plural categories."""
     rule = translations(code)
     messages: dict[str, str | list[str]] = {}
-    template = read_catalog(TEMPLATE)
+    template = _template()
     wanted = _js_message_ids()
     for message in template:
         if not message.id:

@@ -257,11 +257,13 @@ export function weekList(trend, key, format = formatNumber) {
 }
 
 /** The legend entry for hidden weeks, when a series has any. */
-function hiddenLegend(values) {
+/** The chart legend's "not enough responses yet" entry, when a value is hidden. */
+export function hiddenLegend(values) {
   return values.some((v) => v === null) ? [["stub", NOT_ENOUGH]] : [];
 }
 
-const series = (points, key) => points.map((p) => (isNull(p[key]) ? null : p[key]));
+/** One figure per point, hidden ones as null. */
+export const series = (points, key) => points.map((p) => (isNull(p[key]) ? null : p[key]));
 
 // ---------------------------------------------------------------------------- calibration
 

@@ -14,11 +14,13 @@ import {
   caughtChart,
   dayElement,
   finishedText,
+  hiddenLegend,
   isNull,
   labelled,
   minutesChart,
   names,
   pulseConfidenceChart,
+  series,
   skillHeatmap,
   stat,
   thresholdText,
@@ -28,7 +30,6 @@ import {
 import { t, tn } from "./i18n.js";
 import {
   ApiError,
-  NOT_ENOUGH,
   el,
   figure,
   formatList,
@@ -115,7 +116,7 @@ function renderFunnel(funnel) {
 function renderParticipation(org) {
   const view = org.view;
   const challenges = org.challenges;
-  const values = challenges.map((c) => (isNull(c.people) ? null : c.people));
+  const values = series(challenges, "people");
   $("participation-note").textContent = tn("Last {n} week", "Last {n} weeks", view.trend.length);
   replace(
     $("participation-charts"),
@@ -130,7 +131,7 @@ function renderParticipation(org) {
       weeks: challenges.map((c) => c.week),
       bars: { values, className: "c-bar-2" },
       height: 150,
-      legend: values.some((v) => v === null) ? [["stub", NOT_ENOUGH]] : [],
+      legend: hiddenLegend(values),
       table: {
         columns: [t("Week"), t("People who did the challenge")],
         numeric: [false, true],
