@@ -31,6 +31,8 @@ REPO = Path(__file__).resolve().parents[2]
         (("it-IT,es;q=0.5,de;q=0.7",), "de", "de-DE"),  # by weight, not order
         (("de;q=0,es",), "es", "es-ES"),  # q=0 means "not this"
         (("{locale}",), "en", "en-GB"),  # a placeholder a host didn't fill
+        (('de"><script>alert(1)</script>',), "en", "en-GB"),  # it reaches <html lang="...">
+        (("de-DE\r\nSet-Cookie: x=1",), "en", "en-GB"),  # and a Content-Language header
         (("de-" + "x" * 60,), "en", "en-GB"),  # over-long tags are ignored
         (("qps-ploc",), "qps-ploc", "en-US"),
         ((None, ""), "en", "en-GB"),
