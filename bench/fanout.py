@@ -7,10 +7,15 @@ Three measurements, each a ratio to a floor measured in the same run:
    tenant (429 with ``Retry-After: 1`` above), the app configured at 97 % of it.
    Reported: each tenant's achieved send rate against the cap (target >= 95 %), duplicates
    and losses (target 0), from the planner's tick to the last send.
-2. **sender**: deliveries already on the queue, the cap lifted: one worker's sends a second
+2. **install burst**: ``--installs`` learners add the app within a moment (an org-wide
+   install policy) to the web app, against the same throttling connector answering 2 % of
+   requests with 502: each turn sends its welcome within its budget or hands it to the
+   durable queue. Reported: each tenant's achieved welcome rate against the cap (target
+   >= 95 %), duplicates and losses (target 0).
+3. **sender**: deliveries already on the queue, the cap lifted: one worker's sends a second
    against a bare loop doing the same connector POST and one ledger insert per message at
    the same concurrency (target >= 0.5x). Alternating runs; the better of each.
-3. **planner**: a tick over a schedule index of ``--learners`` entries spread over a week,
+4. **planner**: a tick over a schedule index of ``--learners`` entries spread over a week,
    1 % of them due, against reading just those due rows from an index holding nothing else
    (target <= 2x). Alternating runs; means (half the ticks renew the planner's lease).
 
@@ -30,7 +35,7 @@ import statistics
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -82,7 +87,7 @@ def _prefix(name: str) -> str:
     return f"b{name}{random.randrange(16**6):06x}"
 
 
-def _settings(azurite: Azurite, prefix: str, rate: float) -> Any:
+def _settings(azurite: Azurite, prefix: str, rate: float, *, engine_in_web: bool = False) -> Any:
     return load_settings(
         {
             "AIREADY_ENV": "development",
@@ -90,7 +95,7 @@ def _settings(azurite: Azurite, prefix: str, rate: float) -> Any:
             "AIREADY_STORAGE_CONNECTION_STRING": azurite.connection_string,
             "AIREADY_TABLE_PREFIX": prefix,
             "AIREADY_SEND_RATE": f"{rate:g}",
-            "AIREADY_ENGINE_IN_WEB": "false",
+            "AIREADY_ENGINE_IN_WEB": str(engine_in_web).lower(),
             "AIREADY_LOG_LEVEL": "ERROR",
         }
     )
@@ -187,7 +192,7 @@ def _spacing(times: list[float], at: float) -> tuple[int, float]:
     return len(recent), 1000 * min(gaps, default=0.0)
 
 
-def _connector_process(ports: Any, cap: float) -> None:
+def _connector_process(ports: Any, cap: float, fail_share: float = 0.0) -> None:
     """The throttling connector, in a process of its own: in the worker's process it would
     time requests by when its event loop got to them, not by when they were sent."""
 
@@ -197,7 +202,7 @@ def _connector_process(ports: Any, cap: float) -> None:
         os.nice(-10)
 
     async def serve() -> None:
-        fake = FakeConnector(tenant_rate=cap, retry_after=1.0)
+        fake = FakeConnector(tenant_rate=cap, retry_after=1.0, fail_share=fail_share)
         app = fake.app()
 
         async def count(_request: web.Request) -> web.Response:
@@ -223,12 +228,36 @@ def _connector_process(ports: Any, cap: float) -> None:
     asyncio.run(serve())
 
 
-async def campaign(azurite: Azurite, learners: int, tenants: int, cap: float) -> dict[str, Any]:
+@contextlib.contextmanager
+def _connector(cap: float, fail_share: float = 0.0) -> Iterator[str]:
+    """The throttling connector's process, and its URL."""
     spawn = multiprocessing.get_context("spawn")
     ports = spawn.Queue()
-    connector = spawn.Process(target=_connector_process, args=(ports, cap), daemon=True)
-    connector.start()
-    url = f"http://127.0.0.1:{ports.get(timeout=60)}/"
+    process = spawn.Process(target=_connector_process, args=(ports, cap, fail_share), daemon=True)
+    process.start()
+    try:
+        yield f"http://127.0.0.1:{ports.get(timeout=60)}/"
+    finally:
+        process.terminate()
+        process.join()
+
+
+def _rates(sent: list[list[Any]]) -> dict[str, float]:
+    """Each tenant's sends a second, from its first send to its last."""
+    per_tenant: dict[str, list[float]] = {}
+    for _chat, tenant, at in sent:
+        per_tenant.setdefault(tenant, []).append(at)
+    return {t: (len(times) - 1) / (max(times) - min(times)) for t, times in per_tenant.items()}
+
+
+async def campaign(azurite: Azurite, learners: int, tenants: int, cap: float) -> dict[str, Any]:
+    with _connector(cap) as url:
+        return await _campaign(azurite, url, learners, tenants, cap)
+
+
+async def _campaign(
+    azurite: Azurite, url: str, learners: int, tenants: int, cap: float
+) -> dict[str, Any]:
     prefix = _prefix("c")
     settings = _settings(azurite, prefix, cap * RATE_SHARE)
     everyone = _learners(learners, tenants)
@@ -237,54 +266,47 @@ async def campaign(azurite: Azurite, learners: int, tenants: int, cap: float) ->
     def clock() -> datetime:  # five times real time, so the spread checks come quickly
         return SIM_START + timedelta(seconds=SIM_SPEED * (time.monotonic() - started_real))
 
-    try:
-        async with (
-            aiohttp.ClientSession() as http,
-            build_services(settings, clock=clock) as services,
+    async with (
+        aiohttp.ClientSession() as http,
+        build_services(settings, clock=clock) as services,
+    ):
+
+        async def count() -> int:
+            async with http.get(url + "_count") as response:
+                return int(await response.json())
+
+        service = service_client(azurite.connection_string)
+        print(f"  seeding {learners} learners...", flush=True)
+        # Checks spread over the campaign's first minutes (one index partition per
+        # minute; Azurite slows down with thousands of rows in one partition).
+        spread = max(1, learners // 3000)
+        await _seed_contacts(service, prefix, everyone, url, SIM_START, spread)
+        entries = [
+            (SIM_START + timedelta(minutes=n % spread), k) for n, (k, _) in enumerate(everyone)
+        ]
+        await _seed_index(service, prefix, entries, new=True)
+        await service.close()
+        engine = services.engine_runner("bench")
+        began = time.monotonic()
+        lags: list[float] = []
+        watching = asyncio.create_task(_watch_loop(lags))
+        running = asyncio.create_task(engine.run())
+        while (sent := await count()) < learners and time.monotonic() - began < (
+            learners / cap + 600
         ):
-
-            async def count() -> int:
-                async with http.get(url + "_count") as response:
-                    return int(await response.json())
-
-            service = service_client(azurite.connection_string)
-            print(f"  seeding {learners} learners...", flush=True)
-            # Checks spread over the campaign's first minutes (one index partition per
-            # minute; Azurite slows down with thousands of rows in one partition).
-            spread = max(1, learners // 3000)
-            await _seed_contacts(service, prefix, everyone, url, SIM_START, spread)
-            entries = [
-                (SIM_START + timedelta(minutes=n % spread), k) for n, (k, _) in enumerate(everyone)
-            ]
-            await _seed_index(service, prefix, entries, new=True)
-            await service.close()
-            engine = services.engine_runner("bench")
-            began = time.monotonic()
-            lags: list[float] = []
-            watching = asyncio.create_task(_watch_loop(lags))
-            running = asyncio.create_task(engine.run())
-            while (sent := await count()) < learners and time.monotonic() - began < (
-                learners / cap + 600
-            ):
-                await asyncio.sleep(1)
-                print(f"\r  sent {sent}/{learners}", end="", flush=True)
-            await asyncio.sleep(3)  # a straggler would show up as a duplicate
-            engine.stop()
-            await running
-            watching.cancel()
-            print()
-            ledger = await services.engine.ledger.counts("challenge-2026-W49")
-            async with http.get(url + "_sent") as response:
-                report = await response.json()
-    finally:
-        connector.terminate()
-        connector.join()
+            await asyncio.sleep(1)
+            print(f"\r  sent {sent}/{learners}", end="", flush=True)
+        await asyncio.sleep(3)  # a straggler would show up as a duplicate
+        engine.stop()
+        await running
+        watching.cancel()
+        print()
+        ledger = await services.engine.ledger.counts("challenge-2026-W49")
+        async with http.get(url + "_sent") as response:
+            report = await response.json()
     per_tenant: dict[str, list[float]] = {}
     for _chat, tenant, at in report["sent"]:
         per_tenant.setdefault(tenant, []).append(at)
-    rates = {
-        tenant: (len(times) - 1) / (max(times) - min(times)) for tenant, times in per_tenant.items()
-    }
     first = min(at for _c, _t, at in report["sent"])
     pauses = {  # each tenant's three longest gaps between sends: (seconds, starting at)
         tenant: sorted(
@@ -294,7 +316,7 @@ async def campaign(azurite: Azurite, learners: int, tenants: int, cap: float) ->
     }
     per_chat = Counter(chat for chat, _tenant, _at in report["sent"])
     return {
-        "rates": rates,
+        "rates": _rates(report["sent"]),
         "duplicates": sum(n - 1 for n in per_chat.values() if n > 1),
         "losses": learners - len(per_chat),
         "ledger": ledger,
@@ -310,7 +332,105 @@ async def campaign(azurite: Azurite, learners: int, tenants: int, cap: float) ->
     }
 
 
-# --- 2. sender --------------------------------------------------------------------------------
+# --- 2. install burst -------------------------------------------------------------------------
+
+
+def _installs_process(
+    results: Any, app_url: str, connector_url: str, installs: int, tenants: int
+) -> None:
+    """Teams, delivering every install at once (no client-side queue), from a process of
+    its own: in the app's process it would take the CPU the app's turns need."""
+    from tests.support.activities import TeamsUser
+
+    users = [
+        TeamsUser(
+            service_url=connector_url,
+            user_id=f"29:install-{n}",
+            aad_object_id=f"00000000-0000-4000-8000-{n:012d}",
+            tenant_id=f"tenant-{n % tenants}",
+        )
+        for n in range(installs)
+    ]
+
+    async def post_all() -> tuple[list[int], float]:
+        async with aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=0), timeout=aiohttp.ClientTimeout(total=120)
+        ) as http:
+
+            async def install(user: TeamsUser) -> int:
+                async with http.post(app_url, json=user.installed()) as response:
+                    await response.read()
+                    return response.status
+
+            began = time.monotonic()
+            answers = await asyncio.gather(*(install(u) for u in users))
+            return list(answers), time.monotonic() - began
+
+    results.put(asyncio.run(post_all()))
+
+
+async def burst(
+    azurite: Azurite, installs: int, tenants: int, cap: float, fail_share: float
+) -> dict[str, Any]:
+    with _connector(cap, fail_share) as url:
+        return await _burst(azurite, url, installs, tenants, cap)
+
+
+async def _burst(
+    azurite: Azurite, url: str, installs: int, tenants: int, cap: float
+) -> dict[str, Any]:
+    """``installs`` learners add the app at once (an org-wide install policy) to the web
+    app, its engine running in the same process: each turn sends its welcome within its
+    budget or hands it to the queue, from which the engine sends it."""
+    from server.app import create_app
+
+    settings = _settings(azurite, _prefix("i"), cap * RATE_SHARE, engine_in_web=True)
+    runner = web.AppRunner(create_app(settings), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    app_url = f"http://127.0.0.1:{runner.addresses[0][1]}/api/messages"
+    spawn = multiprocessing.get_context("spawn")
+    results = spawn.Queue()
+    teams = spawn.Process(
+        target=_installs_process, args=(results, app_url, url, installs, tenants), daemon=True
+    )
+    try:
+        async with aiohttp.ClientSession() as http:
+
+            async def count() -> int:
+                async with http.get(url + "_count") as response:
+                    return int(await response.json())
+
+            began = time.monotonic()
+            teams.start()
+            answers, installed = await asyncio.to_thread(results.get, timeout=300)
+            statuses = Counter(answers)
+            while (sent := await count()) < installs and time.monotonic() - began < (
+                installs / cap + 300
+            ):
+                await asyncio.sleep(1)
+                print(f"\r  sent {sent}/{installs}", end="", flush=True)
+            await asyncio.sleep(3)  # a straggler would show up as a duplicate
+            print()
+            async with http.get(url + "_sent") as response:
+                report = await response.json()
+    finally:
+        teams.join(timeout=10)
+        await runner.cleanup()
+    per_chat = Counter(chat for chat, _tenant, _at in report["sent"])
+    return {
+        "rates": _rates(report["sent"]),
+        "duplicates": sum(n - 1 for n in per_chat.values() if n > 1),
+        "losses": installs - len(per_chat),
+        "answers": statuses,
+        "installed": installed,
+        "took": max(at for _c, _t, at in report["sent"]) - began,
+        "statuses": report["statuses"],
+    }
+
+
+# --- 3. sender --------------------------------------------------------------------------------
 
 
 async def sender(azurite: Azurite, messages: int) -> dict[str, Any]:
@@ -424,7 +544,7 @@ async def _worker(azurite: Azurite, url: str, messages: int, sent: Callable[[], 
     return took
 
 
-# --- 3. planner -------------------------------------------------------------------------------
+# --- 4. planner -------------------------------------------------------------------------------
 
 
 class _Moment:
@@ -497,7 +617,11 @@ async def main() -> None:
     parser.add_argument("--tenants", type=int, default=3)
     parser.add_argument("--cap", type=float, default=20.0)
     parser.add_argument("--sender-messages", type=int, default=2_000)
-    parser.add_argument("--only", choices=("campaign", "sender", "planner"))
+    parser.add_argument("--installs", type=int, default=1_500)
+    parser.add_argument(
+        "--fail-share", type=float, default=0.0, help="share of the burst's POSTs answered 502"
+    )
+    parser.add_argument("--only", choices=("campaign", "burst", "sender", "planner"))
     args = parser.parse_args()
     azurite = start_azurite()
     failed = False
@@ -550,6 +674,25 @@ async def main() -> None:
             worst = min(c["rates"].values()) / args.cap
             print(f"  worst tenant {100 * worst:.1f} % of the cap (target >= 95 %)")
             failed |= worst < 0.95 or c["duplicates"] > 0 or c["losses"] > 0
+        if args.only in (None, "burst"):
+            print(
+                f"install burst: {args.installs} learners add the app at once, "
+                f"{args.tenants} tenants, cap {args.cap:g}/s per tenant, "
+                f"{100 * args.fail_share:g} % answered 502"
+            )
+            b = await burst(azurite, args.installs, args.tenants, args.cap, args.fail_share)
+            print(
+                f"  {args.installs} installs answered {dict(b['answers'])} in "
+                f"{b['installed']:.1f} s; last welcome after {b['took']:.0f} s"
+            )
+            for tenant, rate in sorted(b["rates"].items()):
+                print(f"  {tenant}: {rate:.2f}/s = {100 * rate / args.cap:.1f} % of the cap")
+            print(
+                f"  duplicates {b['duplicates']}, losses {b['losses']}, connector {b['statuses']}"
+            )
+            worst = min(b["rates"].values()) / args.cap
+            print(f"  worst tenant {100 * worst:.1f} % of the cap (target >= 95 %)")
+            failed |= worst < 0.95 or b["duplicates"] > 0 or b["losses"] > 0
     finally:
         azurite.stop()
     print("FAIL" if failed else "OK")

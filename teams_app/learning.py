@@ -269,9 +269,10 @@ class LearningService:
 
     # --- welcome and role ---------------------------------------------------------------
 
-    async def welcome(self, turn: Turn, name: str) -> Reply:
-        """The install greeting (with the current role preselected on a reinstall)."""
-        state = await self._state(turn.key)
+    async def welcome(self, turn: Turn, name: str, *, read: bool = True) -> Reply:
+        """The install greeting (with the current role preselected on a reinstall). Without
+        ``read`` (storage didn't answer in time), as for a new learner."""
+        state = await self._state(turn.key) if read else LearnerState()
         return views.welcome(name, state, self.assessment_size, self._min_group)
 
     async def show_role(self, turn: Turn) -> Reply:

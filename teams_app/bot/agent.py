@@ -56,6 +56,7 @@ CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 ACTION_INVOKE = "adaptiveCard/action"
 # Teams gives a card action about five seconds, counted from when it sent the request.
 INVOKE_BUDGET_SECONDS = 4.0
+TURNS_AT_ONCE = 32
 MESSAGE_BUDGET_SECONDS = 9.0
 SEEN_EVERY_SECONDS = 600.0  # how often a turn refreshes the learner's contact, at most
 MAX_SEEN = 50_000
@@ -217,6 +218,9 @@ class AiReadyAgent:
         self._clock = clock
         self._metrics = metrics or _NoMetrics()
         self._background = background or Background()
+        # Turns doing their storage work at once; the others wait their turn, first come
+        # first served (see _guarded).
+        self._admission = asyncio.Semaphore(TURNS_AT_ONCE)
         self._seen: dict[tuple[str, str, str, str], float] = {}  # learner, zone, locale
 
     def build(self) -> AgentApplication[TurnState]:
@@ -276,10 +280,13 @@ class AiReadyAgent:
     async def _guarded(
         self, context: TurnContext, turn: Turn, work: Callable[[], Awaitable[Reply]]
     ) -> Reply:
-        """Run ``work`` within the turn's deadline; map any failure to a friendly card."""
+        """Run ``work`` within the turn's deadline; map any failure to a friendly card.
+        At most :data:`TURNS_AT_ONCE` turns work at once: in a burst (an org-wide install),
+        the first turns finish in a few round trips and the later ones wait, rather than
+        every turn's storage calls queueing behind everyone's and all finishing late."""
         remaining = (turn.deadline or time.monotonic()) - time.monotonic()
         try:
-            async with asyncio.timeout(max(0.0, remaining)):
+            async with asyncio.timeout(max(0.0, remaining)), self._admission:
                 return await work()
         except Exception as err:  # the one place turn failures are mapped and logged
             expected = isinstance(err, StorageError | TimeoutError)
@@ -388,23 +395,39 @@ class AiReadyAgent:
             )
             return
         turn = self._turn(context, MESSAGE_BUDGET_SECONDS)
-        name = activity.from_property.name if activity.from_property else ""
-        installed = False
+        name = (activity.from_property.name if activity.from_property else "") or ""
+        # The contact is recorded in a task of its own, which carries on if the turn runs
+        # out of time (storage slowed by an install burst): the learner is welcomed anyway.
+        recording: asyncio.Task[bool] | None = None
+
+        def record() -> asyncio.Task[bool]:
+            return self._background.run(
+                self._contacts.installed(
+                    turn.key,
+                    _reference(activity),
+                    activity.id or "",
+                    activity.local_timezone or "",
+                    welcome=True,
+                ),
+                name="install record",
+            )
 
         async def welcome() -> Reply:
-            nonlocal installed
-            installed = await self._contacts.installed(
-                turn.key,
-                _reference(activity),
-                activity.id or "",
-                activity.local_timezone or "",
-                welcome=True,
+            nonlocal recording
+            recording = record()
+            reply, _ = await asyncio.gather(
+                self._service.welcome(turn, name), asyncio.shield(recording)
             )
-            return await self._service.welcome(turn, name or "")
+            return reply
 
         reply = await self._guarded(context, turn, welcome)
-        if installed or reply.card != "welcome":  # a redelivered install is welcomed once
-            await self._send_card(context, reply)
+        if recording is None:  # the turn's time ran out before its turn came
+            recording = record()
+        if _outcome(recording) is False:  # None: not known in time
+            return  # a redelivered install is welcomed once
+        if reply.card != "welcome":
+            reply = await self._service.welcome(turn, name, read=False)
+        await self._send_card(context, reply)
 
     async def _installation_update(self, context: TurnContext, _state: TurnState) -> None:
         activity = context.activity
@@ -495,3 +518,10 @@ def _reference(activity: SdkActivity) -> dict[str, Any]:
 def _any_card_action(context: TurnContext) -> bool:
     activity = context.activity
     return activity.type == ActivityTypes.invoke and activity.name == ACTION_INVOKE
+
+
+def _outcome(task: asyncio.Task[bool]) -> bool | None:
+    """A finished task's result; ``None`` if it is still running or failed."""
+    if not task.done() or task.cancelled() or task.exception() is not None:
+        return None
+    return task.result()

@@ -1,15 +1,16 @@
 """The learner's contact: install, reachability, settings, and their place in the schedule.
 
-Everything that changes when AI Ready may next speak to a learner goes through here, and ends
-with :meth:`Contacts.reschedule`: the learner's facts (contact, profile, review items) go
-through :func:`teams_app.domain.schedule.next_check`, and the learner is put in the schedule
-index at that instant. An index entry that no longer matches the contact's ``next_check`` is
-stale and skipped when its time comes, so rescheduling never has to find and delete the old
-one first.
+Everything that changes when AI Ready may next speak to a learner goes through here, and is
+saved with the learner's next check: their facts (contact, profile, review items) go through
+:func:`teams_app.domain.schedule.next_check`, the learner is put in the schedule index at
+that instant, and the contact is saved with it, in one write. An index entry that no longer
+matches the contact's ``next_check`` is stale and skipped when its time comes, so
+rescheduling never has to find and delete the old one first.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -19,7 +20,7 @@ from typing import Any
 from teams_app.domain.learner import LearnerState
 from teams_app.domain.review import ReviewItem
 from teams_app.domain.schedule import DEFAULT_ZONE, Facts, Preferences, next_check, valid_zone
-from teams_app.storage.engine_ports import Contact, ScheduleIndex, StoredContact
+from teams_app.storage.engine_ports import Contact, ScheduleIndex
 from teams_app.storage.ports import ConcurrentUpdate, LearnerKey, LearnerStore, StorageUnavailable
 
 logger = logging.getLogger(__name__)
@@ -70,14 +71,38 @@ class Contacts:
         self,
         key: LearnerKey,
         change: Callable[[Contact | None], Contact | None],
+        *,
+        reschedule: bool = False,
+        eager: bool = False,
     ) -> tuple[Contact | None, Contact | None]:
         """Apply ``change`` to the contact with its ETag, re-reading on conflict. Returns the
-        contact before and after (``change`` returning its input writes nothing)."""
+        contact before and after (``change`` returning its input writes nothing). With
+        ``reschedule``, the changed contact is saved with its next check, in the same write:
+        the learner's profile and review items are read, and the learner is put in the
+        schedule index at that instant first. ``eager`` reads them alongside the contact,
+        for a change that is rarely a no-op (an install: three round trips in all, which is
+        what an install burst's turns can afford)."""
         for _ in range(MAX_TRIES):
-            stored = await self._store.get_contact(key)
+            facts = None
+            if reschedule and eager:
+                stored, facts = await asyncio.gather(
+                    self._store.get_contact(key), self._learner_facts(key)
+                )
+            else:
+                stored = await self._store.get_contact(key)
             before = stored.contact if stored else None
             after = change(before)
-            if after is None or after == before:
+            if after is None or after is before:
+                return before, before
+            if reschedule:
+                state, items = facts or await self._learner_facts(key)
+                upcoming = next_check(
+                    facts_of(after, state, items, self.default_zone), self._clock()
+                )
+                after = replace(after, next_check=upcoming)
+                if upcoming is not None and upcoming != (before and before.next_check):
+                    await self._schedule.add(upcoming, key)
+            if after == before:
                 return before, before
             try:
                 await self._store.save_contact(key, after, stored.etag if stored else None)
@@ -85,6 +110,12 @@ class Contacts:
                 continue
             return before, after
         raise StorageUnavailable("contact kept changing")
+
+    async def _learner_facts(self, key: LearnerKey) -> tuple[LearnerState, list[ReviewItem]]:
+        profile, items = await asyncio.gather(
+            self._store.get_profile(key), self._store.review_items(key)
+        )
+        return (profile.state if profile else LearnerState()), items
 
     async def installed(
         self,
@@ -116,9 +147,7 @@ class Contacts:
                 time_zone=zone or contact.time_zone,
             )
 
-        before, after = await self._update(key, change)
-        if after is not before:
-            await self.reschedule(key)
+        before, after = await self._update(key, change, reschedule=True, eager=True)
         return welcome and before is not after and after is not None
 
     async def seen(self, key: LearnerKey, reference: dict[str, Any], time_zone: str) -> None:
@@ -140,9 +169,7 @@ class Contacts:
                 time_zone=zone or contact.time_zone,
             )
 
-        before, after = await self._update(key, change)
-        if after is not before:
-            await self.reschedule(key)
+        await self._update(key, change, reschedule=True)
 
     async def unreachable(self, key: LearnerKey) -> None:
         """The chat refused a message (403/404): nothing more until the learner writes."""
@@ -170,17 +197,8 @@ class Contacts:
             zone = time_zone if time_zone is not None and valid_zone(time_zone) else None
             return replace(contact, preferences=preferences, time_zone=zone or contact.time_zone)
 
-        _, after = await self._update(key, change)
-        if after is not None:
-            await self.reschedule(key)
+        _, after = await self._update(key, change, reschedule=True)
         return after
-
-    async def facts(self, key: LearnerKey, contact: Contact) -> Facts:
-        """What the schedule rules need to know about the learner."""
-        stored = await self._store.get_profile(key)
-        items = await self._store.review_items(key)
-        state = stored.state if stored else LearnerState()
-        return facts_of(contact, state, items, self.default_zone)
 
     async def opened_challenge(self, key: LearnerKey, week: str, challenge_id: str) -> None:
         """The learner opened this week's challenge themselves: it needn't be sent."""
@@ -190,22 +208,8 @@ class Contacts:
                 return contact
             return replace(contact, challenge_week=week, challenge_id=challenge_id)
 
-        before, after = await self._update(key, change)
-        if after is not before:
-            await self.reschedule(key)
+        await self._update(key, change, reschedule=True)
 
-    async def reschedule(self, key: LearnerKey, stored: StoredContact | None = None) -> None:
+    async def reschedule(self, key: LearnerKey) -> None:
         """Put the learner in the schedule at their next check (none: out of it)."""
-        stored = stored or await self._store.get_contact(key)
-        if stored is None:
-            return
-        upcoming = next_check(await self.facts(key, stored.contact), self._clock())
-        if upcoming == stored.contact.next_check:
-            return
-        if upcoming is not None:
-            await self._schedule.add(upcoming, key)
-
-        def change(contact: Contact | None) -> Contact | None:
-            return replace(contact, next_check=upcoming) if contact is not None else None
-
-        await self._update(key, change)
+        await self._update(key, lambda c: replace(c) if c is not None else None, reschedule=True)

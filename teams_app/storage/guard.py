@@ -9,6 +9,12 @@ When storage is down, waiting out each call's retries and deadline for every lea
 make error cards late under load. After ``failures_to_open`` consecutive failures the breaker
 opens: calls fail at once for ``cooldown`` seconds, then one call probes; its success closes
 the breaker again.
+
+At most ``in_flight`` calls are under way at once; the others wait their turn, first come
+first served, before their deadline starts. A burst of work (an install burst's turns, a
+campaign's checks) then queues here, where waiting is not mistaken for an outage, rather
+than in the HTTP client's connection pool, where it would count against each call's
+deadline and open the breaker on a storage account that is answering.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from teams_app.storage.ports import StorageUnavailable
 STORAGE_DEADLINE_SECONDS = 3.0
 FAILURES_TO_OPEN = 5
 COOLDOWN_SECONDS = 2.0
+IN_FLIGHT = 64  # under the storage transport's pool of 100 connections
 
 
 class StorageGuard:
@@ -42,9 +49,11 @@ class StorageGuard:
         deadline: float = STORAGE_DEADLINE_SECONDS,
         failures_to_open: int = FAILURES_TO_OPEN,
         cooldown: float = COOLDOWN_SECONDS,
+        in_flight: int = IN_FLIGHT,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.deadline = deadline
+        self._slots = asyncio.Semaphore(in_flight)
         self._failures_to_open = failures_to_open
         self._cooldown = cooldown
         self._clock = clock
@@ -61,6 +70,12 @@ class StorageGuard:
     async def call(self, what: str, *, deadline: float | None = None) -> AsyncIterator[None]:
         """Run the block under the deadline (``deadline`` seconds for a long batch); record
         whether storage answered."""
+        self._admit(what, probing=False)  # an open breaker fails at once, without waiting
+        async with self._slots, self._call(what, deadline):
+            yield
+
+    @contextlib.asynccontextmanager
+    async def _call(self, what: str, deadline: float | None) -> AsyncIterator[None]:
         probe = self._admit(what)
         limit = deadline or self.deadline
         try:
@@ -85,13 +100,15 @@ class StorageGuard:
         else:
             self._succeeded()
 
-    def _admit(self, what: str) -> bool:
+    def _admit(self, what: str, *, probing: bool = True) -> bool:
+        """Whether this call is the probe of a half-open breaker; raises while it is open.
+        Without ``probing``, only checks."""
         if self._failures < self._failures_to_open:
             return False
         if self._clock() < self._open_until or self._probing:
             raise StorageUnavailable(f"{what}: storage is unavailable (failing fast)")
-        self._probing = True
-        return True
+        self._probing = probing
+        return probing
 
     def _failed(self) -> None:
         self._failures += 1

@@ -1,0 +1,80 @@
+"""The storage guard: each call's deadline, the circuit breaker, and the bulkhead that
+keeps a burst's queueing from being mistaken for an outage."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from teams_app.storage.guard import StorageGuard
+from teams_app.storage.ports import StorageUnavailable
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def _slow(guard: StorageGuard, seconds: float) -> None:
+    async with guard.call("read"):
+        await asyncio.sleep(seconds)
+
+
+async def test_a_call_past_its_deadline_is_an_outage() -> None:
+    guard = StorageGuard(deadline=0.05)
+    with pytest.raises(StorageUnavailable, match="no answer within"):
+        await _slow(guard, 1.0)
+
+
+async def test_the_breaker_opens_fails_fast_probes_and_closes() -> None:
+    clock = Clock()
+    guard = StorageGuard(deadline=0.01, failures_to_open=3, cooldown=2.0, clock=clock)
+    for _ in range(3):
+        with pytest.raises(StorageUnavailable, match="no answer"):
+            await _slow(guard, 0.1)
+    assert guard.is_open
+    with pytest.raises(StorageUnavailable, match="failing fast"):
+        await _slow(guard, 0.0)  # not even tried
+    clock.now = 2.5  # the cooldown is over: one call probes, and its success closes it
+    await _slow(guard, 0.0)
+    assert not guard.is_open
+    await _slow(guard, 0.0)
+
+
+async def test_a_burst_waits_its_turn_without_opening_the_breaker() -> None:
+    """200 calls at once, each answered in 20 ms, through 8 slots: the last waits about
+    half a second, ten times the deadline, but its deadline starts when its turn comes, so
+    waiting is not an outage. (Without the bulkhead, every call would be under way at once,
+    queueing in the HTTP client's pool inside its own deadline.)"""
+    guard = StorageGuard(deadline=0.05, failures_to_open=1, in_flight=8)
+    under_way = peak = 0
+
+    async def call() -> None:
+        nonlocal under_way, peak
+        async with guard.call("read"):
+            under_way += 1
+            peak = max(peak, under_way)
+            await asyncio.sleep(0.02)
+            under_way -= 1
+
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    await asyncio.gather(*(call() for _ in range(200)))
+    assert loop.time() - began > 0.05 * 5, "the burst took far longer than one deadline"
+    assert peak == 8
+    assert not guard.is_open
+
+
+async def test_an_open_breaker_fails_fast_even_for_calls_waiting_their_turn() -> None:
+    clock = Clock()
+    guard = StorageGuard(deadline=0.01, failures_to_open=1, cooldown=60, clock=clock)
+    with pytest.raises(StorageUnavailable):
+        await _slow(guard, 0.1)
+    began = asyncio.get_running_loop().time()
+    outcomes = await asyncio.gather(*(_slow(guard, 0.0) for _ in range(50)), return_exceptions=True)
+    assert all(isinstance(o, StorageUnavailable) for o in outcomes)
+    assert asyncio.get_running_loop().time() - began < 0.05
