@@ -54,13 +54,16 @@ from teams_app.delivery.pacing import LocalRateGate  # noqa: E402
 from teams_app.domain.schedule import Kind, Preferences  # noqa: E402
 from teams_app.engine.planner import Planner  # noqa: E402
 from teams_app.engine.worker import proactive_activity  # noqa: E402
+from teams_app.storage.engine_memory import memory_engine  # noqa: E402
 from teams_app.storage.engine_ports import Contact  # noqa: E402
 from teams_app.storage.engine_tables import TableSchedule, contact_to_columns  # noqa: E402
 from teams_app.storage.guard import StorageGuard  # noqa: E402
 from teams_app.storage.keys import join_key  # noqa: E402
+from teams_app.storage.memory import MemoryLearnerStore  # noqa: E402
 from teams_app.storage.ports import LearnerKey  # noqa: E402
 from teams_app.storage.queues import AzureDeliveryQueue  # noqa: E402
 from teams_app.storage.tables import service_client  # noqa: E402
+from teams_app.storage.team_memory import MemoryTeamStore  # noqa: E402
 from tests.support.azurite import Azurite, start_azurite  # noqa: E402
 from tests.support.connector import FakeConnector, start_connector  # noqa: E402
 
@@ -133,6 +136,20 @@ async def _batched(table: Any, entities: list[dict[str, Any]]) -> None:
     await asyncio.gather(*(one(c) for c in chunks))
 
 
+def _contact(
+    key: LearnerKey, zone: str, service_url: str, n: int, spread: int, at: datetime = SIM_START
+) -> Contact:
+    """The n-th learner's contact: installed three days before ``at``, checked ``n % spread``
+    minutes after it."""
+    return Contact(
+        _reference(key, service_url),
+        at - timedelta(days=3),
+        zone,
+        Preferences(),
+        next_check=at + timedelta(minutes=n % spread),
+    )
+
+
 async def _seed_contacts(
     service: Any,
     prefix: str,
@@ -146,13 +163,7 @@ async def _seed_contacts(
     contacts = service.get_table_client(f"{prefix}conversations")
     entities = []
     for n, (key, zone) in enumerate(learners):
-        contact = Contact(
-            _reference(key, service_url),
-            at - timedelta(days=3),
-            zone,
-            Preferences(),
-            next_check=at + timedelta(minutes=n % spread),
-        )
+        contact = _contact(key, zone, service_url, n, spread, at)
         entities.append(
             {
                 "PartitionKey": join_key(key.tenant_id),
@@ -250,42 +261,54 @@ def _rates(sent: list[list[Any]]) -> dict[str, float]:
     return {t: (len(times) - 1) / (max(times) - min(times)) for t, times in per_tenant.items()}
 
 
-async def campaign(azurite: Azurite, learners: int, tenants: int, cap: float) -> dict[str, Any]:
+async def campaign(
+    azurite: Azurite, learners: int, tenants: int, cap: float, storage: str
+) -> dict[str, Any]:
     with _connector(cap) as url:
-        return await _campaign(azurite, url, learners, tenants, cap)
+        return await _campaign(azurite, url, learners, tenants, cap, storage)
 
 
 async def _campaign(
-    azurite: Azurite, url: str, learners: int, tenants: int, cap: float
+    azurite: Azurite, url: str, learners: int, tenants: int, cap: float, storage: str
 ) -> dict[str, Any]:
     prefix = _prefix("c")
     settings = _settings(azurite, prefix, cap * RATE_SHARE)
     everyone = _learners(learners, tenants)
     started_real = time.monotonic()
+    # Checks spread over the campaign's first minutes (one index partition per minute;
+    # Azurite slows down with thousands of rows in one partition).
+    spread = max(1, learners // 3000)
+    entries = [(SIM_START + timedelta(minutes=n % spread), k) for n, (k, _) in enumerate(everyone)]
 
     def clock() -> datetime:  # five times real time, so the spread checks come quickly
         return SIM_START + timedelta(seconds=SIM_SPEED * (time.monotonic() - started_real))
 
+    memory: dict[str, Any] = {}
+    if storage == "memory":  # the same engine on the in-memory stores (ETags and all)
+        memory = {
+            "store": MemoryLearnerStore(),
+            "team_store": MemoryTeamStore(),
+            "engine": memory_engine(time.monotonic),
+        }
     async with (
         aiohttp.ClientSession() as http,
-        build_services(settings, clock=clock) as services,
+        build_services(settings, clock=clock, **memory) as services,
     ):
 
         async def count() -> int:
             async with http.get(url + "_count") as response:
                 return int(await response.json())
 
-        service = service_client(azurite.connection_string)
-        print(f"  seeding {learners} learners...", flush=True)
-        # Checks spread over the campaign's first minutes (one index partition per
-        # minute; Azurite slows down with thousands of rows in one partition).
-        spread = max(1, learners // 3000)
-        await _seed_contacts(service, prefix, everyone, url, SIM_START, spread)
-        entries = [
-            (SIM_START + timedelta(minutes=n % spread), k) for n, (k, _) in enumerate(everyone)
-        ]
-        await _seed_index(service, prefix, entries, new=True)
-        await service.close()
+        print(f"  seeding {learners} learners ({storage})...", flush=True)
+        if memory:
+            for n, (key, zone) in enumerate(everyone):
+                await services.store.save_contact(key, _contact(key, zone, url, n, spread), None)
+                await services.engine.schedule.add(*entries[n])
+        else:
+            service = service_client(azurite.connection_string)
+            await _seed_contacts(service, prefix, everyone, url, SIM_START, spread)
+            await _seed_index(service, prefix, entries, new=True)
+            await service.close()
         engine = services.engine_runner("bench")
         began = time.monotonic()
         lags: list[float] = []
@@ -617,6 +640,12 @@ async def main() -> None:
     parser.add_argument("--tenants", type=int, default=3)
     parser.add_argument("--cap", type=float, default=20.0)
     parser.add_argument("--sender-messages", type=int, default=2_000)
+    parser.add_argument(
+        "--storage",
+        choices=("azurite", "memory"),
+        default="azurite",
+        help="the campaign's storage (memory: the in-memory stores, for sizes Azurite can't hold)",
+    )
     parser.add_argument("--installs", type=int, default=1_500)
     parser.add_argument(
         "--fail-share", type=float, default=0.0, help="share of the burst's POSTs answered 502"
@@ -647,9 +676,9 @@ async def main() -> None:
         if args.only in (None, "campaign"):
             print(
                 f"campaign: {args.learners} learners, {args.tenants} tenants, "
-                f"cap {args.cap:g}/s per tenant"
+                f"cap {args.cap:g}/s per tenant, {args.storage} storage"
             )
-            c = await campaign(azurite, args.learners, args.tenants, args.cap)
+            c = await campaign(azurite, args.learners, args.tenants, args.cap, args.storage)
             print(f"  first send {c['first_send']:.1f} s after the engine started")
             lags = sorted(c["lags"])
             print(

@@ -25,6 +25,7 @@ the engine's clock (simulated in local development); leases and claims use real 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 from collections.abc import Awaitable, Callable
@@ -78,6 +79,7 @@ MAX_CLAIMS = 6
 BATCH = 32
 IN_FLIGHT = 64  # queue messages under way at once in one worker
 VISIBILITY_SECONDS = 60.0
+KEEP_EVERY_SECONDS = VISIBILITY_SECONDS / 3  # a message under way is kept hidden this often
 SEND_BUDGET_SECONDS = 20.0
 CONCURRENCY = 32  # checks (or one tenant's deliveries) under way at once in one worker
 BACKLOG_SECONDS = 15.0  # a tenant's deliveries taken on beyond this much sending wait
@@ -169,6 +171,7 @@ class Worker:
         self._concurrency = concurrency
         self._tenant_slots: dict[str, asyncio.Semaphore] = {}
         self._backlog: dict[str, int] = {}
+        self._deferred: dict[str, list[tuple[float, int]]] = {}  # back at, deliveries
         self._tenant_rate = tenant_rate
         self._real_now = real_now
         self.poisoned = 0
@@ -230,6 +233,8 @@ class Worker:
             logger.error("dropping a malformed queue message: %s", type(err).__name__)
             await self._queue.delete(message)
             return
+        held = [message]  # the message, with its latest receipt
+        keeping = asyncio.create_task(self._keep(held))
         try:
             if message.dequeue_count > 1 and await self._split(message):
                 return  # its parts go their own way
@@ -239,25 +244,57 @@ class Worker:
         except StorageError as err:  # left on the queue: it comes back after its visibility
             logger.warning("queue message left for later: %s", type(err).__name__)
             return
+        finally:
+            keeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeping
         # Anything else (a bug) propagates and leaves the message too: it comes back, and
         # after MAX_DEQUEUES it is set aside and counted, never silently dropped.
-        await self._queue.delete(message)
+        try:
+            await self._queue.delete(held[0])
+        except StorageError as err:  # it comes back, and the ledger finds its work done
+            logger.warning("a handled queue message is left for later: %s", type(err).__name__)
+
+    async def _keep(self, held: list[QueueMessage]) -> None:
+        """Keep a message invisible while its work goes on. A check of hundreds of learners,
+        sharing the worker with others, can take longer than the visibility timeout; had it
+        reappeared, a second handling would split it and check every learner again, and
+        that extra load is what stalled large campaigns."""
+        while True:
+            await asyncio.sleep(KEEP_EVERY_SECONDS)
+            try:
+                held[0] = await self._queue.delay(held[0], VISIBILITY_SECONDS)
+            except StorageError as err:  # tried again next time; at worst it reappears
+                logger.warning("could not keep a queue message hidden: %s", type(err).__name__)
 
     async def _later(self, message: QueueMessage) -> bool:
         """Put a delivery message back for later if its tenant's backlog here is already
         more than :data:`BACKLOG_SECONDS` of sending (as a new message: a deferral is
-        not a failure, so it doesn't count towards being set aside)."""
+        not a failure, so it doesn't count towards being set aside). It comes back when
+        its turn to send is near, after what this worker has already put back for the same
+        tenant: deferred messages queue up one behind another instead of all coming back
+        together and being put back again and again, which for a campaign of thousands
+        kept the queue itself busy."""
         deliveries = message.body.get("deliveries") or []
         tenants = {str(d["tenant"]) for d in deliveries}
         if len(tenants) > 1:  # put by an older version: one tenant's backlog mustn't hold
             await self._put(deliveries)  # up the others, so each goes its own way
             await self._queue.delete(message)
             return True
-        waiting = max((self._backlog.get(t, 0) for t in tenants), default=0)
-        wait = waiting / self._tenant_rate
+        if not tenants:
+            return False
+        (tenant,) = tenants
+        wait = self._backlog.get(tenant, 0) / self._tenant_rate
         if wait <= BACKLOG_SECONDS:
             return False
-        await self._queue.put(message.body, delay=wait - BACKLOG_SECONDS / 2)
+        now = asyncio.get_running_loop().time()
+        # Behind what this worker has put back for the tenant and is still to come back
+        # (a message that came back and goes back again is counted once).
+        ahead = [(at, n) for at, n in self._deferred.get(tenant, []) if at > now]
+        wait += sum(n for _, n in ahead) / self._tenant_rate
+        delay = wait - BACKLOG_SECONDS / 2
+        self._deferred[tenant] = [*ahead, (now + delay, len(deliveries))]
+        await self._queue.put(message.body, delay=delay)
         await self._queue.delete(message)
         return True
 
@@ -324,14 +361,16 @@ class Worker:
 
     async def _decide(self, at: datetime, key: LearnerKey) -> _Decision | None:
         """What is due for the learner now, and their next check (``None``: stale)."""
-        stored = await self._store.get_contact(key)
+        stored, profile, items = await asyncio.gather(  # a stale entry is rare: read at once
+            self._store.get_contact(key),
+            self._store.get_profile(key),
+            self._store.review_items(key),
+        )
         if stored is None or not _same_minute(stored.contact.next_check, at):
             await self._schedule.remove(at, key)  # stale: the learner moved on
             return None
         contact = stored.contact
-        profile = await self._store.get_profile(key)
         state = profile.state if profile else LearnerState()
-        items = await self._store.review_items(key)
         now = self._clock.now()
         kind = due_at(facts_of(contact, state, items, self._default_zone), now)
         delivery = self._delivery(kind, key, contact, state, items, now) if kind else None

@@ -47,6 +47,7 @@ from azure.data.tables.aio import TableClient, TableServiceClient
 
 from teams_app.domain.review import ReviewItem
 from teams_app.domain.schedule import Cadence, Preferences
+from teams_app.storage.batching import Batcher
 from teams_app.storage.engine_memory import CLAIM_LEASE
 from teams_app.storage.engine_ports import (
     OPEN_STATES,
@@ -57,7 +58,12 @@ from teams_app.storage.engine_ports import (
     State,
     StoredContact,
 )
-from teams_app.storage.etags import is_precondition, replace_if_unchanged, save_if_unchanged
+from teams_app.storage.etags import (
+    is_precondition,
+    replace_if_unchanged,
+    save_if_unchanged,
+    save_operation,
+)
 from teams_app.storage.guard import StorageGuard, create_tables
 from teams_app.storage.keys import decode_part, encode_part, join_key
 from teams_app.storage.ports import LearnerKey, StorageUnavailable
@@ -65,6 +71,7 @@ from teams_app.storage.ports import LearnerKey, StorageUnavailable
 logger = logging.getLogger(__name__)
 
 RECORD_BATCH_SECONDS = 0.02
+BATCH_DEADLINE_SECONDS = 10.0  # for a transaction of up to 100 writes
 READS_AT_ONCE = 16  # point reads under way at once for one batch of contacts
 REVIEW_PREFIX = "review|"
 CAMPAIGN_INDEX = "index|campaigns"  # never a campaign: encoded keys have no "|"
@@ -143,6 +150,17 @@ def _stored_contact(row: Any) -> StoredContact:
     return StoredContact(contact_from_columns(dict(row), fallback), str(row.metadata["etag"]))
 
 
+_ContactSave = tuple[LearnerKey, Contact, str | None]
+
+
+def _contact_entity(key: LearnerKey, contact: Contact) -> dict[str, Any]:
+    return {
+        "PartitionKey": join_key(key.tenant_id),
+        "RowKey": join_key(key.user_id),
+        **contact_to_columns(contact),
+    }
+
+
 class TableContacts:
     """:class:`~teams_app.storage.engine_ports.ContactStore` on Azure Tables (the learner
     store delegates to it: contacts and review items live in its tables)."""
@@ -151,8 +169,11 @@ class TableContacts:
         self._contacts: TableClient = service.get_table_client(f"{prefix}conversations")
         self._learners: TableClient = service.get_table_client(f"{prefix}learners")
         self._guard = guard
+        # A tenant's contacts saved together (a check's learners) go as one transaction.
+        self._saves: Batcher[_ContactSave, str] = Batcher(self._save_together, self._save_alone)
 
     async def close(self) -> None:
+        await self._saves.drain()
         await self._contacts.close()
         await self._learners.close()
 
@@ -182,16 +203,21 @@ class TableContacts:
         return {key: stored for key, stored in found if stored is not None}
 
     async def save_contact(self, key: LearnerKey, contact: Contact, etag: str | None) -> str:
-        entity = {
-            "PartitionKey": join_key(key.tenant_id),
-            "RowKey": join_key(key.user_id),
-            **contact_to_columns(contact),
-        }
+        return await self._saves.submit(join_key(key.tenant_id), (key, contact, etag))
+
+    async def _save_alone(self, save: _ContactSave) -> str:
+        key, contact, etag = save
         try:
             async with self._guard.call("contact write"):
-                return await save_if_unchanged(self._contacts, entity, etag)
+                return await save_if_unchanged(self._contacts, _contact_entity(key, contact), etag)
         except AzureError as err:
             raise StorageUnavailable("contact write failed") from err
+
+    async def _save_together(self, _tenant: object, saves: list[_ContactSave]) -> list[str]:
+        operations = [save_operation(_contact_entity(k, c), etag) for k, c, etag in saves]
+        async with self._guard.call("contact writes", deadline=BATCH_DEADLINE_SECONDS):
+            written = await self._contacts.submit_transaction(operations)
+        return [str(meta["etag"]) for meta in written]
 
     async def review_items(self, key: LearnerKey) -> list[ReviewItem]:
         try:
@@ -230,6 +256,9 @@ class TableContacts:
             raise StorageUnavailable("review items write failed") from err
 
 
+_Entry = tuple[datetime, LearnerKey]
+
+
 class TableSchedule:
     """:class:`~teams_app.storage.engine_ports.ScheduleIndex` on Azure Tables: one table per
     UTC hour (``<prefix>at<YYYYMMDDHH>``), PK the minute, RK the learner. A tick reads only
@@ -243,11 +272,16 @@ class TableSchedule:
         self._guard = guard
         self._known: set[str] = set()
         self._clients: dict[str, TableClient] = {}  # the hours in use, newest last
+        # Learners put in (or taken out of) the same minute together go as one transaction.
+        self._adds: Batcher[_Entry, None] = Batcher(self._add_together, self._add_alone)
+        self._removes: Batcher[_Entry, None] = Batcher(self._remove_together, self._remove_alone)
 
     async def open(self) -> None:
         return None  # tables are created as hours fill
 
     async def close(self) -> None:
+        await self._adds.drain()
+        await self._removes.drain()
         for client in self._clients.values():
             await client.close()
         self._clients.clear()
@@ -264,19 +298,35 @@ class TableSchedule:
     def _table(self, hour: datetime) -> str:
         return f"{self._prefix}{SLOT_TABLE}{hour.astimezone(UTC):%Y%m%d%H}"
 
+    def _slot(self, at: datetime) -> tuple[str, str]:
+        """The table and partition of an instant."""
+        return self._table(at), f"{at.astimezone(UTC):%M}"
+
     async def add(self, at: datetime, key: LearnerKey) -> None:
-        name = self._table(at)
-        entity = {"PartitionKey": f"{at.astimezone(UTC):%M}", "RowKey": _learner_row(key)}
+        await self._adds.submit(self._slot(at), (at, key))
+
+    async def _add_alone(self, entry: _Entry) -> None:
+        await self._add_together(self._slot(entry[0]), [entry])
+
+    async def _add_together(self, slot: object, entries: list[_Entry]) -> list[None]:
+        name, partition = self._slot(entries[0][0])
         table = await self._client(name)
+        rows = [{"PartitionKey": partition, "RowKey": _learner_row(k)} for _, k in entries]
         try:
-            async with self._guard.call("schedule write"):
+            async with self._guard.call("schedule write", deadline=BATCH_DEADLINE_SECONDS):
                 if name not in self._known:
                     await self._service.create_table_if_not_exists(name)
                     self._known.add(name)
-                await table.upsert_entity(entity, mode=UpdateMode.REPLACE)
+                if len(rows) == 1:
+                    await table.upsert_entity(rows[0], mode=UpdateMode.REPLACE)
+                else:
+                    await table.submit_transaction(
+                        [("upsert", row, {"mode": UpdateMode.REPLACE}) for row in rows]
+                    )
         except AzureError as err:
             self._known.discard(name)  # it may have been purged: create it next time
             raise StorageUnavailable("schedule write failed") from err
+        return [None] * len(entries)
 
     async def due(self, start: datetime, end: datetime) -> list[tuple[datetime, LearnerKey]]:
         hours = []
@@ -345,14 +395,29 @@ class TableSchedule:
         return out
 
     async def remove(self, at: datetime, key: LearnerKey) -> None:
-        table = await self._client(self._table(at))
+        await self._removes.submit(self._slot(at), (at, key))
+
+    async def _remove_alone(self, entry: _Entry) -> None:
+        name, partition = self._slot(entry[0])
+        table = await self._client(name)
         try:
             async with self._guard.call("schedule delete"):
-                await table.delete_entity(f"{at.astimezone(UTC):%M}", _learner_row(key))
+                await table.delete_entity(partition, _learner_row(entry[1]))
         except ResourceNotFoundError:
             return
         except AzureError as err:
             raise StorageUnavailable("schedule delete failed") from err
+
+    async def _remove_together(self, slot: object, entries: list[_Entry]) -> list[None]:
+        """All or nothing: a row already gone fails it, and each is then removed alone."""
+        name, partition = self._slot(entries[0][0])
+        table = await self._client(name)
+        operations = [
+            ("delete", {"PartitionKey": partition, "RowKey": _learner_row(k)}) for _, k in entries
+        ]
+        async with self._guard.call("schedule delete", deadline=BATCH_DEADLINE_SECONDS):
+            await table.submit_transaction(operations)
+        return [None] * len(entries)
 
     async def purge(self, before: datetime) -> int:
         """Drop the tables of hours before ``before``; returns how many."""
@@ -410,6 +475,21 @@ def _outcome_row(claim: Claim, outcome: Outcome) -> dict[str, Any]:
     }
 
 
+_Plan = tuple[str, str, datetime]
+_Replace = tuple[dict[str, Any], str]  # an entity and the ETag it must still have
+
+
+def _plan_row(campaign: str, recipient: str, now: datetime) -> dict[str, Any]:
+    return {
+        "PartitionKey": join_key(campaign),
+        "RowKey": join_key(recipient),
+        "State": State.QUEUED.value,
+        "PlannedAt": now,
+        "Attempts": 0,
+        "Throttled": 0,
+    }
+
+
 class TableLedger:
     """:class:`~teams_app.storage.engine_ports.Ledger` on Azure Tables. Campaign names are
     also kept in an index partition (one upsert per campaign per process), so the report
@@ -429,11 +509,17 @@ class TableLedger:
         self._indexed: set[str] = set()
         self._pending: list[_Pending] = []
         self._flusher: asyncio.Task[None] | None = None
+        # A check's deliveries of one campaign are planned in one transaction, and planned
+        # deliveries claimed at the same moment (a worker without a send cap) are too.
+        self._plans: Batcher[_Plan, str | None] = Batcher(self._plan_together, self._plan_alone)
+        self._claims: Batcher[_Replace, Any] = Batcher(self._claim_together, self._claim_alone)
 
     async def open(self) -> None:
         await create_tables(self._service, self._guard, self._table)
 
     async def close(self) -> None:
+        await self._plans.drain()
+        await self._claims.drain()
         if self._flusher is not None:
             await self._flusher  # what was recorded is written
         await self._table.close()
@@ -448,15 +534,20 @@ class TableLedger:
         self._indexed.add(campaign)
 
     async def plan(self, campaign: str, recipient: str, now: datetime) -> str | None:
-        pk, rk = join_key(campaign), join_key(recipient)
-        entity = {
-            "PartitionKey": pk,
-            "RowKey": rk,
-            "State": State.QUEUED.value,
-            "PlannedAt": now,
-            "Attempts": 0,
-            "Throttled": 0,
-        }
+        return await self._plans.submit(campaign, (campaign, recipient, now))
+
+    async def _plan_together(self, campaign: object, plans: list[_Plan]) -> list[str | None]:
+        """All or nothing: a row planned before fails it, and each is then planned alone."""
+        operations = [("create", _plan_row(*plan)) for plan in plans]
+        async with self._guard.call("ledger plan", deadline=BATCH_DEADLINE_SECONDS):
+            await self._index(str(campaign))
+            written = await self._table.submit_transaction(operations)
+        return [str(meta["etag"]) for meta in written]
+
+    async def _plan_alone(self, plan: _Plan) -> str | None:
+        campaign, recipient, now = plan
+        entity = _plan_row(campaign, recipient, now)
+        pk, rk = entity["PartitionKey"], entity["RowKey"]
         try:
             async with self._guard.call("ledger plan"):
                 await self._index(campaign)
@@ -485,17 +576,20 @@ class TableLedger:
             "Owner": owner,
             "ClaimedAt": now,
         }
+        if etag:  # queued and, we hope, untouched since: one write
+            first = {**entity, "Attempts": 1, "Throttled": 0}
+            try:
+                meta = await self._claims.submit(pk, (first, etag))
+                return Claim(campaign, recipient, str(meta["etag"]), 1)
+            except ResourceModifiedError:
+                pass  # it moved on: look at it
+            except HttpResponseError as err:
+                if not is_precondition(err):
+                    raise StorageUnavailable("ledger claim failed") from err
+            except AzureError as err:
+                raise StorageUnavailable("ledger claim failed") from err
         try:
             async with self._guard.call("ledger claim"):
-                if etag:  # queued and, we hope, untouched since: one write
-                    try:
-                        meta = await self._replace({**entity, "Attempts": 1, "Throttled": 0}, etag)
-                        return Claim(campaign, recipient, str(meta["etag"]), 1)
-                    except ResourceModifiedError:
-                        pass  # it moved on: look at it
-                    except HttpResponseError as err:
-                        if not is_precondition(err):
-                            raise
                 try:
                     row = await self._table.get_entity(pk, rk)
                 except ResourceNotFoundError:  # a reply handed over by its turn: no plan row
@@ -527,6 +621,16 @@ class TableLedger:
 
     async def _replace(self, entity: Mapping[str, Any], etag: str) -> Mapping[str, Any]:
         return await replace_if_unchanged(self._table, entity, etag)
+
+    async def _claim_alone(self, claim: _Replace) -> Mapping[str, Any]:
+        async with self._guard.call("ledger claim"):
+            return await self._replace(*claim)
+
+    async def _claim_together(self, _campaign: object, claims: list[_Replace]) -> list[Any]:
+        """All or nothing: a row that moved fails it, and each is then claimed alone."""
+        operations = [save_operation(entity, etag) for entity, etag in claims]
+        async with self._guard.call("ledger claim", deadline=BATCH_DEADLINE_SECONDS):
+            return list(await self._table.submit_transaction(operations))
 
     async def record(self, claim: Claim, outcome: Outcome) -> None:
         """Outcomes arriving within :data:`RECORD_BATCH_SECONDS` of each other are written

@@ -33,6 +33,18 @@ async def replace_if_unchanged(
     )
 
 
+def save_operation(entity: Mapping[str, Any], etag: str | None) -> tuple[Any, ...]:
+    """:func:`save_if_unchanged` as an operation of a transaction."""
+    if etag is None:
+        return ("create", dict(entity))
+    conditions = {
+        "mode": UpdateMode.REPLACE,
+        "etag": etag,
+        "match_condition": MatchConditions.IfNotModified,
+    }
+    return ("update", dict(entity), conditions)
+
+
 async def save_if_unchanged(table: TableClient, entity: Mapping[str, Any], etag: str | None) -> str:
     """Create ``entity`` (``etag`` None) or replace it if unchanged since ``etag``; returns the
     new ETag. Raises :class:`ConcurrentUpdate` when the row exists already or moved on."""

@@ -7,6 +7,7 @@ checked against the learner's clock and settings.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections import Counter
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from teams_app.domain.learner import iso_week
 from teams_app.domain.schedule import Cadence, Preferences
 from teams_app.engine.worker import VISIBILITY_SECONDS
 from teams_app.storage.engine_ports import State, StoredContact
-from teams_app.storage.ports import LearnerKey
+from teams_app.storage.ports import LearnerKey, StorageUnavailable
 from tests.engine.conftest import TENANT, Week, card_kind
 from tests.support.cardcheck import CardValidator
 
@@ -222,6 +223,71 @@ async def test_a_message_that_fails_unexpectedly_comes_back_and_is_set_aside_aft
     assert worker.poisoned == 1 and await w.services.engine.queue.poisoned() == 1
     counts = await w.services.engine.ledger.counts("challenge-2026-W48")
     assert (counts["sent"], counts["queued"]) == (1, 1), "the set-aside one still shows"
+
+
+async def test_a_handled_message_that_cant_be_deleted_comes_back_and_sends_nothing_twice(
+    week: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Storage stalls as a worker deletes the messages it has handled: each comes back
+    after its visibility, and the ledger finds its work done (a warning, no traceback)."""
+    w: Week = await week(MONDAY)
+    for user in ("first", "second"):
+        await w.learner(user, zone="Europe/Berlin")
+    queue, worker = w.services.engine.queue, w.engine.worker
+    real, stalls = queue.delete, {"left": 3}
+
+    async def stalling(message: Any) -> None:
+        if stalls["left"] > 0:
+            stalls["left"] -= 1
+            raise StorageUnavailable("queue delete: no answer within 3 s")
+        await real(message)
+
+    monkeypatch.setattr(queue, "delete", stalling)
+    w.clock.now = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)  # Tuesday 09:00 in Berlin
+    await w.engine.planner.tick()
+    for _ in range(4):
+        while await worker.run_once():
+            pass
+        w.clock.now += timedelta(seconds=VISIBILITY_SECONDS + 1)
+    assert stalls["left"] == 0
+    assert sorted(s.conversation_id for s in w.connector.sent) == ["a:first", "a:second"]
+    assert await queue.receive(32, visibility=1) == [], "nothing left behind"
+    left = [r for r in caplog.records if "left for later" in r.getMessage()]
+    assert left and all(r.exc_info is None for r in left)
+
+
+async def test_a_long_check_is_kept_hidden_until_it_is_done(
+    week: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A check that takes longer than the queue's visibility timeout (a large campaign's
+    checks share the worker) is kept hidden while it runs: it doesn't reappear, so it isn't
+    split and every learner checked again."""
+    monkeypatch.setattr("teams_app.engine.worker.KEEP_EVERY_SECONDS", 0.02)
+    w: Week = await week(MONDAY)
+    for user in ("first", "second"):
+        await w.learner(user, zone="Europe/Berlin")
+    store, queue, worker = w.services.store, w.services.engine.queue, w.engine.worker
+    real, slow = store.get_profile, asyncio.Event()
+
+    async def slow_profile(key: LearnerKey) -> Any:
+        await slow.wait()
+        return await real(key)
+
+    monkeypatch.setattr(store, "get_profile", slow_profile)
+    w.clock.now = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)  # Tuesday 09:00 in Berlin
+    await w.engine.planner.tick()
+    checking = asyncio.create_task(worker.run_once())
+    await asyncio.sleep(0.05)
+    w.clock.now += timedelta(seconds=VISIBILITY_SECONDS + 1)  # past its first visibility
+    await asyncio.sleep(0.1)
+    assert await queue.receive(32, visibility=1) == [], "still hidden: it is under way"
+    slow.set()
+    await checking
+    while await worker.run_once():
+        pass
+    assert sorted(s.conversation_id for s in w.connector.sent) == ["a:first", "a:second"]
+    w.clock.now += timedelta(seconds=VISIBILITY_SECONDS + 1)
+    assert await queue.receive(32, visibility=1) == [], "and deleted once done"
 
 
 async def test_a_team_challenge_reaches_each_member_once_in_their_hours(

@@ -254,6 +254,34 @@ async def test_contact_writes_are_guarded_by_etag(store: LearnerStore) -> None:
     assert stored.contact.time_zone == "Asia/Kolkata"
 
 
+async def test_contact_writes_made_together_each_get_their_own_answer(
+    store: LearnerStore,
+) -> None:
+    """A check saves a tenant's contacts together (one transaction on Azure Tables): each
+    save still gets its own ETag, and one stale save among them fails alone."""
+    keys = [LearnerKey(KEY.tenant_id, f"user-{n:02d}") for n in range(30)]
+    etags = await asyncio.gather(*(store.save_contact(k, _contact(), None) for k in keys))
+    stale = keys[7]
+    await store.save_contact(stale, _contact(time_zone="Europe/Paris"), etags[7])  # moved on
+    outcomes = await asyncio.gather(
+        *(
+            store.save_contact(k, _contact(time_zone="Asia/Kolkata"), etag)
+            for k, etag in zip(keys, etags, strict=True)
+        ),
+        store.save_contact(LearnerKey(KEY.tenant_id, "new-one"), _contact(), None),
+        return_exceptions=True,
+    )
+    assert isinstance(outcomes[7], ConcurrentUpdate)
+    assert not any(isinstance(o, BaseException) for n, o in enumerate(outcomes) if n != 7)
+    found = await store.get_contacts([*keys, LearnerKey(KEY.tenant_id, "new-one")])
+    assert len(found) == len(keys) + 1
+    for n, key in enumerate(keys):
+        expected = "Europe/Paris" if n == 7 else "Asia/Kolkata"
+        assert found[key].contact.time_zone == expected
+        if n != 7:
+            assert found[key].etag == outcomes[n], "the ETag each save returned is the row's"
+
+
 async def test_review_items_round_trip_and_replace_by_id(store: LearnerStore) -> None:
     sched = scheduler(fuzz=False)
     first = new_item("lesson-a/q1", NOW)

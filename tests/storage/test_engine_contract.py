@@ -66,6 +66,59 @@ async def test_the_schedule_returns_what_falls_in_a_window_and_forgets_removed_e
     assert await schedule.due(NOW, NOW + timedelta(minutes=1)) == []
 
 
+async def test_entries_added_and_removed_together_in_one_minute(ports: EnginePorts) -> None:
+    """A check puts its learners in the same minutes and takes them out of theirs together
+    (one transaction per minute on Azure Tables); an entry removed twice, or added twice at
+    once, is no error."""
+    schedule = ports.schedule
+    keys = [LearnerKey(f"tenant-{n % 2}", f"learner-{n:03d}") for n in range(120)]
+    await asyncio.gather(
+        *(schedule.add(NOW + timedelta(minutes=n % 2), k) for n, k in enumerate(keys)),
+        schedule.add(NOW, keys[0]),  # the same entry twice in one go
+    )
+    found = await schedule.due(NOW, NOW + timedelta(minutes=2))
+    assert sorted(found, key=lambda e: e[1].user_id) == [
+        (NOW + timedelta(minutes=n % 2), k) for n, k in enumerate(keys)
+    ]
+    await schedule.remove(NOW, keys[2])  # gone before the others
+    await asyncio.gather(
+        *(schedule.remove(NOW + timedelta(minutes=n % 2), k) for n, k in enumerate(keys[:100]))
+    )
+    left = await schedule.due(NOW, NOW + timedelta(minutes=2))
+    assert sorted(k.user_id for _, k in left) == [k.user_id for k in keys[100:]]
+
+
+async def test_deliveries_planned_together_are_each_claimed_once(ports: EnginePorts) -> None:
+    """A check plans a campaign's deliveries together (one transaction on Azure Tables); one
+    planned before (a check run twice) doesn't stop the others, and keeps its own state."""
+    ledger = ports.ledger
+    recipients = [f"tenant-1|learner-{n:02d}" for n in range(40)]
+    first = await ledger.plan("c-together", recipients[5], NOW)
+    claim = await ledger.claim("c-together", recipients[5], "w1", NOW, first)
+    assert isinstance(claim, Claim)
+    await ledger.record(claim, Outcome(State.SENT))
+    etags = await asyncio.gather(*(ledger.plan("c-together", r, NOW) for r in recipients))
+    assert etags[5] is None, "sent already: nothing to plan"
+    assert all(etags[n] for n in range(len(recipients)) if n != 5)
+    claims = await asyncio.gather(
+        *(
+            ledger.claim("c-together", r, "w1", NOW, etag)
+            for r, etag in zip(recipients, etags, strict=True)
+            if etag
+        )
+    )
+    assert all(isinstance(c, Claim) and c.attempts == 1 for c in claims)
+    assert (await ledger.counts("c-together")).get(State.SENDING.value) == len(recipients) - 1
+    # Claimed together too (no send cap): each claim's ETag is its row's, so an outcome
+    # written only if the row is unchanged (a retry, unlike a send) is written.
+    await asyncio.gather(
+        *(ledger.record(c, Outcome(State.RETRY)) for c in claims if isinstance(c, Claim))
+    )
+    counts = await ledger.counts("c-together")
+    assert counts.get(State.RETRY.value) == len(recipients) - 1
+    assert counts.get(State.SENT.value) == 1
+
+
 async def test_whole_hours_are_purged_once_long_past(ports: EnginePorts) -> None:
     schedule = ports.schedule
     for minutes in (-125, -70, -55, -5, 0, 30):

@@ -153,3 +153,103 @@ async def test_a_message_mixing_tenants_is_split_so_no_tenant_waits_for_another(
     tenants = sorted({d["tenant"] for d in m.body["deliveries"]} for m in parts)
     assert tenants == [{"a"}, {"b"}]
     assert sorted(len(m.body["deliveries"]) for m in parts) == [1, 2]
+
+
+async def test_deferred_messages_come_back_one_behind_another_not_all_at_once() -> None:
+    """A worker already holding 20 s of a tenant's sends puts that tenant's further messages
+    back for later. Each comes back when its turn is near, after the ones put back before
+    it, so a campaign of thousands doesn't keep putting the same messages back every few
+    seconds (that churn kept the queue itself busy)."""
+    clock = FakeClock()
+    queue = MemoryQueue(clock)
+    unused = cast(Any, None)
+    worker = Worker(
+        queue=queue,
+        ledger=unused,
+        store=unused,
+        schedule=unused,
+        sender=unused,
+        curriculum=unused,
+        render=unused,
+        clock=unused,
+        owner="test",
+        tenant_rate=20.0,
+    )
+    worker._backlog["a"] = 400  # 20 s of sending under way for tenant a (white box)
+    for first in range(0, 160, 32):
+        deliveries = [
+            {
+                "campaign": "challenge-2026-W49",
+                "recipient": f"a|u{n}",
+                "tenant": "a",
+                "user": f"u{n}",
+                "kind": "challenge",
+                "data": {},
+            }
+            for n in range(first, first + 32)
+        ]
+        await queue.put({"type": "deliver", "deliveries": deliveries}, delay=0.0)
+    assert await worker.run_once() == 5
+    back: list[list[Any]] = []
+    for _ in range(5):  # each comes back 1.6 s (32 sends) after the one before
+        clock.now += 0.1
+        assert await queue.receive(10, visibility=60.0) == []
+        clock.now += 1.6 if back else 12.5 - 0.1  # 20 s of backlog, back with 7.5 s left
+        back.append(await queue.receive(10, visibility=60.0))
+    assert [len(b) for b in back] == [1, 1, 1, 1, 1]
+
+
+class RecordingQueue(MemoryQueue):
+    """The in-memory queue, noting each put's delay."""
+
+    def __init__(self) -> None:
+        super().__init__(FakeClock())
+        self.delays: list[float] = []
+
+    async def put(self, body: dict[str, Any], *, delay: float = 0.0) -> None:
+        self.delays.append(delay)
+        await super().put(body, delay=delay)
+
+
+async def test_a_message_put_back_twice_is_counted_once() -> None:
+    """A deferred message that comes back while the tenant is still busy goes back behind
+    the ones still away, not behind itself as well: the estimate doesn't drift later and
+    later (which left the worker idle with work waiting on the queue)."""
+    queue = RecordingQueue()
+    unused = cast(Any, None)
+    worker = Worker(
+        queue=queue,
+        ledger=unused,
+        store=unused,
+        schedule=unused,
+        sender=unused,
+        curriculum=unused,
+        render=unused,
+        clock=unused,
+        owner="test",
+        tenant_rate=20.0,
+    )
+    worker._backlog["a"] = 400  # 20 s of sending under way (white box)
+    body = {"type": "deliver", "deliveries": [_delivery(n) for n in range(32)]}
+    for _ in range(2):
+        await queue.put(body)
+    first, second = await queue.receive(2, visibility=60.0)
+    assert await worker._later(first) and await worker._later(second)
+    assert queue.delays[-2:] == pytest.approx([12.5, 14.1], abs=0.05)
+    now = asyncio.get_running_loop().time()
+    worker._deferred["a"] = [(now - 0.1, 32), (now + 1.5, 32)]  # the first came back
+    await queue.put(body)
+    (again,) = await queue.receive(1, visibility=60.0)
+    assert await worker._later(again)
+    assert queue.delays[-1] == pytest.approx(14.1, abs=0.05), "behind the second only"
+
+
+def _delivery(n: int) -> dict[str, Any]:
+    return {
+        "campaign": "challenge-2026-W49",
+        "recipient": f"a|u{n}",
+        "tenant": "a",
+        "user": f"u{n}",
+        "kind": "challenge",
+        "data": {},
+    }
