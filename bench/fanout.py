@@ -261,6 +261,19 @@ def _rates(sent: list[list[Any]]) -> dict[str, float]:
     return {t: (len(times) - 1) / (max(times) - min(times)) for t, times in per_tenant.items()}
 
 
+def _outcome(report: dict[str, Any], expected: int, began: float) -> dict[str, Any]:
+    """Each tenant's rate, duplicates and losses (of ``expected`` chats, one message each),
+    how long from ``began`` to the last send, and the connector's answers."""
+    per_chat = Counter(chat for chat, _tenant, _at in report["sent"])
+    return {
+        "rates": _rates(report["sent"]),
+        "duplicates": sum(n - 1 for n in per_chat.values() if n > 1),
+        "losses": expected - len(per_chat),
+        "took": max(at for _c, _t, at in report["sent"]) - began,
+        "statuses": report["statuses"],
+    }
+
+
 async def campaign(
     azurite: Azurite, learners: int, tenants: int, cap: float, storage: str
 ) -> dict[str, Any]:
@@ -337,14 +350,9 @@ async def _campaign(
         )[:3]
         for tenant, times in per_tenant.items()
     }
-    per_chat = Counter(chat for chat, _tenant, _at in report["sent"])
     return {
-        "rates": _rates(report["sent"]),
-        "duplicates": sum(n - 1 for n in per_chat.values() if n > 1),
-        "losses": learners - len(per_chat),
+        **_outcome(report, learners, began),
         "ledger": ledger,
-        "took": max(at for _c, _t, at in report["sent"]) - began,
-        "statuses": report["statuses"],
         "pauses": pauses,
         "lags": lags,
         "throttled": [
@@ -441,15 +449,10 @@ async def _burst(
     finally:
         teams.join(timeout=10)
         await runner.cleanup()
-    per_chat = Counter(chat for chat, _tenant, _at in report["sent"])
     return {
-        "rates": _rates(report["sent"]),
-        "duplicates": sum(n - 1 for n in per_chat.values() if n > 1),
-        "losses": installs - len(per_chat),
+        **_outcome(report, installs, began),
         "answers": statuses,
         "installed": installed,
-        "took": max(at for _c, _t, at in report["sent"]) - began,
-        "statuses": report["statuses"],
     }
 
 

@@ -118,13 +118,10 @@ def test_tenants_take_turns_among_learners_due_at_the_same_time() -> None:
     ]
 
 
-async def test_a_message_mixing_tenants_is_split_so_no_tenant_waits_for_another() -> None:
-    """Deliveries go on the queue one tenant to a message; one mixing tenants (put by an
-    older version) is split before anything is sent, so one busy tenant's backlog never
-    holds back another tenant's messages."""
-    queue = MemoryQueue()
+def _worker(queue: MemoryQueue) -> Worker:
+    """A worker for the queue alone (sending 20 a second per tenant)."""
     unused = cast(Any, None)
-    worker = Worker(
+    return Worker(
         queue=queue,
         ledger=unused,
         store=unused,
@@ -134,7 +131,16 @@ async def test_a_message_mixing_tenants_is_split_so_no_tenant_waits_for_another(
         render=unused,
         clock=unused,
         owner="test",
+        tenant_rate=20.0,
     )
+
+
+async def test_a_message_mixing_tenants_is_split_so_no_tenant_waits_for_another() -> None:
+    """Deliveries go on the queue one tenant to a message; one mixing tenants (put by an
+    older version) is split before anything is sent, so one busy tenant's backlog never
+    holds back another tenant's messages."""
+    queue = MemoryQueue()
+    worker = _worker(queue)
 
     def delivery(tenant: str, n: int) -> dict[str, Any]:
         return {
@@ -162,32 +168,10 @@ async def test_deferred_messages_come_back_one_behind_another_not_all_at_once() 
     seconds (that churn kept the queue itself busy)."""
     clock = FakeClock()
     queue = MemoryQueue(clock)
-    unused = cast(Any, None)
-    worker = Worker(
-        queue=queue,
-        ledger=unused,
-        store=unused,
-        schedule=unused,
-        sender=unused,
-        curriculum=unused,
-        render=unused,
-        clock=unused,
-        owner="test",
-        tenant_rate=20.0,
-    )
+    worker = _worker(queue)
     worker._backlog["a"] = 400  # 20 s of sending under way for tenant a (white box)
     for first in range(0, 160, 32):
-        deliveries = [
-            {
-                "campaign": "challenge-2026-W49",
-                "recipient": f"a|u{n}",
-                "tenant": "a",
-                "user": f"u{n}",
-                "kind": "challenge",
-                "data": {},
-            }
-            for n in range(first, first + 32)
-        ]
+        deliveries = [_delivery(n) for n in range(first, first + 32)]
         await queue.put({"type": "deliver", "deliveries": deliveries}, delay=0.0)
     assert await worker.run_once() == 5
     back: list[list[Any]] = []
@@ -216,19 +200,7 @@ async def test_a_message_put_back_twice_is_counted_once() -> None:
     the ones still away, not behind itself as well: the estimate doesn't drift later and
     later (which left the worker idle with work waiting on the queue)."""
     queue = RecordingQueue()
-    unused = cast(Any, None)
-    worker = Worker(
-        queue=queue,
-        ledger=unused,
-        store=unused,
-        schedule=unused,
-        sender=unused,
-        curriculum=unused,
-        render=unused,
-        clock=unused,
-        owner="test",
-        tenant_rate=20.0,
-    )
+    worker = _worker(queue)
     worker._backlog["a"] = 400  # 20 s of sending under way (white box)
     body = {"type": "deliver", "deliveries": [_delivery(n) for n in range(32)]}
     for _ in range(2):
