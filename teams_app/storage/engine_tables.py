@@ -34,7 +34,6 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from azure.core import MatchConditions
 from azure.core.exceptions import (
     AzureError,
     HttpResponseError,
@@ -42,7 +41,7 @@ from azure.core.exceptions import (
     ResourceModifiedError,
     ResourceNotFoundError,
 )
-from azure.data.tables import TableTransactionError, UpdateMode
+from azure.data.tables import UpdateMode
 from azure.data.tables.aio import TableClient, TableServiceClient
 
 from teams_app.domain.review import ReviewItem
@@ -459,7 +458,7 @@ def _learner_of(row_key: str) -> LearnerKey:
     return LearnerKey(tenant, user)
 
 
-_Pending = tuple[Claim, Outcome, "asyncio.Future[None]"]
+_Record = tuple[Claim, Outcome]
 
 
 def _outcome_row(claim: Claim, outcome: Outcome) -> dict[str, Any]:
@@ -507,12 +506,13 @@ class TableLedger:
         self._guard = guard
         self._lease = claim_lease
         self._indexed: set[str] = set()
-        self._pending: list[_Pending] = []
-        self._flusher: asyncio.Task[None] | None = None
         # A check's deliveries of one campaign are planned in one transaction, and planned
         # deliveries claimed at the same moment (a worker without a send cap) are too.
         self._plans: Batcher[_Plan, str | None] = Batcher(self._plan_together, self._plan_alone)
         self._claims: Batcher[_Replace, Any] = Batcher(self._claim_together, self._claim_alone)
+        self._records: Batcher[_Record, None] = Batcher(
+            self._record_together, self._record_one, window=RECORD_BATCH_SECONDS
+        )
 
     async def open(self) -> None:
         await create_tables(self._service, self._guard, self._table)
@@ -520,8 +520,7 @@ class TableLedger:
     async def close(self) -> None:
         await self._plans.drain()
         await self._claims.drain()
-        if self._flusher is not None:
-            await self._flusher  # what was recorded is written
+        await self._records.drain()  # what was recorded is written
         await self._table.close()
 
     async def _index(self, campaign: str) -> None:
@@ -636,56 +635,16 @@ class TableLedger:
         """Outcomes arriving within :data:`RECORD_BATCH_SECONDS` of each other are written
         together, a hundred to a transaction per campaign (a transaction that fails, for one
         row that moved, is written row by row); each call returns once its row is written."""
-        done = asyncio.get_running_loop().create_future()
-        self._pending.append((claim, outcome, done))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush())
-        await done
+        await self._records.submit(claim.campaign, (claim, outcome))
 
-    async def _flush(self) -> None:
-        await asyncio.sleep(RECORD_BATCH_SECONDS)
-        while self._pending:
-            pending, self._pending = self._pending, []
-            groups: dict[str, list[_Pending]] = {}
-            for entry in pending:
-                groups.setdefault(entry[0].campaign, []).append(entry)
-            chunks = [g[i : i + 100] for g in groups.values() for i in range(0, len(g), 100)]
-            await asyncio.gather(*(self._write_chunk(chunk) for chunk in chunks))
+    async def _record_together(self, _campaign: object, records: list[_Record]) -> list[None]:
+        operations = [save_operation(_outcome_row(c, o), c.etag) for c, o in records]
+        async with self._guard.call("ledger record", deadline=BATCH_DEADLINE_SECONDS):
+            await self._table.submit_transaction(operations)
+        return [None] * len(records)
 
-    async def _write_chunk(self, chunk: list[_Pending]) -> None:
-        operations = [
-            (
-                "update",
-                _outcome_row(claim, outcome),
-                {
-                    "mode": UpdateMode.REPLACE,
-                    "etag": claim.etag,
-                    "match_condition": MatchConditions.IfNotModified,
-                },
-            )
-            for claim, outcome, _ in chunk
-        ]
-        try:
-            async with self._guard.call("ledger record", deadline=10):
-                await self._table.submit_transaction(operations)
-        except (TableTransactionError, ResourceModifiedError, HttpResponseError):
-            for claim, outcome, done in chunk:  # one row moved: each on its own
-                try:
-                    await self._record_one(claim, outcome)
-                except StorageUnavailable as err:
-                    done.set_exception(err)
-                else:
-                    done.set_result(None)
-            return
-        except (AzureError, StorageUnavailable) as err:
-            for _, _, done in chunk:
-                done.set_exception(StorageUnavailable("ledger record failed"))
-            logger.warning("ledger record failed: %s", type(err).__name__)
-            return
-        for _, _, done in chunk:
-            done.set_result(None)
-
-    async def _record_one(self, claim: Claim, outcome: Outcome) -> None:
+    async def _record_one(self, record: _Record) -> None:
+        claim, outcome = record
         entity = _outcome_row(claim, outcome)
         try:
             async with self._guard.call("ledger record"):
