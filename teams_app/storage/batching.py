@@ -22,6 +22,11 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 MAX_BATCH = 100  # operations per transaction (the service's limit)
+# Fewer writes than this go as separate requests: the SDK builds a transaction's multipart
+# body with the email package, and for one to three writes that costs the client more than
+# their separate requests (CPU per write against Azurite: 0.74 ms alone, 1.9 ms as a
+# transaction of one, 1.1 of two, 0.67 of four, 0.26 of fifty).
+MIN_TOGETHER = 4
 WINDOW_SECONDS = 0.005
 
 
@@ -78,7 +83,7 @@ class Batcher[T, R]:
             await self._write(group, pending)
 
     async def _write(self, group: Hashable, pending: _Group) -> None:
-        if len(pending.items) > 1:
+        if len(pending.items) >= MIN_TOGETHER:
             try:
                 results = await self._together(group, pending.items)
             except Exception as err:

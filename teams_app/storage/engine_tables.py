@@ -11,7 +11,7 @@ RK ``review|<lesson>|<question>``               PK ``<tenant>|<user>``; one FSRS
 ``<prefix>at<YYYYMMDDHH>``                       the schedule, a table per UTC hour: PK the
                                                 minute, RK ``<tenant>|<user>``: a planner
                                                 tick reads only the hours it plans
-``<prefix>deliveries``                          the ledger: PK ``<campaign>``, RK
+``<prefix>deliveries``                          the ledger: PK ``<campaign>|<tenant>``, RK
                                                 ``<tenant>|<user>`` (or a reply's id); the
                                                 claim is an insert (or a guarded update of a
                                                 RETRY row) before anything is sent
@@ -30,7 +30,7 @@ import json
 import logging
 import math
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -64,7 +64,7 @@ from teams_app.storage.etags import (
     save_operation,
 )
 from teams_app.storage.guard import StorageGuard, create_tables
-from teams_app.storage.keys import decode_part, encode_part, join_key
+from teams_app.storage.keys import decode_part, join_key
 from teams_app.storage.ports import LearnerKey, StorageUnavailable
 
 logger = logging.getLogger(__name__)
@@ -72,8 +72,10 @@ logger = logging.getLogger(__name__)
 RECORD_BATCH_SECONDS = 0.02
 BATCH_DEADLINE_SECONDS = 10.0  # for a transaction of up to 100 writes
 READS_AT_ONCE = 16  # point reads under way at once for one batch of contacts
+RANGE_READ_MIN = 4  # a tenant's contacts read together with one query, from this many
+RANGE_READ_SPREAD = 4  # rows a range read reads at most, per contact it looks for
 REVIEW_PREFIX = "review|"
-CAMPAIGN_INDEX = "index|campaigns"  # never a campaign: encoded keys have no "|"
+CAMPAIGN_INDEX = "index||campaigns"  # never a campaign's partition: no part is empty
 KEPT_CLIENTS = 8  # hour tables whose clients are kept open
 SLOT_TABLE = "at"  # the schedule's hourly tables: <prefix>at<YYYYMMDDHH>
 
@@ -189,17 +191,61 @@ class TableContacts:
         return _stored_contact(row)
 
     async def get_contacts(self, keys: list[LearnerKey]) -> dict[LearnerKey, StoredContact]:
-        """Many contacts: point reads, :data:`READS_AT_ONCE` at a time. (Not one query with
-        the row keys OR-ed together: Azure Tables answers that with a scan of the whole
-        partition, a tenant's every contact.)"""
+        """Many contacts. A tenant's :data:`RANGE_READ_MIN` or more are read with one query
+        over the range of row keys from the first to the last of them (a message's learners
+        are neighbours in the schedule, so mostly in the contacts too); the query reads at
+        most :data:`RANGE_READ_SPREAD` times as many rows as it looks for, and what lies past
+        them is read key by key, as are a tenant's few. (Not one query with the row keys
+        OR-ed together: Azure Tables answers that with a scan of the whole partition.)"""
+        by_tenant: dict[str, list[LearnerKey]] = {}
+        for key in dict.fromkeys(keys):
+            by_tenant.setdefault(key.tenant_id, []).append(key)
         slots = asyncio.Semaphore(READS_AT_ONCE)
+        found: dict[LearnerKey, StoredContact] = {}
 
-        async def read(key: LearnerKey) -> tuple[LearnerKey, StoredContact | None]:
+        async def read(key: LearnerKey) -> None:
             async with slots:
-                return key, await self.get_contact(key)
+                if (stored := await self.get_contact(key)) is not None:
+                    found[key] = stored
 
-        found = await asyncio.gather(*(read(k) for k in dict.fromkeys(keys)))
-        return {key: stored for key, stored in found if stored is not None}
+        async def read_range(tenant: str, mine: list[LearnerKey]) -> None:
+            async with slots:
+                past = await self._read_range(tenant, mine, found)
+            await asyncio.gather(*(read(key) for key in past))
+
+        work: list[Awaitable[None]] = []
+        for tenant, mine in by_tenant.items():
+            if len(mine) >= RANGE_READ_MIN:
+                work.append(read_range(tenant, mine))
+            else:
+                work.extend(read(key) for key in mine)
+        await asyncio.gather(*work)
+        return found
+
+    async def _read_range(
+        self, tenant: str, keys: list[LearnerKey], found: dict[LearnerKey, StoredContact]
+    ) -> list[LearnerKey]:
+        """One page of the query over ``keys``' row keys; puts what it found in ``found``
+        and returns the keys past the end of the page (still to be read)."""
+        wanted = {join_key(key.user_id): key for key in keys}
+        rows = sorted(wanted)
+        last = ""
+        try:
+            async with self._guard.call("contacts read"):
+                pages: Any = self._contacts.query_entities(
+                    "PartitionKey eq @pk and RowKey ge @lo and RowKey le @hi",
+                    parameters={"pk": join_key(tenant), "lo": rows[0], "hi": rows[-1]},
+                    results_per_page=min(1000, RANGE_READ_SPREAD * len(rows)),
+                ).by_page()
+                page = await anext(pages)
+                async for row in page:
+                    last = row["RowKey"]
+                    if (key := wanted.get(last)) is not None:
+                        found[key] = _stored_contact(row)
+                finished = pages.continuation_token is None
+        except AzureError as err:
+            raise StorageUnavailable("contacts read failed") from err
+        return [] if finished else [wanted[row] for row in rows if row > last]
 
     async def save_contact(self, key: LearnerKey, contact: Contact, etag: str | None) -> str:
         return await self._saves.submit(join_key(key.tenant_id), (key, contact, etag))
@@ -449,6 +495,22 @@ def _open_etag(state: State, etag: str) -> str | None:
     return "" if state in OPEN_STATES else None
 
 
+def ledger_partition(campaign: str, recipient: str) -> str:
+    """The partition of the campaign's row for ``recipient``: one per tenant (a learner's
+    recipient key begins with their tenant, a reply's with "reply"). A tenant's sends are
+    paced by Teams' limit per tenant, so no partition is written faster than a partition
+    serves, however many tenants a campaign reaches; a tenant's writes arriving together
+    go as one transaction; and a tenant's report reads its own partition."""
+    return join_key(campaign, recipient.split("|", 1)[0])
+
+
+def _campaign_range(campaign: str) -> tuple[str, str]:
+    """The campaign's partition keys lie in ``[low, high)`` (and so does the campaign
+    index's, were a campaign called "index")."""
+    low = join_key(campaign) + "|"
+    return low, low[:-1] + chr(ord("|") + 1)
+
+
 def _learner_row(key: LearnerKey) -> str:
     return join_key(key.tenant_id, key.user_id)
 
@@ -463,7 +525,7 @@ _Record = tuple[Claim, Outcome]
 
 def _outcome_row(claim: Claim, outcome: Outcome) -> dict[str, Any]:
     return {
-        "PartitionKey": join_key(claim.campaign),
+        "PartitionKey": ledger_partition(claim.campaign, claim.recipient),
         "RowKey": join_key(claim.recipient),
         "State": outcome.state.value,
         "Attempts": claim.attempts,
@@ -480,7 +542,7 @@ _Replace = tuple[dict[str, Any], str]  # an entity and the ETag it must still ha
 
 def _plan_row(campaign: str, recipient: str, now: datetime) -> dict[str, Any]:
     return {
-        "PartitionKey": join_key(campaign),
+        "PartitionKey": ledger_partition(campaign, recipient),
         "RowKey": join_key(recipient),
         "State": State.QUEUED.value,
         "PlannedAt": now,
@@ -533,13 +595,15 @@ class TableLedger:
         self._indexed.add(campaign)
 
     async def plan(self, campaign: str, recipient: str, now: datetime) -> str | None:
-        return await self._plans.submit(campaign, (campaign, recipient, now))
+        return await self._plans.submit(
+            ledger_partition(campaign, recipient), (campaign, recipient, now)
+        )
 
-    async def _plan_together(self, campaign: object, plans: list[_Plan]) -> list[str | None]:
+    async def _plan_together(self, _partition: object, plans: list[_Plan]) -> list[str | None]:
         """All or nothing: a row planned before fails it, and each is then planned alone."""
         operations = [("create", _plan_row(*plan)) for plan in plans]
         async with self._guard.call("ledger plan", deadline=BATCH_DEADLINE_SECONDS):
-            await self._index(str(campaign))
+            await self._index(plans[0][0])
             written = await self._table.submit_transaction(operations)
         return [str(meta["etag"]) for meta in written]
 
@@ -567,7 +631,7 @@ class TableLedger:
         now: datetime,
         etag: str | None = None,
     ) -> Claim | Held | None:
-        pk, rk = join_key(campaign), join_key(recipient)
+        pk, rk = ledger_partition(campaign, recipient), join_key(recipient)
         entity: dict[str, Any] = {
             "PartitionKey": pk,
             "RowKey": rk,
@@ -625,7 +689,7 @@ class TableLedger:
         async with self._guard.call("ledger claim"):
             return await self._replace(*claim)
 
-    async def _claim_together(self, _campaign: object, claims: list[_Replace]) -> list[Any]:
+    async def _claim_together(self, _partition: object, claims: list[_Replace]) -> list[Any]:
         """All or nothing: a row that moved fails it, and each is then claimed alone."""
         operations = [save_operation(entity, etag) for entity, etag in claims]
         async with self._guard.call("ledger claim", deadline=BATCH_DEADLINE_SECONDS):
@@ -635,9 +699,11 @@ class TableLedger:
         """Outcomes arriving within :data:`RECORD_BATCH_SECONDS` of each other are written
         together, a hundred to a transaction per campaign (a transaction that fails, for one
         row that moved, is written row by row); each call returns once its row is written."""
-        await self._records.submit(claim.campaign, (claim, outcome))
+        await self._records.submit(
+            ledger_partition(claim.campaign, claim.recipient), (claim, outcome)
+        )
 
-    async def _record_together(self, _campaign: object, records: list[_Record]) -> list[None]:
+    async def _record_together(self, _partition: object, records: list[_Record]) -> list[None]:
         operations = [save_operation(_outcome_row(c, o), c.etag) for c, o in records]
         async with self._guard.call("ledger record", deadline=BATCH_DEADLINE_SECONDS):
             await self._table.submit_transaction(operations)
@@ -659,15 +725,14 @@ class TableLedger:
             raise StorageUnavailable("ledger record failed") from err
 
     async def counts(self, campaign: str, tenant_id: str | None = None) -> dict[str, int]:
-        """A partition query; for one tenant, the range of row keys its recipients have
-        (a recipient's key is ``join_key(tenant, user)``, itself encoded as one part)."""
+        """A query over the campaign's partitions, or the tenant's one."""
         counted: Counter[str] = Counter()
-        query, parameters = "PartitionKey eq @pk", {"pk": join_key(campaign)}
+        first, last = _campaign_range(campaign)
+        query = "PartitionKey ge @first and PartitionKey lt @last and PartitionKey ne @index"
+        parameters = {"first": first, "last": last, "index": CAMPAIGN_INDEX}
         if tenant_id is not None:
-            low = encode_part(join_key(tenant_id) + "|")  # ends with the encoded "|"
-            high = low[:-1] + chr(ord(low[-1]) + 1)
-            query += " and RowKey ge @lo and RowKey lt @hi"
-            parameters |= {"lo": low, "hi": high}
+            query = "PartitionKey eq @pk"
+            parameters = {"pk": ledger_partition(campaign, join_key(tenant_id, ""))}
         try:
             async with self._guard.call("ledger read", deadline=120):
                 rows = self._table.query_entities(
@@ -699,7 +764,9 @@ class TableLedger:
             async with slots, self._guard.call("ledger read"):
                 try:
                     row = await self._table.get_entity(
-                        join_key(campaign), join_key(recipient), select=["State"]
+                        ledger_partition(campaign, recipient),
+                        join_key(recipient),
+                        select=["State"],
                     )
                 except ResourceNotFoundError:
                     return campaign, None
@@ -718,7 +785,9 @@ class TableLedger:
 
         async def delete(campaign: str) -> None:
             async with slots, self._guard.call("ledger delete"):
-                await self._table.delete_entity(join_key(campaign), join_key(recipient))
+                await self._table.delete_entity(
+                    ledger_partition(campaign, recipient), join_key(recipient)
+                )
 
         try:
             await asyncio.gather(*(delete(c) for c in found))

@@ -242,6 +242,24 @@ async def test_contacts_are_read_many_at_a_time(store: LearnerStore) -> None:
     assert await store.get_contacts([]) == {}
 
 
+async def test_contacts_asked_for_among_many_others_are_all_found(store: LearnerStore) -> None:
+    """A tenant's contacts asked for together lie far apart among others: each is found,
+    once, and the missing ones (between them and past them) are not."""
+    keys = [LearnerKey(KEY.tenant_id, f"user-{n:03d}") for n in range(300)]
+    await asyncio.gather(
+        *(
+            store.save_contact(k, _contact(time_zone=f"Etc/GMT-{n % 12}"), None)
+            for n, k in enumerate(keys)
+        )
+    )
+    asked = [keys[n] for n in (0, 1, 2, 150, 299)]
+    missing = [LearnerKey(KEY.tenant_id, user) for user in ("user-0005", "user-2995", "user-3")]
+    found = await store.get_contacts([*missing, *asked])
+    assert set(found) == set(asked)
+    assert found[keys[150]].contact.time_zone == "Etc/GMT-6"
+    assert found[keys[299]] == await store.get_contact(keys[299])
+
+
 async def test_contact_writes_are_guarded_by_etag(store: LearnerStore) -> None:
     first = await store.save_contact(KEY, _contact(), None)
     with pytest.raises(ConcurrentUpdate):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -119,6 +120,35 @@ async def test_deliveries_planned_together_are_each_claimed_once(ports: EnginePo
     assert counts.get(State.SENT.value) == 1
 
 
+async def test_a_campaigns_rows_are_kept_in_a_partition_per_tenant(azurite: Azurite) -> None:
+    """No partition takes a campaign's writes for every tenant (a partition serves a few
+    thousand a second, a tenant's sends are paced by Teams), yet each row stays where
+    claims, reports and a learner's data download find it."""
+    service = service_client(azurite.connection_string)
+    prefix = table_prefix()
+    ledger = TableLedger(service, prefix, StorageGuard())
+    await ledger.open()
+    recipients = [join_key(f"tenant-{n % 3}", f"u{n}") for n in range(60)]
+    try:
+        await asyncio.gather(*(ledger.plan("c-tenants", r, NOW) for r in recipients))
+        claims = await asyncio.gather(*(ledger.claim("c-tenants", r, "w", NOW) for r in recipients))
+        await asyncio.gather(
+            *(ledger.record(c, Outcome(State.SENT)) for c in claims if isinstance(c, Claim))
+        )
+        table = service.get_table_client(f"{prefix}deliveries")
+        partitions = Counter(
+            [row["PartitionKey"] async for row in table.list_entities(select=["PartitionKey"])]
+        )
+        await table.close()
+        assert sorted(partitions.values()) == [1, 20, 20, 20], "three tenants and the index"
+        assert (await ledger.counts("c-tenants"))["sent"] == 60
+        assert (await ledger.counts("c-tenants", "tenant-1"))["sent"] == 20
+        assert await ledger.deliveries_of(recipients[7]) == {"c-tenants": "sent"}
+    finally:
+        await ledger.close()
+        await service.close()
+
+
 async def test_whole_hours_are_purged_once_long_past(ports: EnginePorts) -> None:
     schedule = ports.schedule
     for minutes in (-125, -70, -55, -5, 0, 30):
@@ -208,6 +238,21 @@ async def test_campaigns_are_listed(ports: EnginePorts) -> None:
         "pulse-2026-W49",
         "replies-2026-11-30",
     ]
+
+
+async def test_each_campaign_counts_its_own_deliveries(ports: EnginePorts) -> None:
+    """Names that are prefixes of one another, one holding the key separator, and one called
+    like the campaign index's partition are each counted alone."""
+    ledger = ports.ledger
+    campaigns = ("c", "c-2", "c|x", "index", "campaigns")
+    for n, campaign in enumerate(campaigns):
+        for user in range(n + 1):
+            await ledger.plan(campaign, join_key("t", f"u{user}"), NOW)
+    for n, campaign in enumerate(campaigns):
+        assert await ledger.counts(campaign) == {
+            "queued": n + 1, "retried": 0, "throttled": 0,
+        }, campaign  # fmt: skip
+    assert await ledger.campaigns() == sorted(campaigns)
 
 
 async def test_a_recipients_deliveries_are_listed_and_forgotten_everywhere(

@@ -8,7 +8,7 @@ from collections.abc import Hashable
 
 import pytest
 
-from teams_app.storage.batching import MAX_BATCH, Batcher
+from teams_app.storage.batching import MAX_BATCH, MIN_TOGETHER, Batcher
 
 
 class Table:
@@ -64,6 +64,17 @@ async def test_writes_to_a_partition_arriving_together_go_as_one_transaction() -
     assert results == [f"etag-a{n}" for n in range(30)] + [f"etag-b{n}" for n in range(250)]
     assert sorted(table.transactions) == [30, 50, 100, 100], "per partition, 100 at most"
     assert table.singles == 0
+
+
+async def test_a_few_writes_together_go_as_separate_requests() -> None:
+    """Below :data:`MIN_TOGETHER` a transaction costs more than the separate requests."""
+    table = Table()
+    writer = Writer(table)
+    few = await asyncio.gather(*(writer.write("p", f"a{n}") for n in range(MIN_TOGETHER - 1)))
+    assert few == [f"etag-a{n}" for n in range(MIN_TOGETHER - 1)]
+    assert table.transactions == [] and table.singles == MIN_TOGETHER - 1
+    await asyncio.gather(*(writer.write("p", f"b{n}") for n in range(MIN_TOGETHER)))
+    assert table.transactions == [MIN_TOGETHER] and table.singles == MIN_TOGETHER - 1
 
 
 async def test_a_failed_transaction_gives_each_caller_its_own_answer() -> None:
