@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from teams_app.engine.clock import Clock
 from teams_app.engine.planner import Planner
 from teams_app.engine.worker import Worker
+from teams_app.storage.guard import background as storage_background
 from teams_app.storage.ports import StorageError
 
 logger = logging.getLogger(__name__)
@@ -43,8 +44,9 @@ class Engine:
     async def _plan_loop(self) -> None:
         every = self._clock.real_seconds(self.planner.tick_every.total_seconds())
         while not self._stop.is_set():
-            await self._step("planner tick", self.planner.tick)
-            await self._step("index housekeeping", self._housekeeping)
+            with storage_background():  # a tick's storage calls wait for turns' and sends'
+                await self._step("planner tick", self.planner.tick)
+                await self._step("index housekeeping", self._housekeeping)
             await self._sleep(every)
 
     async def _housekeeping(self) -> int:

@@ -69,6 +69,7 @@ from teams_app.storage.engine_ports import (
     State,
     StoredContact,
 )
+from teams_app.storage.guard import background as storage_background
 from teams_app.storage.keys import join_key
 from teams_app.storage.ports import ConcurrentUpdate, LearnerKey, LearnerStore, StorageError
 
@@ -341,13 +342,20 @@ class Worker:
     # --- check: what is due now ------------------------------------------------------------
 
     async def _check(self, entries: list[tuple[datetime, LearnerKey]]) -> None:
-        """Decide for every learner, then plan what is due in the ledger, then put it on the
-        queue (32 deliveries to a message), then save each contact with its next check. A
-        crash anywhere leaves the check message to run again: the contacts haven't moved,
-        the same deliveries are decided, the ledger finds them planned (or sent), and a
-        delivery put twice is claimed once."""
+        """Read the learners' contacts together, decide for every learner, then plan what is
+        due in the ledger, then put it on the queue (32 deliveries to a message), then save
+        each contact with its next check. A crash anywhere leaves the check message to run
+        again: the contacts haven't moved, the same deliveries are decided, the ledger finds
+        them planned (or sent), and a delivery put twice is claimed once. Its storage calls
+        wait for the sends' (a campaign checks thousands of learners within a minute while
+        others' messages go out)."""
+        with storage_background():
+            await self._check_all(entries)
+
+    async def _check_all(self, entries: list[tuple[datetime, LearnerKey]]) -> None:
+        contacts = await self._store.get_contacts([key for _, key in entries])
         decided = await asyncio.gather(
-            *(self._bounded(self._decide(at, key)) for at, key in entries)
+            *(self._bounded(self._decide(at, key, contacts.get(key))) for at, key in entries)
         )
         decisions = [d for d in decided if d is not None]
         deliveries = await asyncio.gather(
@@ -359,16 +367,17 @@ class Worker:
             if not ok:  # the learner moved meanwhile: look at them again, on their own
                 await self._bounded(self._check_one(decision.at, decision.key))
 
-    async def _decide(self, at: datetime, key: LearnerKey) -> _Decision | None:
-        """What is due for the learner now, and their next check (``None``: stale)."""
-        stored, profile, items = await asyncio.gather(  # a stale entry is rare: read at once
-            self._store.get_contact(key),
-            self._store.get_profile(key),
-            self._store.review_items(key),
-        )
+    async def _decide(
+        self, at: datetime, key: LearnerKey, stored: StoredContact | None
+    ) -> _Decision | None:
+        """What is due now for the learner (``stored``: their contact), and their next
+        check (``None``: the entry is stale)."""
         if stored is None or not _same_minute(stored.contact.next_check, at):
             await self._schedule.remove(at, key)  # stale: the learner moved on
             return None
+        profile, items = await asyncio.gather(
+            self._store.get_profile(key), self._store.review_items(key)
+        )
         contact = stored.contact
         state = profile.state if profile else LearnerState()
         now = self._clock.now()
@@ -421,7 +430,7 @@ class Worker:
     async def _check_one(self, at: datetime, key: LearnerKey) -> None:
         """:meth:`_check` for one learner, re-reading after a conflict."""
         for _ in range(CHECK_TRIES):
-            decision = await self._decide(at, key)
+            decision = await self._decide(at, key, await self._store.get_contact(key))
             if decision is None:
                 return
             if decision.delivery is not None:
@@ -473,21 +482,20 @@ class Worker:
         try:
             contacts = await self._store.get_contacts(keys)
             await asyncio.gather(
-                *(
-                    self._for_tenant(k.tenant_id, self._deliver(d, contacts.get(k)))
-                    for d, k in zip(deliveries, keys, strict=True)
-                )
+                *(self._deliver(d, contacts.get(k)) for d, k in zip(deliveries, keys, strict=True))
             )
         finally:
             for key in keys:
                 self._backlog[key.tenant_id] -= 1
 
-    async def _for_tenant(self, tenant_id: str, work: Awaitable[None]) -> None:
+    def _tenant_slot(self, tenant_id: str) -> asyncio.Semaphore:
+        """One of the tenant's concurrency slots, held from taking a send slot to the end of
+        the send (not while the outcome is written: a send waiting for its turn shouldn't
+        wait for storage too)."""
         slots = self._tenant_slots.get(tenant_id)
         if slots is None:
             slots = self._tenant_slots[tenant_id] = asyncio.Semaphore(self._concurrency)
-        async with slots:
-            await work
+        return slots
 
     async def _deliver(self, delivery: dict[str, Any], stored: StoredContact | None) -> None:
         """Check, claim (just before it goes out), send and record one delivery."""
@@ -523,7 +531,10 @@ class Worker:
             if (claim := await self._claim(delivery)) is not None:
                 await self._ledger.record(claim, Outcome(ending))
             return
-        await self._send(delivery, activity)
+        claimed: list[Claim] = []
+        async with self._tenant_slot(str(delivery["tenant"])):
+            result = await self._send(delivery, activity, claimed)
+        await self._settle(delivery, claimed, result)
 
     async def _claim(self, delivery: dict[str, Any]) -> Claim | None:
         """The delivery's claim, or ``None`` (ended, or held: then it comes back later)."""
@@ -539,8 +550,11 @@ class Worker:
             return None
         return claim
 
-    async def _send(self, delivery: dict[str, Any], activity: dict[str, Any]) -> None:
-        claimed: list[Claim] = []
+    async def _send(
+        self, delivery: dict[str, Any], activity: dict[str, Any], claimed: list[Claim]
+    ) -> SendResult:
+        """Send when the tenant's turn comes, claiming the delivery just before (the claim
+        is appended to ``claimed``)."""
 
         async def claim_now() -> bool:
             claim = await self._claim(delivery)
@@ -557,9 +571,12 @@ class Worker:
             activity=activity,
         )
         deadline = asyncio.get_running_loop().time() + SEND_BUDGET_SECONDS
-        result = await self._sender.send(
-            message, deadline=deadline, hand_off=False, claim=claim_now
-        )
+        return await self._sender.send(message, deadline=deadline, hand_off=False, claim=claim_now)
+
+    async def _settle(
+        self, delivery: dict[str, Any], claimed: list[Claim], result: SendResult
+    ) -> None:
+        """Record what the send came to; a retry goes back on the queue."""
         if not claimed:  # withdrawn (sent or held elsewhere), or refused before any attempt
             refused = result.status is SendStatus.FAILED  # its host isn't allowed
             if refused and (claim := await self._claim(delivery)) is not None:

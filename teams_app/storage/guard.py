@@ -15,6 +15,11 @@ first served, before their deadline starts. A burst of work (an install burst's 
 campaign's checks) then queues here, where waiting is not mistaken for an outage, rather
 than in the HTTP client's connection pool, where it would count against each call's
 deadline and open the breaker on a storage account that is answering.
+
+Work that can wait marks itself with :func:`background` (the engine's checks: a campaign's
+thousands of learners checked within a minute). Its calls hold at most half the slots and
+take a free one only when no other call is waiting, so a learner's turn and the sends under
+way never queue behind a burst of checks.
 """
 
 from __future__ import annotations
@@ -22,7 +27,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextvars import ContextVar
 
 from azure.core.exceptions import (
     AzureError,
@@ -39,6 +46,72 @@ FAILURES_TO_OPEN = 5
 COOLDOWN_SECONDS = 2.0
 IN_FLIGHT = 64  # under the storage transport's pool of 100 connections
 
+_background: ContextVar[bool] = ContextVar("storage_background", default=False)
+
+
+@contextlib.contextmanager
+def background() -> Iterator[None]:
+    """Storage calls made within (and in tasks started within) wait for other calls: see
+    the module docstring."""
+    token = _background.set(True)
+    try:
+        yield
+    finally:
+        _background.reset(token)
+
+
+class _Slots:
+    """A semaphore with two lanes: a waiting call is served before any waiting background
+    call, and background calls hold at most ``background_limit`` slots."""
+
+    def __init__(self, size: int, background_limit: int) -> None:
+        self._free = size
+        self._background_limit = background_limit
+        self._background_held = 0
+        self._waiting: tuple[deque[asyncio.Future[None]], deque[asyncio.Future[None]]] = (
+            deque(),
+            deque(),
+        )
+
+    async def acquire(self, background: bool) -> None:
+        ahead = self._waiting[0] or (background and self._waiting[1])  # served before us
+        if self._grantable(background) and not ahead:
+            self._take(background)
+            return
+        lane = self._waiting[background]
+        waiter = asyncio.get_running_loop().create_future()
+        lane.append(waiter)
+        try:
+            await waiter  # the slot is taken on our behalf when we're woken
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release(background)  # woken and cancelled at once: pass it on
+            else:
+                with contextlib.suppress(ValueError):  # unless a wake-up passed it over
+                    lane.remove(waiter)
+            raise
+
+    def release(self, background: bool) -> None:
+        self._free += 1
+        self._background_held -= background
+        self._wake()
+
+    def _grantable(self, background: bool) -> bool:
+        return self._free > 0 and (not background or self._background_held < self._background_limit)
+
+    def _take(self, background: bool) -> None:
+        self._free -= 1
+        self._background_held += background
+
+    def _wake(self) -> None:
+        for background in (False, True):
+            lane = self._waiting[background]
+            while lane and self._grantable(background):
+                waiter = lane.popleft()
+                if not waiter.done():
+                    self._take(background)
+                    waiter.set_result(None)
+
 
 class StorageGuard:
     """Deadline plus circuit breaker, shared by the adapters of one storage account."""
@@ -53,7 +126,7 @@ class StorageGuard:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.deadline = deadline
-        self._slots = asyncio.Semaphore(in_flight)
+        self._slots = _Slots(in_flight, max(1, in_flight // 2))
         self._failures_to_open = failures_to_open
         self._cooldown = cooldown
         self._clock = clock
@@ -71,8 +144,13 @@ class StorageGuard:
         """Run the block under the deadline (``deadline`` seconds for a long batch); record
         whether storage answered."""
         self._admit(what, probing=False)  # an open breaker fails at once, without waiting
-        async with self._slots, self._call(what, deadline):
-            yield
+        waits = _background.get()
+        await self._slots.acquire(waits)
+        try:
+            async with self._call(what, deadline):
+                yield
+        finally:
+            self._slots.release(waits)
 
     @contextlib.asynccontextmanager
     async def _call(self, what: str, deadline: float | None) -> AsyncIterator[None]:

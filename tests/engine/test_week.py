@@ -21,7 +21,7 @@ from teams_app import i18n
 from teams_app.domain.learner import iso_week
 from teams_app.domain.schedule import Cadence, Preferences
 from teams_app.engine.worker import VISIBILITY_SECONDS
-from teams_app.storage.engine_ports import State, StoredContact
+from teams_app.storage.engine_ports import Claim, Outcome, State, StoredContact
 from teams_app.storage.ports import LearnerKey, StorageUnavailable
 from tests.engine.conftest import TENANT, Week, card_kind
 from tests.support.cardcheck import CardValidator
@@ -170,6 +170,36 @@ async def test_a_delivery_held_up_past_working_hours_waits_for_the_next_morning(
     assert _local(when, "Europe/Berlin").hour == 9
 
 
+async def test_a_tenants_next_send_does_not_wait_for_the_last_outcome_to_be_written(
+    week: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tenant's sends take turns (one at a time here), and a send's outcome is written to
+    the ledger after its turn: the next send doesn't wait for storage."""
+    w: Week = await week(MONDAY)
+    for user in ("first", "second"):
+        await w.learner(user)
+    monkeypatch.setattr(w.engine.worker, "_concurrency", 1)
+    ledger = w.services.engine.ledger
+    record = ledger.record
+    sent_meanwhile: list[int] = []
+
+    async def slow_record(claim: Claim, outcome: Outcome) -> None:
+        for _ in range(100):  # up to a second for the other send to go out
+            if len(w.connector.sent) == 2:
+                break
+            await asyncio.sleep(0.01)
+        sent_meanwhile.append(len(w.connector.sent))
+        await record(claim, outcome)
+
+    monkeypatch.setattr(ledger, "record", slow_record)
+    await w.run_until(MONDAY + timedelta(days=2))
+    assert [card_kind(c) for _, c in w.sent_to("first") + w.sent_to("second")] == [
+        "challenge", "challenge",
+    ]  # fmt: skip
+    assert sent_meanwhile[0] == 2, "the second send went out while the first was recorded"
+    assert (await ledger.counts("challenge-2026-W48"))[State.SENT.value] == 2
+
+
 async def test_malformed_queue_messages_are_dropped_and_the_rest_still_go_out(
     week: Callable[..., Any],
 ) -> None:
@@ -208,9 +238,11 @@ async def test_a_message_that_fails_unexpectedly_comes_back_and_is_set_aside_aft
                 raise RuntimeError("a bug")
         return await real(keys)
 
-    monkeypatch.setattr(store, "get_contacts", flaky)
     w.clock.now = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)  # Tuesday 09:00 in Berlin
     await w.engine.planner.tick()
+    (check,) = await w.services.engine.queue.receive(32, visibility=VISIBILITY_SECONDS)
+    await worker._handle(check)  # the check plans the deliveries: then sending them fails
+    monkeypatch.setattr(store, "get_contacts", flaky)
     for _ in range(12):
         with contextlib.suppress(RuntimeError):
             while await worker.run_once():

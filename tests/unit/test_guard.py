@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from teams_app.storage.guard import StorageGuard
+from teams_app.storage.guard import StorageGuard, background
 from teams_app.storage.ports import StorageUnavailable
 
 
@@ -78,3 +78,51 @@ async def test_an_open_breaker_fails_fast_even_for_calls_waiting_their_turn() ->
     outcomes = await asyncio.gather(*(_slow(guard, 0.0) for _ in range(50)), return_exceptions=True)
     assert all(isinstance(o, StorageUnavailable) for o in outcomes)
     assert asyncio.get_running_loop().time() - began < 0.05
+
+
+async def test_background_calls_leave_half_the_slots_and_let_others_go_first() -> None:
+    guard = StorageGuard(in_flight=4)
+    order: list[str] = []
+    busy = 0
+    most_busy = 0
+
+    async def call(name: str, seconds: float = 0.02) -> None:
+        nonlocal busy, most_busy
+        async with guard.call(name):
+            busy += name.startswith("check")
+            most_busy = max(most_busy, busy)
+            order.append(name)
+            await asyncio.sleep(seconds)
+            busy -= name.startswith("check")
+
+    async def checks() -> None:
+        with background():
+            await asyncio.gather(*(call(f"check-{n}") for n in range(6)))
+
+    checking = asyncio.create_task(checks())
+    await asyncio.sleep(0.005)  # the checks hold two slots and four wait
+    assert order == ["check-0", "check-1"], "background calls hold at most half the slots"
+    await asyncio.gather(*(call(f"send-{n}", 0.05) for n in range(4)))
+    await checking
+    assert most_busy == 2
+    # Two sends took the free slots at once, the other two the first two slots the
+    # checks gave back: no check started before every send had.
+    assert order.index("send-3") < order.index("check-2"), order
+    assert len(order) == len(set(order)) == 10, "every call ran once"
+
+
+async def test_a_background_call_cancelled_while_waiting_gives_up_its_place() -> None:
+    guard = StorageGuard(in_flight=2)
+    with background():
+        holder = asyncio.create_task(_slow(guard, 0.05))
+        await asyncio.sleep(0)
+        waiter = asyncio.create_task(_slow(guard, 0.0))  # over the background share: waits
+        await asyncio.sleep(0)
+    waiter.cancel()
+    await asyncio.sleep(0)
+    await asyncio.wait_for(_slow(guard, 0.0), 1)  # the free slot is not lost to it
+    await holder
+    with background():
+        await asyncio.wait_for(
+            asyncio.gather(_slow(guard, 0.0), _slow(guard, 0.0)), 1
+        )  # the background share is whole again
