@@ -69,10 +69,15 @@ from teams_app.storage.ports import LearnerKey, StorageUnavailable
 
 logger = logging.getLogger(__name__)
 
-RECORD_BATCH_SECONDS = 0.02
+# A claim is made a quarter of a second before its send slot, and can wait this long for
+# others of the tenant to go in the same transaction; an outcome, written after the send,
+# can wait longer (the more go together, the less each costs).
+CLAIM_BATCH_SECONDS = 0.02
+RECORD_BATCH_SECONDS = 0.05
 BATCH_DEADLINE_SECONDS = 10.0  # for a transaction of up to 100 writes
 READS_AT_ONCE = 16  # point reads under way at once for one batch of contacts
 RANGE_READ_MIN = 4  # a tenant's contacts read together with one query, from this many
+RANGE_READ_MAX = 48  # contacts one range read looks for (its page is parsed at one go)
 RANGE_READ_SPREAD = 4  # rows a range read reads at most, per contact it looks for
 REVIEW_PREFIX = "review|"
 CAMPAIGN_INDEX = "index||campaigns"  # never a campaign's partition: no part is empty
@@ -191,14 +196,15 @@ class TableContacts:
         return _stored_contact(row)
 
     async def get_contacts(self, keys: list[LearnerKey]) -> dict[LearnerKey, StoredContact]:
-        """Many contacts. A tenant's :data:`RANGE_READ_MIN` or more are read with one query
-        over the range of row keys from the first to the last of them (a message's learners
-        are neighbours in the schedule, so mostly in the contacts too); the query reads at
-        most :data:`RANGE_READ_SPREAD` times as many rows as it looks for, and what lies past
-        them is read key by key, as are a tenant's few. (Not one query with the row keys
-        OR-ed together: Azure Tables answers that with a scan of the whole partition.)"""
+        """Many contacts. A tenant's :data:`RANGE_READ_MIN` or more are read in row-key order,
+        :data:`RANGE_READ_MAX` at a time, each lot with one query over the range of row keys
+        from its first to its last (learners due together are neighbours in the schedule,
+        and often in the contacts too: one request instead of dozens). A query reads at most
+        :data:`RANGE_READ_SPREAD` times as many rows as it looks for; what lies past them is
+        read key by key, as are a tenant's few. (Not one query with the row keys OR-ed
+        together: Azure Tables answers that with a scan of the whole partition.)"""
         by_tenant: dict[str, list[LearnerKey]] = {}
-        for key in dict.fromkeys(keys):
+        for key in sorted(dict.fromkeys(keys), key=lambda k: join_key(k.user_id)):
             by_tenant.setdefault(key.tenant_id, []).append(key)
         slots = asyncio.Semaphore(READS_AT_ONCE)
         found: dict[LearnerKey, StoredContact] = {}
@@ -215,10 +221,12 @@ class TableContacts:
 
         work: list[Awaitable[None]] = []
         for tenant, mine in by_tenant.items():
-            if len(mine) >= RANGE_READ_MIN:
-                work.append(read_range(tenant, mine))
-            else:
-                work.extend(read(key) for key in mine)
+            for first in range(0, len(mine), RANGE_READ_MAX):
+                lot = mine[first : first + RANGE_READ_MAX]
+                if len(lot) >= RANGE_READ_MIN:
+                    work.append(read_range(tenant, lot))
+                else:
+                    work.extend(read(key) for key in lot)
         await asyncio.gather(*work)
         return found
 
@@ -571,7 +579,9 @@ class TableLedger:
         # A check's deliveries of one campaign are planned in one transaction, and planned
         # deliveries claimed at the same moment (a worker without a send cap) are too.
         self._plans: Batcher[_Plan, str | None] = Batcher(self._plan_together, self._plan_alone)
-        self._claims: Batcher[_Replace, Any] = Batcher(self._claim_together, self._claim_alone)
+        self._claims: Batcher[_Replace, Any] = Batcher(
+            self._claim_together, self._claim_alone, window=CLAIM_BATCH_SECONDS
+        )
         self._records: Batcher[_Record, None] = Batcher(
             self._record_together, self._record_one, window=RECORD_BATCH_SECONDS
         )
