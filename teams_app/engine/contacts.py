@@ -212,4 +212,5 @@ class Contacts:
 
     async def reschedule(self, key: LearnerKey) -> None:
         """Put the learner in the schedule at their next check (none: out of it)."""
+        # A copy (not the contact itself) is a change: its next check is worked out again.
         await self._update(key, lambda c: replace(c) if c is not None else None, reschedule=True)

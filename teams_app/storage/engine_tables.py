@@ -576,8 +576,8 @@ class TableLedger:
         self._guard = guard
         self._lease = claim_lease
         self._indexed: set[str] = set()
-        # A check's deliveries of one campaign are planned in one transaction, and planned
-        # deliveries claimed at the same moment (a worker without a send cap) are too.
+        # A check's deliveries to one tenant are planned in one transaction; the tenant's
+        # claims and outcomes arriving within a few milliseconds of each other are too.
         self._plans: Batcher[_Plan, str | None] = Batcher(self._plan_together, self._plan_alone)
         self._claims: Batcher[_Replace, Any] = Batcher(
             self._claim_together, self._claim_alone, window=CLAIM_BATCH_SECONDS
@@ -707,8 +707,9 @@ class TableLedger:
 
     async def record(self, claim: Claim, outcome: Outcome) -> None:
         """Outcomes arriving within :data:`RECORD_BATCH_SECONDS` of each other are written
-        together, a hundred to a transaction per campaign (a transaction that fails, for one
-        row that moved, is written row by row); each call returns once its row is written."""
+        together, a hundred to a transaction per campaign and tenant (a transaction that
+        fails, for one row that moved, is written row by row); each call returns once its
+        row is written."""
         await self._records.submit(
             ledger_partition(claim.campaign, claim.recipient), (claim, outcome)
         )
@@ -737,12 +738,13 @@ class TableLedger:
     async def counts(self, campaign: str, tenant_id: str | None = None) -> dict[str, int]:
         """A query over the campaign's partitions, or the tenant's one."""
         counted: Counter[str] = Counter()
-        first, last = _campaign_range(campaign)
-        query = "PartitionKey ge @first and PartitionKey lt @last and PartitionKey ne @index"
-        parameters = {"first": first, "last": last, "index": CAMPAIGN_INDEX}
         if tenant_id is not None:
             query = "PartitionKey eq @pk"
             parameters = {"pk": ledger_partition(campaign, join_key(tenant_id, ""))}
+        else:
+            first, last = _campaign_range(campaign)
+            query = "PartitionKey ge @first and PartitionKey lt @last and PartitionKey ne @index"
+            parameters = {"first": first, "last": last, "index": CAMPAIGN_INDEX}
         try:
             async with self._guard.call("ledger read", deadline=120):
                 rows = self._table.query_entities(

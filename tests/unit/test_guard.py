@@ -111,18 +111,55 @@ async def test_background_calls_leave_half_the_slots_and_let_others_go_first() -
     assert len(order) == len(set(order)) == 10, "every call ran once"
 
 
-async def test_a_background_call_cancelled_while_waiting_gives_up_its_place() -> None:
-    guard = StorageGuard(in_flight=2)
+async def _most_at_once(guard: StorageGuard, calls: int, *, waits: bool) -> int:
+    """How many of ``calls`` concurrent calls (background ones with ``waits``) ran at once."""
+    busy = most = 0
+
+    async def call() -> None:
+        nonlocal busy, most
+        async with guard.call("read"):
+            busy += 1
+            most = max(most, busy)
+            await asyncio.sleep(0.01)
+            busy -= 1
+
+    async def all_calls() -> None:
+        await asyncio.gather(*(call() for _ in range(calls)))
+
+    if waits:
+        with background():
+            await asyncio.wait_for(all_calls(), 1)
+    else:
+        await asyncio.wait_for(all_calls(), 1)
+    return most
+
+
+@pytest.mark.parametrize("granted", [False, True], ids=["while-waiting", "just-granted"])
+async def test_a_background_call_cancelled_in_line_neither_keeps_nor_frees_a_slot(
+    granted: bool,
+) -> None:
+    """Cancelled while it waits, or in the moment between being given a slot and running:
+    either way the guard still runs four calls, two at once, and two background ones, one
+    at a time (a slot kept would leave one, a slot given back twice three)."""
+    guard = StorageGuard(in_flight=2)  # background calls: one at a time
+    release = asyncio.Event()
+
+    async def hold() -> None:
+        async with guard.call("read"):
+            await release.wait()
+
     with background():
-        holder = asyncio.create_task(_slow(guard, 0.05))
+        holder = asyncio.create_task(hold())
         await asyncio.sleep(0)
         waiter = asyncio.create_task(_slow(guard, 0.0))  # over the background share: waits
         await asyncio.sleep(0)
+    if granted:
+        release.set()
+        await asyncio.sleep(0)  # the holder leaves and hands its slot to the waiter
     waiter.cancel()
-    await asyncio.sleep(0)
-    await asyncio.wait_for(_slow(guard, 0.0), 1)  # the free slot is not lost to it
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    release.set()
     await holder
-    with background():
-        await asyncio.wait_for(
-            asyncio.gather(_slow(guard, 0.0), _slow(guard, 0.0)), 1
-        )  # the background share is whole again
+    assert await _most_at_once(guard, 4, waits=False) == 2
+    assert await _most_at_once(guard, 4, waits=True) == 1
